@@ -1,0 +1,482 @@
+/**
+ * The stack's typed config: reads Pulumi config once, validates it with one pure function that
+ * gathers every problem and throws once, and defines the replication Lambda's environment
+ * contract (so the component and the validation build the very same map).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import {
+  accountIdPlaceholder,
+  bucketNameProblems,
+  functionNameProblems,
+  physicalNames,
+  tableNameProblems,
+  type PhysicalNames,
+} from "./naming";
+import { standardTagKeys } from "./tags";
+
+/** The Pulumi project name, which is also the config namespace. */
+export const projectName = "data-pipeline";
+
+/** The environments a stack can be. */
+export const environmentNames = ["dev", "staging", "prod"] as const;
+export type EnvironmentName = (typeof environmentNames)[number];
+
+/** Log levels Powertools Logger accepts. */
+export const logLevels = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SILENT"] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+/** Retention values CloudWatch Logs accepts (days). */
+export const logRetentionValues = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+] as const;
+
+/** Lambda's reserved environment variable names: a function may not set these. */
+export const reservedLambdaEnvironmentKeys = [
+  "AWS_REGION",
+  "AWS_DEFAULT_REGION",
+  "AWS_ACCESS_KEY",
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AWS_EXECUTION_ENV",
+  "AWS_LAMBDA_FUNCTION_NAME",
+  "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+  "AWS_LAMBDA_FUNCTION_VERSION",
+  "AWS_LAMBDA_INITIALIZATION_TYPE",
+  "AWS_LAMBDA_LOG_GROUP_NAME",
+  "AWS_LAMBDA_LOG_STREAM_NAME",
+  "AWS_LAMBDA_RUNTIME_API",
+  "LAMBDA_TASK_ROOT",
+  "LAMBDA_RUNTIME_DIR",
+  "_HANDLER",
+  "_X_AMZN_TRACE_ID",
+] as const;
+
+/** Lambda's limit on the total size of a function's environment variables (bytes). */
+export const lambdaEnvironmentMaxBytes = 4096;
+
+/** The maximum Lambda timeout this program allows (seconds). */
+export const lambdaTimeoutMaxSeconds = 300;
+
+/** Config keys of this project (namespace `data-pipeline`) with their defaults. */
+export const configDefaults = {
+  environment: "<stack name>",
+  organization: "<pulumi organization>",
+  namePrefix: "company",
+  nameSuffix: "<account id>",
+  lambdaMemoryMb: 256,
+  lambdaTimeoutSeconds: 60,
+  lambdaEnvironment: {},
+  logLevel: "INFO",
+  maxAttempts: 5,
+  batchSize: 10,
+  logRetentionDays: 30,
+  lifecycleDays: 30,
+  replicationTargets: [],
+  replicationKeyPrefixes: [],
+  tags: {},
+} as const;
+
+export type ConfigKey = keyof typeof configDefaults;
+const configKeys = Object.keys(configDefaults) as readonly ConfigKey[];
+
+/** Config as Pulumi hands it over: every value a string, structured values as JSON. */
+export interface RawStackConfig {
+  /** The stack name. */
+  readonly stack: string;
+  /** The project name (config namespace and stack reference middle part). */
+  readonly project: string;
+  /** The Pulumi organization, the default for `data-pipeline:organization`. */
+  readonly organization: string;
+  /** All config values keyed `namespace:key`, e.g. `aws:region`, `data-pipeline:environment`. */
+  readonly values: Readonly<Record<string, string | undefined>>;
+}
+
+/** The replication Lambda's settings. */
+export interface LambdaConfig {
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  readonly logLevel: LogLevel;
+  /** SDK retry attempts (`MAX_ATTEMPTS`). */
+  readonly maxAttempts: number;
+  /** Stream records per invocation. */
+  readonly batchSize: number;
+  /** Extra environment variables, merged after the contract's own. */
+  readonly extraEnvironment: Readonly<Record<string, string>>;
+}
+
+/** The validated, typed config of one stack. */
+export interface StackConfig {
+  readonly stack: string;
+  readonly project: string;
+  readonly organization: string;
+  readonly environment: EnvironmentName;
+  readonly region: string;
+  readonly namePrefix: string;
+  /** Replaces the account id as the bucket's uniqueness part; appended to the other names. */
+  readonly nameSuffix: string | undefined;
+  readonly lambda: LambdaConfig;
+  readonly logRetentionDays: number;
+  /** Days before noncurrent object versions expire. */
+  readonly lifecycleDays: number;
+  /** Stacks this one replicates into (empty: no replication plane). */
+  readonly replicationTargets: readonly string[];
+  /** Object key prefixes that replicate (empty: every key). */
+  readonly replicationKeyPrefixes: readonly string[];
+  /** Extra tags on every taggable resource. */
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** Thrown once with every problem of a stack's config. */
+export class ConfigValidationError extends Error {
+  constructor(
+    readonly stackName: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`Invalid stack config "${stackName}": ${problems.join("; ")}`);
+    this.name = "ConfigValidationError";
+  }
+}
+
+/** One replication target as the Lambda sees it in `TARGETS`. */
+export interface ReplicationTarget {
+  readonly environment: string;
+  readonly bucket: string;
+  readonly table: string;
+}
+
+/** Everything the replication Lambda's environment is built from. */
+export interface ReplicationEnvironmentInput {
+  readonly region: string;
+  readonly sourceEnvironment: string;
+  readonly sourceBucket: string;
+  readonly sourceTable: string;
+  readonly targets: readonly ReplicationTarget[];
+  readonly dlqUrl: string;
+  readonly maxAttempts: number;
+  readonly logLevel: string;
+  readonly extra: Readonly<Record<string, string>>;
+}
+
+/** The replication Lambda's environment (the contract the handler reads). */
+export function replicationEnvironment(input: ReplicationEnvironmentInput): Record<string, string> {
+  return {
+    ...input.extra,
+    REGION: input.region,
+    SOURCE_ENVIRONMENT: input.sourceEnvironment,
+    SOURCE_BUCKET: input.sourceBucket,
+    SOURCE_TABLE: input.sourceTable,
+    TARGETS: JSON.stringify(
+      input.targets.map((t) => ({ environment: t.environment, bucket: t.bucket, table: t.table })),
+    ),
+    DLQ_URL: input.dlqUrl,
+    MAX_ATTEMPTS: String(input.maxAttempts),
+    POWERTOOLS_SERVICE_NAME: "replication",
+    POWERTOOLS_LOG_LEVEL: input.logLevel,
+  };
+}
+
+/** Keys the contract sets itself; `lambdaEnvironment` may not override them. */
+export const contractEnvironmentKeys = Object.keys(
+  replicationEnvironment({
+    region: "",
+    sourceEnvironment: "",
+    sourceBucket: "",
+    sourceTable: "",
+    targets: [],
+    dlqUrl: "",
+    maxAttempts: 0,
+    logLevel: "",
+    extra: {},
+  }),
+);
+
+/** Total size of an environment map as Lambda counts it: keys plus values, UTF-8 bytes. */
+export function environmentBytes(env: Readonly<Record<string, string>>): number {
+  return Object.entries(env).reduce(
+    (sum, [k, v]) => sum + Buffer.byteLength(k, "utf8") + Buffer.byteLength(v, "utf8"),
+    0,
+  );
+}
+
+/** Problems with a Lambda environment map (empty when valid). */
+export function lambdaEnvironmentProblems(
+  env: Readonly<Record<string, string>>,
+  key = "lambda environment",
+): string[] {
+  const problems: string[] = [];
+  const reserved: readonly string[] = reservedLambdaEnvironmentKeys;
+  for (const name of Object.keys(env)) {
+    if (reserved.includes(name)) {
+      problems.push(`${key} sets "${name}" (reserved by AWS Lambda)`);
+    } else if (!/^[a-zA-Z]\w+$/.test(name)) {
+      problems.push(`${key} has an invalid variable name "${name}"`);
+    }
+  }
+  const bytes = environmentBytes(env);
+  if (bytes > lambdaEnvironmentMaxBytes) {
+    problems.push(`${key} is ${bytes} bytes (max ${lambdaEnvironmentMaxBytes} in total)`);
+  }
+  return problems;
+}
+
+const stackNamePattern = /^[A-Za-z0-9_.-]{1,100}$/;
+const namePartPattern = /^[a-z0-9][a-z0-9-]*[a-z0-9]$|^[a-z0-9]$/;
+const regionPattern = /^[a-z]{2}(-[a-z]+)+-\d$/;
+
+/** Collects problems while parsing values, so every bad key is reported at once. */
+class Reader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly raw: RawStackConfig) {}
+
+  key(name: string): string {
+    return `${this.raw.project}:${name}`;
+  }
+
+  string(name: ConfigKey): string | undefined {
+    return this.raw.values[this.key(name)];
+  }
+
+  bad(name: string, value: string, reason: string): void {
+    this.problems.push(`${name} = ${JSON.stringify(value)} (${reason})`);
+  }
+
+  integer(name: ConfigKey, fallback: number, min: number, max: number): number {
+    const value = this.string(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value.trim());
+    if (value.trim() === "" || !Number.isInteger(parsed)) {
+      this.bad(this.key(name), value, "must be an integer");
+      return fallback;
+    }
+    if (parsed < min) this.bad(this.key(name), value, `min ${min}`);
+    if (parsed > max) this.bad(this.key(name), value, `max ${max}`);
+    return parsed;
+  }
+
+  oneOf<T extends string | number>(name: ConfigKey, value: T, allowed: readonly T[]): T {
+    if (!allowed.includes(value)) {
+      this.bad(this.key(name), String(value), `must be one of ${allowed.join(", ")}`);
+    }
+    return value;
+  }
+
+  json(name: ConfigKey): unknown {
+    const value = this.string(name);
+    if (value === undefined) return undefined;
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      this.bad(this.key(name), value, "must be JSON (a YAML list or map in the stack file)");
+      return undefined;
+    }
+  }
+
+  stringList(name: ConfigKey): string[] {
+    const value = this.json(name);
+    if (value === undefined) return [];
+    if (!Array.isArray(value) || !value.every((v): v is string => typeof v === "string")) {
+      this.bad(this.key(name), JSON.stringify(value), "must be a list of strings");
+      return [];
+    }
+    return value;
+  }
+
+  stringMap(name: ConfigKey): Record<string, string> {
+    const value = this.json(name);
+    if (value === undefined) return {};
+    if (
+      typeof value !== "object" ||
+      value === null ||
+      Array.isArray(value) ||
+      !Object.values(value).every((v) => typeof v === "string")
+    ) {
+      this.bad(this.key(name), JSON.stringify(value), "must be a map of strings to strings");
+      return {};
+    }
+    return value as Record<string, string>;
+  }
+}
+
+function checkNamePart(reader: Reader, name: ConfigKey, value: string): void {
+  if (!namePartPattern.test(value)) {
+    reader.bad(
+      reader.key(name),
+      value,
+      "must be lowercase letters, digits and hyphens, starting and ending with a letter or digit",
+    );
+  }
+}
+
+function checkPhysicalNames(reader: Reader, names: PhysicalNames, suffixed: boolean): void {
+  const note = suffixed ? "" : ` (checked with a 12-digit account id)`;
+  const checks: [string, string, string[]][] = [
+    ["S3 bucket name", names.bucket, bucketNameProblems(names.bucket)],
+    ["DynamoDB table name", names.table, tableNameProblems(names.table)],
+    [
+      "Lambda function name",
+      names.replicationFunction,
+      functionNameProblems(names.replicationFunction),
+    ],
+  ];
+  for (const [what, value, problems] of checks) {
+    for (const problem of problems) {
+      reader.problems.push(
+        `${what} ${JSON.stringify(value)} from ${reader.key("namePrefix")}/${reader.key("nameSuffix")}: ${problem}${note}`,
+      );
+    }
+  }
+}
+
+/**
+ * Validates raw config and returns the typed config. Pure: gathers every problem, then throws one
+ * `ConfigValidationError` naming each key and quoting its value.
+ */
+export function validateConfig(raw: RawStackConfig): StackConfig {
+  const reader = new Reader(raw);
+
+  const namespace = `${raw.project}:`;
+  for (const key of Object.keys(raw.values)) {
+    if (
+      key.startsWith(namespace) &&
+      !configKeys.includes(key.slice(namespace.length) as ConfigKey)
+    ) {
+      reader.bad(key, raw.values[key] ?? "", `unknown key; known: ${configKeys.join(", ")}`);
+    }
+  }
+
+  const environment = (reader.string("environment") ?? raw.stack) as EnvironmentName;
+  reader.oneOf("environment", environment, environmentNames);
+
+  const region = raw.values["aws:region"];
+  if (region === undefined) {
+    reader.problems.push(`aws:region is not set`);
+  } else if (!regionPattern.test(region)) {
+    reader.bad("aws:region", region, "not an AWS region name such as eu-west-1");
+  }
+
+  const organization = reader.string("organization") ?? raw.organization;
+  const namePrefix = reader.string("namePrefix") ?? configDefaults.namePrefix;
+  checkNamePart(reader, "namePrefix", namePrefix);
+  const nameSuffix = reader.string("nameSuffix");
+  if (nameSuffix !== undefined) checkNamePart(reader, "nameSuffix", nameSuffix);
+
+  const names = physicalNames({
+    namePrefix,
+    environment,
+    region: region ?? "",
+    uniqueness: nameSuffix ?? accountIdPlaceholder,
+    nameSuffix,
+  });
+  if (region !== undefined) checkPhysicalNames(reader, names, nameSuffix !== undefined);
+
+  const memoryMb = reader.integer("lambdaMemoryMb", configDefaults.lambdaMemoryMb, 128, 10240);
+  const timeoutSeconds = reader.integer(
+    "lambdaTimeoutSeconds",
+    configDefaults.lambdaTimeoutSeconds,
+    1,
+    lambdaTimeoutMaxSeconds,
+  );
+  const maxAttempts = reader.integer("maxAttempts", configDefaults.maxAttempts, 1, 20);
+  const batchSize = reader.integer("batchSize", configDefaults.batchSize, 1, 10000);
+  const logRetentionDays = reader.oneOf(
+    "logRetentionDays",
+    reader.integer("logRetentionDays", configDefaults.logRetentionDays, 1, 3653),
+    logRetentionValues,
+  );
+  const lifecycleDays = reader.integer("lifecycleDays", configDefaults.lifecycleDays, 1, 36500);
+  const logLevel = reader.oneOf(
+    "logLevel",
+    (reader.string("logLevel") ?? configDefaults.logLevel) as LogLevel,
+    logLevels,
+  );
+
+  const replicationTargets = reader.stringList("replicationTargets");
+  const seen = new Set<string>();
+  for (const target of replicationTargets) {
+    const key = reader.key("replicationTargets");
+    if (target === raw.stack) {
+      reader.bad(key, target, "a stack cannot replicate into itself");
+    } else if (!stackNamePattern.test(target)) {
+      reader.bad(key, target, "not a stack name");
+    } else if (seen.has(target)) {
+      reader.bad(key, target, "listed twice");
+    }
+    seen.add(target);
+  }
+
+  const replicationKeyPrefixes = reader.stringList("replicationKeyPrefixes");
+  for (const prefix of replicationKeyPrefixes) {
+    if (prefix === "") {
+      reader.bad(reader.key("replicationKeyPrefixes"), prefix, "empty prefix; omit the key");
+    }
+  }
+
+  const extraEnvironment = reader.stringMap("lambdaEnvironment");
+  const envKey = reader.key("lambdaEnvironment");
+  for (const name of Object.keys(extraEnvironment)) {
+    if (contractEnvironmentKeys.includes(name)) {
+      reader.problems.push(`${envKey} sets "${name}" (set by the program)`);
+    }
+  }
+  // Worst case: the longest names AWS allows for what the stack references return at deploy time.
+  const worstCase = replicationEnvironment({
+    region: region ?? "",
+    sourceEnvironment: environment,
+    sourceBucket: names.bucket,
+    sourceTable: names.table,
+    targets: replicationTargets.map(() => ({
+      environment: "staging",
+      bucket: "b".repeat(63),
+      table: "t".repeat(255),
+    })),
+    dlqUrl: `https://sqs.${region ?? ""}.amazonaws.com/${accountIdPlaceholder}/${"q".repeat(80)}`,
+    maxAttempts,
+    logLevel,
+    extra: extraEnvironment,
+  });
+  reader.problems.push(...lambdaEnvironmentProblems(worstCase, envKey));
+
+  const tags = reader.stringMap("tags");
+  for (const [name, value] of Object.entries(tags)) {
+    const tagKey = reader.key("tags");
+    if ((standardTagKeys as readonly string[]).includes(name)) {
+      reader.bad(tagKey, name, "set by the program");
+    } else if (name.length < 1 || name.length > 128 || name.startsWith("aws:")) {
+      reader.bad(tagKey, name, "tag keys are 1-128 characters, not starting with aws:");
+    } else if (value.length > 256) {
+      reader.bad(tagKey, value, `tag value of ${name} longer than 256 characters`);
+    }
+  }
+
+  if (reader.problems.length > 0) {
+    throw new ConfigValidationError(raw.stack, reader.problems);
+  }
+  return {
+    stack: raw.stack,
+    project: raw.project,
+    organization,
+    environment,
+    region: region ?? "",
+    namePrefix,
+    nameSuffix,
+    lambda: { memoryMb, timeoutSeconds, logLevel, maxAttempts, batchSize, extraEnvironment },
+    logRetentionDays,
+    lifecycleDays,
+    replicationTargets,
+    replicationKeyPrefixes,
+    tags,
+  };
+}
+
+/** Reads the running stack's config from Pulumi and validates it (throws before any resource). */
+export function readStackConfig(): StackConfig {
+  return validateConfig({
+    stack: pulumi.getStack(),
+    project: pulumi.getProject(),
+    organization: pulumi.getOrganization(),
+    values: pulumi.runtime.allConfig(),
+  });
+}

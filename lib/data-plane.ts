@@ -1,0 +1,187 @@
+/**
+ * The resources every stack has: the data bucket (with its separate versioning, lifecycle,
+ * encryption, public access block, ownership and TLS-only policy), the metadata table, the
+ * encrypted replication topics and their key, the dead-letter queue and its depth alarm.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "./config";
+import { denyInsecureTransportPolicy, topicKeyPolicy } from "./iam";
+
+/** Days after which incomplete multipart uploads are aborted. */
+export const abortIncompleteMultipartUploadDays = 7;
+
+/** SQS maximum retention: 14 days. */
+export const deadLetterRetentionSeconds = 1209600;
+
+export interface DataPlaneArgs {
+  readonly config: StackConfig;
+  readonly bucketName: pulumi.Input<string>;
+  readonly tableName: string;
+  readonly accountId: pulumi.Input<string>;
+  readonly partition: pulumi.Input<string>;
+  readonly tags: Readonly<Record<string, string>>;
+  /** Turns on the table's stream (the replicating stack). */
+  readonly streamEnabled: boolean;
+  /** The replication role (replicating stack): may encrypt messages for the topics. */
+  readonly publisherRoleArn?: pulumi.Input<string> | undefined;
+}
+
+export interface DataPlane {
+  readonly bucket: aws.s3.Bucket;
+  readonly table: aws.dynamodb.Table;
+  readonly topicKey: aws.kms.Key;
+  readonly successTopic: aws.sns.Topic;
+  readonly failureTopic: aws.sns.Topic;
+  readonly deadLetterQueue: aws.sqs.Queue;
+  readonly deadLetterAlarm: aws.cloudwatch.MetricAlarm;
+}
+
+/** Declares the data plane as children of `parent`, logical names derived from `name`. */
+export function createDataPlane(
+  name: string,
+  args: DataPlaneArgs,
+  parent: pulumi.Resource,
+): DataPlane {
+  const { config, tags } = args;
+  const opts = { parent };
+
+  const bucket = new aws.s3.Bucket(
+    `${name}-bucket`,
+    { bucket: args.bucketName, forceDestroy: false, tags },
+    opts,
+  );
+  const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
+    `${name}-bucket-public-access`,
+    {
+      bucket: bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    },
+    opts,
+  );
+  new aws.s3.BucketOwnershipControls(
+    `${name}-bucket-ownership`,
+    { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+    opts,
+  );
+  new aws.s3.BucketServerSideEncryptionConfiguration(
+    `${name}-bucket-encryption`,
+    {
+      bucket: bucket.id,
+      rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+    },
+    opts,
+  );
+  const versioning = new aws.s3.BucketVersioning(
+    `${name}-bucket-versioning`,
+    { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+    opts,
+  );
+  // Current objects never expire: they stay until someone deletes them. A delete (or an
+  // overwrite) turns the old version noncurrent; noncurrent versions expire after
+  // `lifecycleDays`, after which the delete marker left alone is removed as expired.
+  new aws.s3.BucketLifecycleConfiguration(
+    `${name}-bucket-lifecycle`,
+    {
+      bucket: bucket.id,
+      rules: [
+        {
+          id: "expire-noncurrent-versions",
+          status: "Enabled",
+          filter: {},
+          noncurrentVersionExpiration: { noncurrentDays: config.lifecycleDays },
+          expiration: { expiredObjectDeleteMarker: true },
+          abortIncompleteMultipartUpload: {
+            daysAfterInitiation: abortIncompleteMultipartUploadDays,
+          },
+        },
+      ],
+    },
+    { parent, dependsOn: [versioning] },
+  );
+  new aws.s3.BucketPolicy(
+    `${name}-bucket-policy`,
+    {
+      bucket: bucket.id,
+      policy: bucket.arn.apply((arn) => JSON.stringify(denyInsecureTransportPolicy(arn))),
+    },
+    { parent, dependsOn: [publicAccessBlock] },
+  );
+
+  const table = new aws.dynamodb.Table(
+    `${name}-table`,
+    {
+      name: args.tableName,
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "pk",
+      rangeKey: "sk",
+      attributes: [
+        { name: "pk", type: "S" },
+        { name: "sk", type: "S" },
+      ],
+      pointInTimeRecovery: { enabled: true },
+      serverSideEncryption: { enabled: true },
+      deletionProtectionEnabled: config.environment === "prod",
+      ...(args.streamEnabled ? { streamEnabled: true, streamViewType: "NEW_AND_OLD_IMAGES" } : {}),
+      tags,
+    },
+    opts,
+  );
+
+  const topicKey = new aws.kms.Key(
+    `${name}-topic-key`,
+    {
+      description: `Encrypts the ${config.environment} replication topics`,
+      enableKeyRotation: true,
+      deletionWindowInDays: 30,
+      policy: pulumi
+        .all([args.accountId, args.partition, args.publisherRoleArn])
+        .apply(([accountId, partition, publisherRoleArn]) =>
+          JSON.stringify(topicKeyPolicy({ accountId, partition, publisherRoleArn })),
+        ),
+      tags,
+    },
+    opts,
+  );
+  const topic = (suffix: string, displayName: string): aws.sns.Topic =>
+    new aws.sns.Topic(
+      `${name}-${suffix}`,
+      { displayName, kmsMasterKeyId: topicKey.arn, tags },
+      opts,
+    );
+  const successTopic = topic("replication-succeeded", "Replication succeeded");
+  const failureTopic = topic("replication-failed", "Replication failed");
+
+  const deadLetterQueue = new aws.sqs.Queue(
+    `${name}-dlq`,
+    {
+      messageRetentionSeconds: deadLetterRetentionSeconds,
+      sqsManagedSseEnabled: true,
+      tags,
+    },
+    opts,
+  );
+  const deadLetterAlarm = new aws.cloudwatch.MetricAlarm(
+    `${name}-dlq-depth`,
+    {
+      alarmDescription: `Messages in the ${config.environment} replication dead-letter queue`,
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: deadLetterQueue.name },
+      statistic: "Maximum",
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: "GreaterThanThreshold",
+      treatMissingData: "notBreaching",
+      alarmActions: [failureTopic.arn],
+      tags,
+    },
+    opts,
+  );
+
+  return { bucket, table, topicKey, successTopic, failureTopic, deadLetterQueue, deadLetterAlarm };
+}

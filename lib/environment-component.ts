@@ -1,0 +1,122 @@
+/**
+ * One environment of the data pipeline: the data plane in every stack, plus the replication plane
+ * in the stack whose config lists replication targets (prod).
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "./config";
+import { createDataPlane } from "./data-plane";
+import { physicalNames } from "./naming";
+import {
+  createReplicationPlane,
+  createReplicationRole,
+  referenceTargets,
+} from "./replication-plane";
+import { standardTags } from "./tags";
+
+/** The component's type token. */
+export const environmentComponentType = "data-pipeline:index:EnvironmentComponent";
+
+export interface EnvironmentComponentArgs {
+  /** The validated stack config (see `validateConfig`). */
+  readonly config: StackConfig;
+}
+
+export class EnvironmentComponent extends pulumi.ComponentResource {
+  public readonly environment: pulumi.Output<string>;
+  public readonly bucketName: pulumi.Output<string>;
+  public readonly bucketArn: pulumi.Output<string>;
+  public readonly tableName: pulumi.Output<string>;
+  public readonly tableArn: pulumi.Output<string>;
+  public readonly successTopicArn: pulumi.Output<string>;
+  public readonly failureTopicArn: pulumi.Output<string>;
+  public readonly dlqUrl: pulumi.Output<string>;
+  public readonly dlqArn: pulumi.Output<string>;
+  /** Present in the replicating stack only. */
+  public readonly replicationFunctionArn: pulumi.Output<string> | undefined;
+  /** Present in the replicating stack only. */
+  public readonly replicationRuleArn: pulumi.Output<string> | undefined;
+
+  constructor(
+    name: string,
+    args: EnvironmentComponentArgs,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    super(environmentComponentType, name, {}, opts);
+    const { config } = args;
+    const tags = standardTags(config.environment, config.project, config.tags);
+    const replicating = config.replicationTargets.length > 0;
+
+    const identity = aws.getCallerIdentityOutput({}, { parent: this });
+    const partition = aws.getPartitionOutput({}, { parent: this });
+    const names = physicalNames({
+      namePrefix: config.namePrefix,
+      environment: config.environment,
+      region: config.region,
+      uniqueness: config.nameSuffix ?? "",
+      nameSuffix: config.nameSuffix,
+    });
+    const bucketName =
+      config.nameSuffix === undefined
+        ? identity.accountId.apply(
+            (accountId) =>
+              physicalNames({
+                namePrefix: config.namePrefix,
+                environment: config.environment,
+                region: config.region,
+                uniqueness: accountId,
+              }).bucket,
+          )
+        : pulumi.output(names.bucket);
+
+    const role = replicating ? createReplicationRole(name, tags, this) : undefined;
+    const data = createDataPlane(
+      name,
+      {
+        config,
+        bucketName,
+        tableName: names.table,
+        accountId: identity.accountId,
+        partition: partition.partition,
+        tags,
+        streamEnabled: replicating,
+        publisherRoleArn: role?.arn,
+      },
+      this,
+    );
+    const replication =
+      role === undefined
+        ? undefined
+        : createReplicationPlane(
+            name,
+            { config, names, data, role, targets: referenceTargets(name, config, this), tags },
+            this,
+          );
+
+    this.environment = pulumi.output(config.environment);
+    this.bucketName = data.bucket.bucket;
+    this.bucketArn = data.bucket.arn;
+    this.tableName = data.table.name;
+    this.tableArn = data.table.arn;
+    this.successTopicArn = data.successTopic.arn;
+    this.failureTopicArn = data.failureTopic.arn;
+    this.dlqUrl = data.deadLetterQueue.url;
+    this.dlqArn = data.deadLetterQueue.arn;
+    this.replicationFunctionArn = replication?.function.arn;
+    this.replicationRuleArn = replication?.rule.arn;
+
+    this.registerOutputs({
+      environment: this.environment,
+      bucketName: this.bucketName,
+      bucketArn: this.bucketArn,
+      tableName: this.tableName,
+      tableArn: this.tableArn,
+      successTopicArn: this.successTopicArn,
+      failureTopicArn: this.failureTopicArn,
+      dlqUrl: this.dlqUrl,
+      dlqArn: this.dlqArn,
+      replicationFunctionArn: this.replicationFunctionArn,
+      replicationRuleArn: this.replicationRuleArn,
+    });
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Physical names (bucket, table, replication function, its log group) from one function, and the
+ * AWS naming rules they must satisfy. Pure: no Pulumi, no I/O.
+ */
+
+/** The parts every physical name is built from. */
+export interface NameParts {
+  /** Company prefix, e.g. `company`. */
+  readonly namePrefix: string;
+  /** Environment, e.g. `prod`. */
+  readonly environment: string;
+  /** AWS region, e.g. `eu-west-1`. */
+  readonly region: string;
+  /** Uniqueness part: the account id, or a configured suffix. */
+  readonly uniqueness: string;
+  /** A configured suffix (ephemeral stacks); appended to the account-scoped names too. */
+  readonly nameSuffix?: string | undefined;
+}
+
+/** The physical names of one environment. */
+export interface PhysicalNames {
+  readonly bucket: string;
+  readonly table: string;
+  readonly replicationFunction: string;
+  readonly replicationLogGroup: string;
+}
+
+/** Stands in for the account id when checking name lengths before the id is known. */
+export const accountIdPlaceholder = "123456789012";
+
+function withSuffix(base: string, suffix: string | undefined): string {
+  return suffix === undefined ? base : `${base}-${suffix}`;
+}
+
+/**
+ * Builds every physical name. Bucket: `{prefix}-data-{env}-{region}-{account id or suffix}`
+ * (globally unique). Table and function names are account-scoped, so they carry the suffix only
+ * when one is configured (an ephemeral stack must not collide with `dev`).
+ */
+export function physicalNames(parts: NameParts): PhysicalNames {
+  const { namePrefix, environment, region, uniqueness, nameSuffix } = parts;
+  const replicationFunction = withSuffix(`${namePrefix}-replication-${environment}`, nameSuffix);
+  return {
+    bucket: `${namePrefix}-data-${environment}-${region}-${uniqueness}`,
+    table: withSuffix(`${namePrefix}-metadata-${environment}`, nameSuffix),
+    replicationFunction,
+    replicationLogGroup: `/aws/lambda/${replicationFunction}`,
+  };
+}
+
+const reservedBucketPrefixes = ["xn--", "sthree-", "amzn-s3-demo-"];
+const reservedBucketSuffixes = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
+
+/** Problems with an S3 general purpose bucket name (empty when valid). */
+export function bucketNameProblems(name: string): string[] {
+  const problems: string[] = [];
+  if (name.length < 3 || name.length > 63) {
+    problems.push(`must be 3-63 characters (is ${name.length})`);
+  }
+  if (!/^[a-z0-9.-]*$/.test(name)) {
+    problems.push("may contain only lowercase letters, digits, dots and hyphens");
+  }
+  if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) {
+    problems.push("must begin and end with a letter or digit");
+  }
+  if (name.includes("..")) {
+    problems.push("must not contain two adjacent dots");
+  }
+  if (/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name)) {
+    problems.push("must not be formatted as an IP address");
+  }
+  for (const prefix of reservedBucketPrefixes) {
+    if (name.startsWith(prefix)) problems.push(`must not start with "${prefix}"`);
+  }
+  for (const suffix of reservedBucketSuffixes) {
+    if (name.endsWith(suffix)) problems.push(`must not end with "${suffix}"`);
+  }
+  return problems;
+}
+
+/** Problems with a DynamoDB table name (empty when valid). */
+export function tableNameProblems(name: string): string[] {
+  const problems: string[] = [];
+  if (name.length < 3 || name.length > 255) {
+    problems.push(`must be 3-255 characters (is ${name.length})`);
+  }
+  if (!/^[a-zA-Z0-9_.-]*$/.test(name)) {
+    problems.push("may contain only letters, digits, '_', '-' and '.'");
+  }
+  return problems;
+}
+
+/** Problems with a Lambda function name (empty when valid). */
+export function functionNameProblems(name: string): string[] {
+  const problems: string[] = [];
+  if (name.length < 1 || name.length > 64) {
+    problems.push(`must be 1-64 characters (is ${name.length})`);
+  }
+  if (!/^[a-zA-Z0-9_-]*$/.test(name)) {
+    problems.push("may contain only letters, digits, '_' and '-'");
+  }
+  return problems;
+}

@@ -1,0 +1,287 @@
+/**
+ * The replicating stack's resources (prod, by config): stack references to the target stacks,
+ * EventBridge notifications and the rule for the source bucket, the replication Lambda (bundled
+ * here with esbuild), its log group, role policy, async destinations, invoke permission and the
+ * table stream's event source mapping.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { bundleReplication, lambdaHandler, lambdaRuntime } from "./bundle";
+import { replicationEnvironment, type ReplicationTarget, type StackConfig } from "./config";
+import type { DataPlane } from "./data-plane";
+import { deadLetterQueuePolicy, lambdaAssumeRolePolicy, replicationRolePolicy } from "./iam";
+import type { PhysicalNames } from "./naming";
+
+/** Bounds on retries: EventBridge target, async invocation and stream mapping. */
+export const replicationRetry = {
+  eventMaximumAgeSeconds: 3600,
+  eventMaximumRetryAttempts: 8,
+  asyncMaximumAgeSeconds: 3600,
+  asyncMaximumRetryAttempts: 2,
+  streamMaximumRetryAttempts: 5,
+  streamMaximumRecordAgeSeconds: 3600,
+} as const;
+
+/** The EventBridge pattern: only object created/deleted events of the source bucket. */
+export function replicationEventPattern(
+  bucketName: string,
+  keyPrefixes: readonly string[],
+): Record<string, unknown> {
+  return {
+    source: ["aws.s3"],
+    "detail-type": ["Object Created", "Object Deleted"],
+    detail: {
+      bucket: { name: [bucketName] },
+      ...(keyPrefixes.length > 0
+        ? { object: { key: keyPrefixes.map((prefix) => ({ prefix })) } }
+        : {}),
+    },
+  };
+}
+
+/** A target's outputs, read from its stack with `requireOutput`. */
+export interface TargetStack {
+  readonly stack: string;
+  readonly environment: pulumi.Output<string>;
+  readonly bucketName: pulumi.Output<string>;
+  readonly bucketArn: pulumi.Output<string>;
+  readonly tableName: pulumi.Output<string>;
+  readonly tableArn: pulumi.Output<string>;
+}
+
+function requireString(reference: pulumi.StackReference, stackName: string, key: string) {
+  return reference.requireOutput(key).apply((value: unknown) => {
+    if (typeof value !== "string" || value === "") {
+      throw new Error(`Stack "${stackName}" output "${key}" is not a non-empty string`);
+    }
+    return value;
+  });
+}
+
+/** References every target stack (`org/project/stack`); deploy targets before this stack. */
+export function referenceTargets(
+  name: string,
+  config: StackConfig,
+  parent: pulumi.Resource,
+): TargetStack[] {
+  return config.replicationTargets.map((stack) => {
+    const stackName = `${config.organization}/${config.project}/${stack}`;
+    const reference = new pulumi.StackReference(
+      `${name}-${stack}-stack`,
+      { name: stackName },
+      { parent },
+    );
+    return {
+      stack,
+      environment: requireString(reference, stackName, "environment"),
+      bucketName: requireString(reference, stackName, "bucketName"),
+      bucketArn: requireString(reference, stackName, "bucketArn"),
+      tableName: requireString(reference, stackName, "tableName"),
+      tableArn: requireString(reference, stackName, "tableArn"),
+    };
+  });
+}
+
+/** The replication Lambda's role; created before the data plane so the topic key can name it. */
+export function createReplicationRole(
+  name: string,
+  tags: Readonly<Record<string, string>>,
+  parent: pulumi.Resource,
+): aws.iam.Role {
+  return new aws.iam.Role(
+    `${name}-replication-role`,
+    {
+      description: "Replication Lambda: reads the source, writes the targets",
+      assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()),
+      tags,
+    },
+    { parent },
+  );
+}
+
+export interface ReplicationPlaneArgs {
+  readonly config: StackConfig;
+  readonly names: PhysicalNames;
+  readonly data: DataPlane;
+  readonly role: aws.iam.Role;
+  readonly targets: readonly TargetStack[];
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface ReplicationPlane {
+  readonly notification: aws.s3.BucketNotification;
+  readonly rule: aws.cloudwatch.EventRule;
+  readonly function: aws.lambda.Function;
+  readonly logGroup: aws.cloudwatch.LogGroup;
+  readonly streamMapping: aws.lambda.EventSourceMapping;
+}
+
+/** Declares the replication plane as children of `parent`, logical names derived from `name`. */
+export function createReplicationPlane(
+  name: string,
+  args: ReplicationPlaneArgs,
+  parent: pulumi.Resource,
+): ReplicationPlane {
+  const { config, names, data, role, targets, tags } = args;
+  const opts = { parent };
+
+  // Without this, S3 never sends an event to EventBridge.
+  const notification = new aws.s3.BucketNotification(
+    `${name}-bucket-notification`,
+    { bucket: data.bucket.id, eventbridge: true },
+    opts,
+  );
+
+  const rule = new aws.cloudwatch.EventRule(
+    `${name}-object-changes`,
+    {
+      description: `Object created/deleted in the ${config.environment} data bucket`,
+      eventPattern: data.bucket.bucket.apply((bucket) =>
+        JSON.stringify(replicationEventPattern(bucket, config.replicationKeyPrefixes)),
+      ),
+      tags,
+    },
+    opts,
+  );
+
+  new aws.sqs.QueuePolicy(
+    `${name}-dlq-policy`,
+    {
+      queueUrl: data.deadLetterQueue.url,
+      policy: pulumi
+        .all([data.deadLetterQueue.arn, rule.arn])
+        .apply(([queueArn, ruleArn]) => JSON.stringify(deadLetterQueuePolicy(queueArn, ruleArn))),
+    },
+    opts,
+  );
+
+  const logGroup = new aws.cloudwatch.LogGroup(
+    `${name}-replication-logs`,
+    { name: names.replicationLogGroup, retentionInDays: config.logRetentionDays, tags },
+    opts,
+  );
+
+  const targetList: pulumi.Output<ReplicationTarget[]> = pulumi.all(
+    targets.map((t) =>
+      pulumi
+        .all([t.environment, t.bucketName, t.tableName])
+        .apply(([environment, bucket, table]) => ({ environment, bucket, table })),
+    ),
+  );
+
+  const rolePolicy = new aws.iam.RolePolicy(
+    `${name}-replication-policy`,
+    {
+      role: role.id,
+      policy: pulumi
+        .output({
+          sourceBucketArn: data.bucket.arn,
+          sourceTableArn: data.table.arn,
+          sourceStreamArn: data.table.streamArn,
+          targetBucketArns: targets.map((t) => t.bucketArn),
+          targetTableArns: targets.map((t) => t.tableArn),
+          deadLetterQueueArn: data.deadLetterQueue.arn,
+          topicArns: [data.successTopic.arn, data.failureTopic.arn],
+          topicKeyArn: data.topicKey.arn,
+          logGroupArn: logGroup.arn,
+        })
+        .apply((arns) => JSON.stringify(replicationRolePolicy(arns))),
+    },
+    opts,
+  );
+
+  const fn = new aws.lambda.Function(
+    `${name}-replication`,
+    {
+      name: names.replicationFunction,
+      description: `Replicates ${config.environment} changes into ${config.replicationTargets.join(", ")}`,
+      role: role.arn,
+      runtime: lambdaRuntime,
+      handler: lambdaHandler,
+      architectures: ["arm64"],
+      memorySize: config.lambda.memoryMb,
+      timeout: config.lambda.timeoutSeconds,
+      code: new pulumi.asset.AssetArchive({
+        "index.js": new pulumi.asset.StringAsset(bundleReplication()),
+      }),
+      environment: {
+        variables: pulumi
+          .all([data.bucket.bucket, data.table.name, data.deadLetterQueue.url, targetList])
+          .apply(([sourceBucket, sourceTable, dlqUrl, targetValues]) =>
+            replicationEnvironment({
+              region: config.region,
+              sourceEnvironment: config.environment,
+              sourceBucket,
+              sourceTable,
+              targets: targetValues,
+              dlqUrl,
+              maxAttempts: config.lambda.maxAttempts,
+              logLevel: config.lambda.logLevel,
+              extra: config.lambda.extraEnvironment,
+            }),
+          ),
+      },
+      loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
+      tags,
+    },
+    { parent, dependsOn: [logGroup, rolePolicy] },
+  );
+
+  new aws.lambda.FunctionEventInvokeConfig(
+    `${name}-replication-destinations`,
+    {
+      functionName: fn.name,
+      maximumEventAgeInSeconds: replicationRetry.asyncMaximumAgeSeconds,
+      maximumRetryAttempts: replicationRetry.asyncMaximumRetryAttempts,
+      destinationConfig: {
+        onSuccess: { destination: data.successTopic.arn },
+        onFailure: { destination: data.failureTopic.arn },
+      },
+    },
+    opts,
+  );
+
+  new aws.lambda.Permission(
+    `${name}-replication-invoke`,
+    {
+      action: "lambda:InvokeFunction",
+      function: fn.name,
+      principal: "events.amazonaws.com",
+      sourceArn: rule.arn,
+    },
+    opts,
+  );
+
+  new aws.cloudwatch.EventTarget(
+    `${name}-object-changes-target`,
+    {
+      rule: rule.name,
+      arn: fn.arn,
+      retryPolicy: {
+        maximumEventAgeInSeconds: replicationRetry.eventMaximumAgeSeconds,
+        maximumRetryAttempts: replicationRetry.eventMaximumRetryAttempts,
+      },
+      deadLetterConfig: { arn: data.deadLetterQueue.arn },
+    },
+    opts,
+  );
+
+  const streamMapping = new aws.lambda.EventSourceMapping(
+    `${name}-table-stream`,
+    {
+      eventSourceArn: data.table.streamArn,
+      functionName: fn.arn,
+      startingPosition: "LATEST",
+      batchSize: config.lambda.batchSize,
+      bisectBatchOnFunctionError: true,
+      maximumRetryAttempts: replicationRetry.streamMaximumRetryAttempts,
+      maximumRecordAgeInSeconds: replicationRetry.streamMaximumRecordAgeSeconds,
+      functionResponseTypes: ["ReportBatchItemFailures"],
+      destinationConfig: { onFailure: { destinationArn: data.deadLetterQueue.arn } },
+      tags,
+    },
+    { parent, dependsOn: [rolePolicy] },
+  );
+
+  return { notification, rule, function: fn, logGroup, streamMapping };
+}
