@@ -1,0 +1,83 @@
+// The whole baseline as plain rules, and one entry point to check a set of resources (an
+// offline plan, a test fixture) against all of them without the policy engine.
+import {
+  dynamodbEncrypted,
+  dynamodbPointInTimeRecovery,
+  dynamodbProdDeletionProtection,
+  snsEncrypted,
+  sqsEncrypted,
+} from "./rules/data-stores";
+import {
+  lambdaNoReservedEnvironment,
+  lambdaPermissionScoped,
+  lambdaSupportedRuntime,
+  lambdaTimeoutBounded,
+} from "./rules/lambda";
+import {
+  s3BucketBaselineAttached,
+  s3Encrypted,
+  s3LifecycleConfigured,
+  s3PublicAccessBlocked,
+  s3TlsOnly,
+  s3VersioningEnabled,
+} from "./rules/s3";
+import { requiredTags } from "./rules/tags";
+import type { PlannedResource, Props, ResourceRule, StackRule, Violation } from "./types";
+
+export const RESOURCE_RULES: readonly ResourceRule[] = [
+  s3PublicAccessBlocked,
+  s3TlsOnly,
+  s3VersioningEnabled,
+  s3LifecycleConfigured,
+  s3Encrypted,
+  dynamodbEncrypted,
+  dynamodbPointInTimeRecovery,
+  dynamodbProdDeletionProtection,
+  sqsEncrypted,
+  snsEncrypted,
+  lambdaSupportedRuntime,
+  lambdaNoReservedEnvironment,
+  lambdaTimeoutBounded,
+  lambdaPermissionScoped,
+  requiredTags,
+];
+
+export const STACK_RULES: readonly StackRule[] = [s3BucketBaselineAttached];
+
+/** Every violation of every rule over `resources`, resource rules first, in resource order. */
+export function checkResources(resources: readonly PlannedResource[]): Violation[] {
+  const perResource = resources.flatMap((resource) =>
+    RESOURCE_RULES.flatMap((rule) =>
+      rule
+        .validate(resource.type, resource.props)
+        .map((message) => ({ policy: rule.name, urn: resource.urn, message })),
+    ),
+  );
+  const perStack = STACK_RULES.flatMap((rule) =>
+    rule.validate(resources).map((finding) => ({ policy: rule.name, ...finding })),
+  );
+  return [...perResource, ...perStack];
+}
+
+/** One resource of an offline plan document (`npm run plan -- --json`). */
+export interface PlanResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly parent?: string;
+  readonly inputs: Props;
+  readonly id?: string;
+}
+
+/** Every violation over the resources of an offline plan (inputs stand in for props). */
+export function checkPlan(plan: { readonly resources: readonly PlanResource[] }): Violation[] {
+  return checkResources(
+    plan.resources.map(({ urn, type, name, inputs, id }) => ({
+      urn,
+      type,
+      name,
+      props: inputs,
+      ...(id === undefined ? {} : { id }),
+    })),
+  );
+}
