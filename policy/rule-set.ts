@@ -59,24 +59,32 @@ export function checkResources(resources: readonly PlannedResource[]): Violation
   return [...perResource, ...perStack];
 }
 
-/** One resource of an offline plan document (`npm run plan -- --json`). */
+/** One resource of an offline plan (`npm run plan -- --json`, or the plan runner in memory). */
 export interface PlanResource {
   readonly urn: string;
   readonly type: string;
   readonly name: string;
-  readonly parent?: string;
+  readonly parent?: string | undefined;
+  /** Inputs, fully resolved. */
   readonly inputs: Props;
-  readonly id?: string;
+  /** The id the mocks assigned (a bucket's id is its name, as in AWS). */
+  readonly id?: string | undefined;
+  /** Whether the resource class is taggable (has `tagsAll`), when the plan knows it. */
+  readonly taggable?: boolean | undefined;
 }
 
-/** Every violation over the resources of an offline plan (inputs stand in for props). */
+/**
+ * Every violation over the resources of an offline plan. Inputs stand in for props; a resource
+ * the plan marks taggable gets an empty `tagsAll`, the signal the engine gives for taggable
+ * resources, so the tag rule covers types the baseline does not list.
+ */
 export function checkPlan(plan: { readonly resources: readonly PlanResource[] }): Violation[] {
   return checkResources(
-    plan.resources.map(({ urn, type, name, inputs, id }) => ({
+    plan.resources.map(({ urn, type, name, inputs, id, taggable }) => ({
       urn,
       type,
       name,
-      props: inputs,
+      props: taggable === true && !("tagsAll" in inputs) ? { ...inputs, tagsAll: {} } : inputs,
       ...(id === undefined ? {} : { id }),
     })),
   );
