@@ -1,9 +1,32 @@
-/** Replication Lambda entry (placeholder until the replication issue lands): logs the event it receives. */
-import { Logger } from "@aws-lambda-powertools/logger";
+/**
+ * Replication Lambda entry. Reads the environment contract once at load (failing with a clear
+ * message naming each missing or malformed variable), builds the SDK clients, and hands every
+ * event to the replicator: EventBridge S3 `Object Created` / `Object Deleted` events (throws
+ * `ReplicationFailedError` after dead-lettering when a target failed, so the async-invoke
+ * onSuccess destination fires only when every target succeeded) and DynamoDB stream batches
+ * (returns `{ batchItemFailures }`).
+ */
+import type {
+  Context,
+  DynamoDBStreamEvent,
+  S3ObjectCreatedNotificationEvent,
+  S3ObjectDeletedNotificationEvent,
+} from "aws-lambda";
+import { createClients } from "./clients";
+import { loadConfig } from "./env";
+import { logger } from "./logger";
+import { createReplicator, type HandlerResult } from "./replicator";
 
-const logger = new Logger({ serviceName: "replication" });
+const config = loadConfig(process.env);
+const replicator = createReplicator(config, createClients(config));
 
-export const handler = async (event: unknown): Promise<void> => {
-  logger.info("event received", { event });
-  await Promise.resolve();
+export type ReplicationEvent =
+  S3ObjectCreatedNotificationEvent | S3ObjectDeletedNotificationEvent | DynamoDBStreamEvent;
+
+export const handler = async (
+  event: ReplicationEvent,
+  context?: Context,
+): Promise<HandlerResult> => {
+  if (context) logger.addContext(context);
+  return replicator.handle(event);
 };

@@ -1,0 +1,57 @@
+/** Named errors of the replication Lambda and the classification of AWS errors it relies on. */
+import { isServerError, isThrottlingError, isTransientError } from "@smithy/core/retry";
+
+/** Thrown by the EventBridge path when at least one target failed (after dead-lettering it). */
+export class ReplicationFailedError extends Error {
+  override readonly name = "ReplicationFailedError";
+}
+
+/** The event could not be parsed or is not one this function handles. */
+export class MalformedEventError extends Error {
+  override readonly name = "MalformedEventError";
+}
+
+/** The event names a bucket or table other than the configured source. */
+export class ForeignSourceError extends Error {
+  override readonly name = "ForeignSourceError";
+}
+
+/** What a DLQ message and a log line say about an error. */
+export interface ErrorSummary {
+  readonly name: string;
+  readonly message: string;
+}
+
+export function summarizeError(error: unknown): ErrorSummary {
+  if (error instanceof Error) {
+    return { name: error.name, message: error.message };
+  }
+  return { name: "Error", message: String(error) };
+}
+
+/** How many attempts the SDK made for the failed call (1 when unknown). */
+export function attemptsOf(error: unknown): number {
+  if (typeof error === "object" && error !== null && "$metadata" in error) {
+    const metadata = (error as { $metadata?: { attempts?: number } }).$metadata;
+    return metadata?.attempts ?? 1;
+  }
+  return 1;
+}
+
+/** HTTP status of an SDK error, when it has one. */
+export function statusOf(error: unknown): number | undefined {
+  if (typeof error === "object" && error !== null && "$metadata" in error) {
+    return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  }
+  return undefined;
+}
+
+/**
+ * True when the error is one the SDK's standard strategy treats as retryable (throttling,
+ * transient network error, 5xx): it is worth retrying the record later, unlike AccessDenied.
+ */
+export function isRetryable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const sdkError = error as Parameters<typeof isTransientError>[0];
+  return isThrottlingError(sdkError) || isTransientError(sdkError) || isServerError(sdkError);
+}

@@ -1,0 +1,45 @@
+/** Minimal typings for the emulator packages that ship none (dynalite, s3rver). */
+declare module "dynalite" {
+  import type { Server } from "node:http";
+  interface DynaliteOptions {
+    createTableMs?: number;
+    deleteTableMs?: number;
+    updateTableMs?: number;
+    path?: string;
+  }
+  function dynalite(options?: DynaliteOptions): Server;
+  export = dynalite;
+}
+
+declare module "s3rver" {
+  import type { AddressInfo } from "node:net";
+  import type { IncomingHttpHeaders } from "node:http";
+  interface S3rverOptions {
+    address?: string;
+    port?: number;
+    silent?: boolean;
+    directory: string;
+    resetOnClose?: boolean;
+    allowMismatchedSignatures?: boolean;
+    configureBuckets?: { name: string }[];
+  }
+  interface KoaContext {
+    headers: IncomingHttpHeaders;
+  }
+  type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
+  class S3rver {
+    constructor(options: S3rverOptions);
+    /** Koa's middleware stack (composed when the server starts). */
+    middleware: Middleware[];
+    run(): Promise<AddressInfo>;
+    close(): Promise<void>;
+  }
+  export = S3rver;
+}
+
+declare module "s3rver/lib/models/account" {
+  interface AWSAccount {
+    createKeyPair(accessKeyId: string, secretAccessKey: string): void;
+  }
+  export const DUMMY_ACCOUNT: AWSAccount;
+}

@@ -1,0 +1,156 @@
+/**
+ * A loopback HTTP proxy in front of an emulator that injects faults: AWS error responses
+ * (S3 503 SlowDown, 403 AccessDenied, 404 NoSuchBucket; DynamoDB throttling,
+ * ProvisionedThroughputExceeded) and connection resets. A `decide` function picks the fault,
+ * if any, for each request; everything else is forwarded unchanged.
+ */
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export type Fault =
+  | "s3-slow-down"
+  | "s3-internal-error"
+  | "s3-access-denied"
+  | "s3-no-such-bucket"
+  | "dynamodb-throttling"
+  | "dynamodb-throughput-exceeded"
+  | "dynamodb-access-denied"
+  | "connection-reset";
+
+/** What the decide function sees of a request. */
+export interface ProxiedRequest {
+  readonly method: string;
+  /** Path and query as sent (path-style S3: `/bucket/key`). */
+  readonly url: string;
+  readonly headers: IncomingMessage["headers"];
+  /** DynamoDB operation (`PutItem`, ...) from `x-amz-target`, when present. */
+  readonly operation?: string;
+}
+
+export type FaultDecider = (request: ProxiedRequest) => Fault | undefined;
+
+export interface FaultProxy {
+  readonly endpoint: string;
+  /** Replace the decide function (e.g. turn faults off before a redrive). */
+  setDecider(decide: FaultDecider): void;
+  /** How many times each fault was injected, and how many requests were forwarded. */
+  readonly stats: { injected: Partial<Record<Fault, number>>; forwarded: number };
+  stop(): Promise<void>;
+}
+
+const s3Error = (status: number, code: string, message: string) => ({
+  status,
+  contentType: "application/xml",
+  body: `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>FAULT</RequestId></Error>`,
+});
+
+const dynamoError = (status: number, type: string, message: string) => ({
+  status,
+  contentType: "application/x-amz-json-1.0",
+  body: JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message }),
+});
+
+const RESPONSES: Record<
+  Exclude<Fault, "connection-reset">,
+  { status: number; contentType: string; body: string }
+> = {
+  "s3-slow-down": s3Error(503, "SlowDown", "Please reduce your request rate."),
+  "s3-internal-error": s3Error(500, "InternalError", "We encountered an internal error."),
+  "s3-access-denied": s3Error(403, "AccessDenied", "Access Denied"),
+  "s3-no-such-bucket": s3Error(404, "NoSuchBucket", "The specified bucket does not exist"),
+  "dynamodb-throttling": dynamoError(
+    400,
+    "ThrottlingException",
+    "Rate of requests exceeds the allowed throughput.",
+  ),
+  "dynamodb-throughput-exceeded": dynamoError(
+    400,
+    "ProvisionedThroughputExceededException",
+    "The level of configured provisioned throughput for the table was exceeded.",
+  ),
+  "dynamodb-access-denied": dynamoError(
+    400,
+    "AccessDeniedException",
+    "User is not authorized to perform this action",
+  ),
+};
+
+export async function startFaultProxy(
+  upstream: string,
+  decide: FaultDecider = () => undefined,
+): Promise<FaultProxy> {
+  const target = new URL(upstream);
+  let decider = decide;
+  const stats: FaultProxy["stats"] = { injected: {}, forwarded: 0 };
+  const server: Server = createServer((req, res) => {
+    const amzTarget = req.headers["x-amz-target"];
+    const fault = decider({
+      method: req.method ?? "GET",
+      url: req.url ?? "/",
+      headers: req.headers,
+      operation: typeof amzTarget === "string" ? amzTarget.split(".")[1] : undefined,
+    });
+    if (fault !== undefined) {
+      stats.injected[fault] = (stats.injected[fault] ?? 0) + 1;
+      req.resume();
+      if (fault === "connection-reset") {
+        req.socket.destroy();
+        return;
+      }
+      const response = RESPONSES[fault];
+      // HEAD responses carry no body; the SDK classifies them by status code.
+      const body = req.method === "HEAD" ? "" : response.body;
+      res.writeHead(response.status, {
+        "content-type": response.contentType,
+        "content-length": Buffer.byteLength(body),
+      });
+      res.end(body);
+      return;
+    }
+    stats.forwarded += 1;
+    const forward = httpRequest(
+      {
+        hostname: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
+      (upstreamRes) => {
+        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+        upstreamRes.pipe(res);
+      },
+    );
+    forward.on("error", () => req.socket.destroy());
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    setDecider(next) {
+      decider = next;
+    },
+    stats,
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => {
+          if (error) reject(error);
+          else resolve();
+        });
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** A decider injecting `fault` into a random `rate` of requests that `match`. */
+export function randomFaults(
+  rate: number,
+  pick: (request: ProxiedRequest) => Fault | undefined,
+  random: () => number = Math.random,
+): FaultDecider {
+  return (request) => {
+    const fault = pick(request);
+    return fault !== undefined && random() < rate ? fault : undefined;
+  };
+}

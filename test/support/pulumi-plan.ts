@@ -1,0 +1,36 @@
+/**
+ * Runs the offline plan (lib/offline) inside jest: the program is loaded in an isolated module
+ * registry, so each stack runs the real index.ts afresh. The three stacks are planned once per
+ * test file, prod with the dev and staging outputs as its stack references.
+ */
+import { planStack, type PlanOptions, type StackPlan } from "../../lib/offline";
+
+/** Loads a module in a fresh jest module registry and returns its exports. */
+export function isolatedLoad(file: string): unknown {
+  let exported: unknown;
+  jest.isolateModules(() => {
+    exported = jest.requireActual<unknown>(file);
+  });
+  return exported;
+}
+
+/** `planStack` for jest. */
+export function planInJest(stack: string, options: PlanOptions = {}): Promise<StackPlan> {
+  return planStack(stack, { ...options, load: isolatedLoad });
+}
+
+export interface AllStacks {
+  readonly dev: StackPlan;
+  readonly staging: StackPlan;
+  readonly prod: StackPlan;
+}
+
+/** Plans dev, then staging, then prod (the deploy order), prod reading the others' outputs. */
+export async function planAllStacks(): Promise<AllStacks> {
+  const dev = await planInJest("dev");
+  const staging = await planInJest("staging");
+  const prod = await planInJest("prod", {
+    stackOutputs: { dev: dev.outputs, staging: staging.outputs },
+  });
+  return { dev, staging, prod };
+}
