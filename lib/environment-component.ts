@@ -105,7 +105,12 @@ export class EnvironmentComponent extends pulumi.ComponentResource {
     this.replicationFunctionArn = replication?.function.arn;
     this.replicationRuleArn = replication?.rule.arn;
 
-    this.registerOutputs({
+    this.registerOutputs(this.outputs());
+  }
+
+  /** The stack outputs: every output that this stack has (the replication ones in prod only). */
+  outputs(): Record<string, pulumi.Output<string>> {
+    const outputs: Record<string, pulumi.Output<string>> = {
       environment: this.environment,
       bucketName: this.bucketName,
       bucketArn: this.bucketArn,
@@ -115,8 +120,13 @@ export class EnvironmentComponent extends pulumi.ComponentResource {
       failureTopicArn: this.failureTopicArn,
       dlqUrl: this.dlqUrl,
       dlqArn: this.dlqArn,
-      replicationFunctionArn: this.replicationFunctionArn,
-      replicationRuleArn: this.replicationRuleArn,
-    });
+    };
+    if (this.replicationFunctionArn !== undefined) {
+      outputs.replicationFunctionArn = this.replicationFunctionArn;
+    }
+    if (this.replicationRuleArn !== undefined) {
+      outputs.replicationRuleArn = this.replicationRuleArn;
+    }
+    return outputs;
   }
 }

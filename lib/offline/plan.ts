@@ -1,0 +1,150 @@
+/**
+ * The in-process plan runner: runs the real program (Pulumi.yaml `main`) for one stack under the
+ * offline mocks, with that stack's real config, and returns every resource with resolved inputs
+ * and the stack outputs. Usable from jest (pass a `load` that uses `jest.isolateModules`) and
+ * from a plain tsx script (the default `load` drops the project's own modules from the require
+ * cache, so several stacks can run one after another in one process).
+ */
+import { createRequire } from "node:module";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  createMocks,
+  offlineAccountId,
+  type PlainRecord,
+  type PlannedCall,
+  type PlannedResource,
+} from "./mocks";
+import { defaultProjectDir, loadStackConfig } from "./stack-config";
+
+/** Loads the program's entry module afresh and returns its exports. */
+export type ModuleLoader = (file: string) => unknown;
+
+export interface PlanOptions {
+  /** Directory with Pulumi.yaml and the stack files. Default: this repository. */
+  readonly projectDir?: string;
+  /** Outputs of the stacks the program references, by stack name or `org/project/stack`. */
+  readonly stackOutputs?: Readonly<Record<string, PlainRecord>>;
+  /** Default: 123456789012. */
+  readonly accountId?: string;
+  /** Default: `organization` (what a self-managed backend reports). */
+  readonly organization?: string;
+  /** Run as `pulumi preview` (true) or `pulumi up` (false, default). */
+  readonly preview?: boolean;
+  /** Config values laid over the stack file's (`namespace:key`); `undefined` removes a key. */
+  readonly config?: Readonly<Record<string, string | undefined>>;
+  /** How to load the entry module afresh. Default: `requireFresh`. */
+  readonly load?: ModuleLoader;
+}
+
+export interface StackPlan {
+  readonly stack: string;
+  readonly project: string;
+  readonly resources: PlannedResource[];
+  readonly calls: PlannedCall[];
+  /** The stack outputs, resolved; outputs that are undefined are left out, as Pulumi does. */
+  readonly outputs: PlainRecord;
+}
+
+/**
+ * Requires `file` with Node's own require (tsx's hooks load TypeScript) after dropping every module of the project (outside node_modules) from the
+ * require cache, so the program runs again; libraries (and Pulumi's runtime state) stay loaded.
+ */
+export function requireFresh(file: string, projectDir: string = defaultProjectDir): unknown {
+  const nodeRequire = createRequire(__filename);
+  const root = path.resolve(projectDir) + path.sep;
+  for (const cached of Object.keys(nodeRequire.cache)) {
+    if (cached.startsWith(root) && !cached.includes(`${path.sep}node_modules${path.sep}`)) {
+      Reflect.deleteProperty(nodeRequire.cache, cached);
+    }
+  }
+  return nodeRequire(file) as unknown;
+}
+
+/** The program failed; carries what was registered before it did. */
+export class StackPlanError extends Error {
+  constructor(
+    readonly stack: string,
+    readonly resources: PlannedResource[],
+    options: { cause: unknown },
+  ) {
+    super(options.cause instanceof Error ? options.cause.message : String(options.cause), options);
+    this.name = "StackPlanError";
+  }
+}
+
+function definedOutputs(value: unknown): PlainRecord {
+  const outputs: PlainRecord = {};
+  if (typeof value === "object" && value !== null) {
+    for (const [key, v] of Object.entries(value)) {
+      if (v !== undefined && key !== "__esModule") outputs[key] = v;
+    }
+  }
+  return outputs;
+}
+
+/** Plans one stack: sets mocks and config, runs the program as the Pulumi language host does. */
+export async function planStack(stack: string, options: PlanOptions = {}): Promise<StackPlan> {
+  const projectDir = options.projectDir ?? defaultProjectDir;
+  const file = loadStackConfig(stack, projectDir);
+  const values: Record<string, string> = { ...file.values };
+  for (const [key, value] of Object.entries(options.config ?? {})) {
+    if (value === undefined) {
+      Reflect.deleteProperty(values, key);
+    } else {
+      values[key] = value;
+    }
+  }
+  const project = file.project.name;
+  const offline = createMocks({
+    project,
+    stack,
+    accountId: options.accountId ?? offlineAccountId,
+    region: values["aws:region"] ?? "us-east-1",
+    stackOutputs: options.stackOutputs ?? {},
+  });
+  await pulumi.runtime.setMocks(
+    offline.mocks,
+    project,
+    stack,
+    options.preview ?? false,
+    options.organization ?? "organization",
+  );
+  pulumi.runtime.setAllConfig(values);
+  const load = options.load ?? ((entry: string) => requireFresh(entry, projectDir));
+
+  // A failing apply or registration surfaces, as under the real language host, as an unhandled
+  // rejection: end the run with it. A failing program also rejects promises derived from its
+  // outputs that nobody awaits; those are collected here instead of ending the process.
+  let failRun: (reason: unknown) => void = () => undefined;
+  const strayFailure = new Promise<never>((_resolve, reject) => {
+    failRun = reject;
+  });
+  strayFailure.catch(() => undefined);
+  const onRejection = (reason: unknown): void => {
+    failRun(reason);
+  };
+  process.on("unhandledRejection", onRejection);
+  try {
+    const outputs = await Promise.race([
+      pulumi.runtime.runInPulumiStack(() => {
+        pulumi.runtime.registerStackTransformation(offline.transformation);
+        return Promise.resolve(load(file.project.main));
+      }),
+      strayFailure,
+    ]);
+    await Promise.race([pulumi.runtime.disconnect(), strayFailure]);
+    return {
+      stack,
+      project,
+      resources: offline.resources(),
+      calls: offline.calls(),
+      outputs: definedOutputs(outputs),
+    };
+  } catch (error: unknown) {
+    await new Promise((resolve) => setImmediate(resolve));
+    throw new StackPlanError(stack, offline.resources(), { cause: error });
+  } finally {
+    process.off("unhandledRejection", onRejection);
+  }
+}

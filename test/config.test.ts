@@ -1,0 +1,443 @@
+/** Config validation (lib/config.ts) and naming rules (lib/naming.ts): each rule throws and passes. */
+import {
+  ConfigValidationError,
+  contractEnvironmentKeys,
+  environmentBytes,
+  lambdaEnvironmentProblems,
+  reservedLambdaEnvironmentKeys,
+  validateConfig,
+  type RawStackConfig,
+} from "../lib/config";
+import {
+  bucketNameProblems,
+  functionNameProblems,
+  physicalNames,
+  tableNameProblems,
+} from "../lib/naming";
+import { standardTags } from "../lib/tags";
+
+const key = (name: string): string => `data-pipeline:${name}`;
+
+function raw(values: Record<string, string | undefined> = {}, stack = "prod"): RawStackConfig {
+  return {
+    stack,
+    project: "data-pipeline",
+    organization: "acme",
+    values: { "aws:region": "eu-west-1", ...values },
+  };
+}
+
+function problemsOf(values: Record<string, string | undefined>, stack = "prod"): string[] {
+  try {
+    validateConfig(raw(values, stack));
+  } catch (error: unknown) {
+    if (error instanceof ConfigValidationError) return [...error.problems];
+    throw error;
+  }
+  return [];
+}
+
+describe("validateConfig defaults", () => {
+  it("derives the environment from the stack name and fills every default", () => {
+    const config = validateConfig(raw({}, "staging"));
+
+    expect(config).toEqual({
+      stack: "staging",
+      project: "data-pipeline",
+      organization: "acme",
+      environment: "staging",
+      region: "eu-west-1",
+      namePrefix: "company",
+      nameSuffix: undefined,
+      lambda: {
+        memoryMb: 256,
+        timeoutSeconds: 60,
+        logLevel: "INFO",
+        maxAttempts: 5,
+        batchSize: 10,
+        extraEnvironment: {},
+      },
+      logRetentionDays: 30,
+      lifecycleDays: 30,
+      replicationTargets: [],
+      replicationKeyPrefixes: [],
+      tags: {},
+    });
+  });
+
+  it("lets an ephemeral stack declare its environment and a name suffix", () => {
+    const config = validateConfig(
+      raw({ [key("environment")]: "dev", [key("nameSuffix")]: "pr-42" }, "pr-42"),
+    );
+
+    expect(config.environment).toBe("dev");
+    expect(config.nameSuffix).toBe("pr-42");
+  });
+
+  it("reads every key", () => {
+    const config = validateConfig(
+      raw({
+        [key("organization")]: "other-org",
+        [key("namePrefix")]: "acme",
+        [key("lambdaMemoryMb")]: "1024",
+        [key("lambdaTimeoutSeconds")]: "300",
+        [key("lambdaEnvironment")]: '{"FEATURE":"on"}',
+        [key("logLevel")]: "DEBUG",
+        [key("maxAttempts")]: "3",
+        [key("batchSize")]: "100",
+        [key("logRetentionDays")]: "90",
+        [key("lifecycleDays")]: "7",
+        [key("replicationTargets")]: '["dev","staging"]',
+        [key("replicationKeyPrefixes")]: '["incoming/"]',
+        [key("tags")]: '{"CostCenter":"42"}',
+      }),
+    );
+
+    expect(config).toMatchObject({
+      organization: "other-org",
+      namePrefix: "acme",
+      lambda: {
+        memoryMb: 1024,
+        timeoutSeconds: 300,
+        logLevel: "DEBUG",
+        maxAttempts: 3,
+        batchSize: 100,
+        extraEnvironment: { FEATURE: "on" },
+      },
+      logRetentionDays: 90,
+      lifecycleDays: 7,
+      replicationTargets: ["dev", "staging"],
+      replicationKeyPrefixes: ["incoming/"],
+      tags: { CostCenter: "42" },
+    });
+  });
+});
+
+describe("validateConfig rules", () => {
+  const cases: [string, Record<string, string | undefined>, RegExp, string?][] = [
+    [
+      "unknown environment",
+      { [key("environment")]: "qa" },
+      /environment = "qa" \(must be one of dev, staging, prod\)/,
+    ],
+    [
+      "environment defaulting to an unknown stack name",
+      {},
+      /data-pipeline:environment = "pr-7"/,
+      "pr-7",
+    ],
+    [
+      "unknown key",
+      { [key("lambdaTimeout")]: "30" },
+      /data-pipeline:lambdaTimeout = "30" \(unknown key/,
+    ],
+    ["missing region", { "aws:region": undefined }, /aws:region is not set/],
+    ["malformed region", { "aws:region": "Europe" }, /aws:region = "Europe" \(not an AWS region/],
+    [
+      "Lambda timeout over 300 s",
+      { [key("lambdaTimeoutSeconds")]: "900" },
+      /data-pipeline:lambdaTimeoutSeconds = "900" \(max 300\)/,
+    ],
+    [
+      "Lambda timeout not an integer",
+      { [key("lambdaTimeoutSeconds")]: "1.5" },
+      /lambdaTimeoutSeconds = "1.5" \(must be an integer\)/,
+    ],
+    [
+      "Lambda timeout empty",
+      { [key("lambdaTimeoutSeconds")]: " " },
+      /lambdaTimeoutSeconds = " " \(must be an integer\)/,
+    ],
+    [
+      "Lambda memory under 128 MB",
+      { [key("lambdaMemoryMb")]: "64" },
+      /lambdaMemoryMb = "64" \(min 128\)/,
+    ],
+    [
+      "log retention CloudWatch does not offer",
+      { [key("logRetentionDays")]: "10" },
+      /logRetentionDays = "10" \(must be one of 1, 3, 5/,
+    ],
+    [
+      "log level Powertools does not know",
+      { [key("logLevel")]: "VERBOSE" },
+      /logLevel = "VERBOSE"/,
+    ],
+    [
+      "replication target equal to the source",
+      { [key("replicationTargets")]: '["dev","prod"]' },
+      /replicationTargets = "prod" \(a stack cannot replicate into itself\)/,
+    ],
+    [
+      "replication target listed twice",
+      { [key("replicationTargets")]: '["dev","dev"]' },
+      /replicationTargets = "dev" \(listed twice\)/,
+    ],
+    [
+      "replication target that is not a stack name",
+      { [key("replicationTargets")]: '["a b"]' },
+      /replicationTargets = "a b" \(not a stack name\)/,
+    ],
+    [
+      "replication targets not a list",
+      { [key("replicationTargets")]: '"dev"' },
+      /replicationTargets = "\\"dev\\"" \(must be a list of strings\)/,
+    ],
+    [
+      "replication targets not JSON",
+      { [key("replicationTargets")]: "dev, staging" },
+      /replicationTargets = "dev, staging" \(must be JSON/,
+    ],
+    [
+      "empty key prefix",
+      { [key("replicationKeyPrefixes")]: '[""]' },
+      /replicationKeyPrefixes = "" \(empty prefix/,
+    ],
+    [
+      "name prefix with capitals",
+      { [key("namePrefix")]: "Company" },
+      /namePrefix = "Company" \(must be lowercase/,
+    ],
+    [
+      "name suffix with a dot",
+      { [key("nameSuffix")]: "pr.42" },
+      /nameSuffix = "pr.42" \(must be lowercase/,
+    ],
+    [
+      "bucket name over 63 characters",
+      { [key("namePrefix")]: "a-very-long-company-prefix-for-buckets" },
+      /S3 bucket name "a-very-long-company-prefix-for-buckets-data-prod-eu-west-1-123456789012" .*must be 3-63 characters \(is 71\) \(checked with a 12-digit account id\)/,
+    ],
+    [
+      "reserved Lambda environment key",
+      { [key("lambdaEnvironment")]: '{"AWS_REGION":"eu-west-1"}' },
+      /data-pipeline:lambdaEnvironment sets "AWS_REGION" \(reserved by AWS Lambda\)/,
+    ],
+    [
+      "Lambda environment key the program sets",
+      { [key("lambdaEnvironment")]: '{"REGION":"x"}' },
+      /lambdaEnvironment sets "REGION" \(set by the program\)/,
+    ],
+    [
+      "invalid Lambda environment key",
+      { [key("lambdaEnvironment")]: '{"1X":"y"}' },
+      /lambdaEnvironment has an invalid variable name "1X"/,
+    ],
+    [
+      "Lambda environment over 4 KB",
+      { [key("lambdaEnvironment")]: JSON.stringify({ BIG: "x".repeat(4000) }) },
+      /lambdaEnvironment is \d+ bytes \(max 4096 in total\)/,
+    ],
+    [
+      "Lambda environment not a map of strings",
+      { [key("lambdaEnvironment")]: '{"N":1}' },
+      /lambdaEnvironment = "\{\\"N\\":1\}" \(must be a map of strings to strings\)/,
+    ],
+    [
+      "tag overriding a standard tag",
+      { [key("tags")]: '{"Environment":"x"}' },
+      /tags = "Environment" \(set by the program\)/,
+    ],
+    [
+      "tag key in the aws: namespace",
+      { [key("tags")]: '{"aws:foo":"x"}' },
+      /tags = "aws:foo" \(tag keys are 1-128/,
+    ],
+    [
+      "tag value over 256 characters",
+      { [key("tags")]: JSON.stringify({ Team: "v".repeat(257) }) },
+      /tag value of Team longer than 256/,
+    ],
+  ];
+
+  // Every row has four columns, so jest does not mistake the last parameter for `done`.
+  const rows = cases.map(
+    ([name, values, message, stack]) => [name, values, message, stack ?? "prod"] as const,
+  );
+
+  it.each(rows)("rejects %s", (_name, values, message, stack) => {
+    expect(() => validateConfig(raw(values, stack))).toThrow(message);
+  });
+
+  it.each(rows)("names the stack for %s", (_name, values, _message, stack) => {
+    expect(() => validateConfig(raw(values, stack))).toThrow(`Invalid stack config "${stack}": `);
+  });
+
+  const fine: [string, Record<string, string>][] = [
+    ["a known environment", { [key("environment")]: "dev" }],
+    ["a Lambda timeout of 300 s", { [key("lambdaTimeoutSeconds")]: "300" }],
+    ["the largest Lambda memory", { [key("lambdaMemoryMb")]: "10240" }],
+    ["a retention CloudWatch offers", { [key("logRetentionDays")]: "3653" }],
+    [
+      "replication targets other than the source",
+      { [key("replicationTargets")]: '["dev","staging"]' },
+    ],
+    [
+      "a bucket name of exactly 63 characters",
+      { [key("namePrefix")]: "abcdefghijklmnopqrstuvwxyz-0" },
+    ],
+    ["an extra Lambda variable", { [key("lambdaEnvironment")]: '{"FEATURE_FLAG":"on"}' }],
+    [
+      "a Lambda environment just under 4 KB",
+      { [key("lambdaEnvironment")]: JSON.stringify({ BIG: "x".repeat(3200) }) },
+    ],
+    ["an extra tag", { [key("tags")]: '{"CostCenter":"42"}' }],
+    ["key prefixes", { [key("replicationKeyPrefixes")]: '["a/","b/"]' }],
+  ];
+
+  it.each(fine)("accepts %s", (_name, values) => {
+    expect(() => validateConfig(raw(values))).not.toThrow();
+  });
+
+  it("gathers every problem into one error, in key order of discovery", () => {
+    const problems = problemsOf({
+      [key("environment")]: "qa",
+      [key("lambdaTimeoutSeconds")]: "900",
+      [key("lambdaEnvironment")]: '{"AWS_REGION":"x","_HANDLER":"y"}',
+    });
+
+    expect(problems).toEqual([
+      'data-pipeline:environment = "qa" (must be one of dev, staging, prod)',
+      'data-pipeline:lambdaTimeoutSeconds = "900" (max 300)',
+      'data-pipeline:lambdaEnvironment sets "AWS_REGION" (reserved by AWS Lambda)',
+      'data-pipeline:lambdaEnvironment sets "_HANDLER" (reserved by AWS Lambda)',
+    ]);
+  });
+
+  it("checks the worst-case environment of every target (63-char buckets, 255-char tables)", () => {
+    const oneTarget = JSON.stringify({ PAD: "x".repeat(3200) });
+
+    expect(problemsOf({ [key("lambdaEnvironment")]: oneTarget })).toEqual([]);
+    expect(
+      problemsOf({
+        [key("lambdaEnvironment")]: oneTarget,
+        [key("replicationTargets")]: '["dev","staging"]',
+      }),
+    ).toEqual([expect.stringMatching(/lambdaEnvironment is \d+ bytes \(max 4096 in total\)/)]);
+  });
+});
+
+describe("lambdaEnvironmentProblems", () => {
+  it.each(reservedLambdaEnvironmentKeys)("rejects the reserved key %s", (name) => {
+    expect(lambdaEnvironmentProblems({ [name]: "x" })).toEqual([
+      `lambda environment sets "${name}" (reserved by AWS Lambda)`,
+    ]);
+  });
+
+  it("accepts REGION and the rest of the contract", () => {
+    const env = Object.fromEntries(contractEnvironmentKeys.map((k) => [k, "v"]));
+
+    expect(lambdaEnvironmentProblems(env)).toEqual([]);
+    expect(contractEnvironmentKeys).toContain("REGION");
+  });
+
+  it("counts keys and values in UTF-8 bytes", () => {
+    expect(environmentBytes({ AB: "é" })).toBe(4);
+    expect(lambdaEnvironmentProblems({ KEY: "x".repeat(4093) })).toEqual([]);
+    expect(lambdaEnvironmentProblems({ KEY: "x".repeat(4094) })).toEqual([
+      "lambda environment is 4097 bytes (max 4096 in total)",
+    ]);
+  });
+});
+
+describe("naming", () => {
+  it("builds the physical names from prefix, environment, region and uniqueness", () => {
+    expect(
+      physicalNames({
+        namePrefix: "company",
+        environment: "prod",
+        region: "eu-west-1",
+        uniqueness: "123456789012",
+      }),
+    ).toEqual({
+      bucket: "company-data-prod-eu-west-1-123456789012",
+      table: "company-metadata-prod",
+      replicationFunction: "company-replication-prod",
+      replicationLogGroup: "/aws/lambda/company-replication-prod",
+    });
+  });
+
+  it("carries a configured suffix into the account-scoped names", () => {
+    expect(
+      physicalNames({
+        namePrefix: "company",
+        environment: "dev",
+        region: "eu-west-1",
+        uniqueness: "pr-42",
+        nameSuffix: "pr-42",
+      }),
+    ).toEqual({
+      bucket: "company-data-dev-eu-west-1-pr-42",
+      table: "company-metadata-dev-pr-42",
+      replicationFunction: "company-replication-dev-pr-42",
+      replicationLogGroup: "/aws/lambda/company-replication-dev-pr-42",
+    });
+  });
+
+  it.each([
+    ["ab", /must be 3-63 characters \(is 2\)/],
+    ["a".repeat(64), /must be 3-63 characters \(is 64\)/],
+    ["Data-Bucket", /only lowercase letters, digits, dots and hyphens/],
+    ["-bucket", /must begin and end with a letter or digit/],
+    ["bucket-", /must begin and end with a letter or digit/],
+    ["my..bucket", /two adjacent dots/],
+    ["192.168.5.4", /IP address/],
+    ["xn--bucket", /must not start with "xn--"/],
+    ["sthree-bucket", /must not start with "sthree-"/],
+    ["amzn-s3-demo-bucket", /must not start with "amzn-s3-demo-"/],
+    ["bucket-s3alias", /must not end with "-s3alias"/],
+    ["bucket--ol-s3", /must not end with "--ol-s3"/],
+    ["bucket.mrap", /must not end with ".mrap"/],
+    ["bucket--x-s3", /must not end with "--x-s3"/],
+    ["bucket--table-s3", /must not end with "--table-s3"/],
+  ])("rejects the bucket name %s", (name, problem) => {
+    expect(bucketNameProblems(name).join("; ")).toMatch(problem);
+  });
+
+  it.each(["abc", "a".repeat(63), "company-data-prod-eu-west-1-123456789012", "my.bucket.1"])(
+    "accepts the bucket name %s",
+    (name) => {
+      expect(bucketNameProblems(name)).toEqual([]);
+    },
+  );
+
+  it("checks DynamoDB table names", () => {
+    expect(tableNameProblems("ab")).toEqual(["must be 3-255 characters (is 2)"]);
+    expect(tableNameProblems("t".repeat(256))).toEqual(["must be 3-255 characters (is 256)"]);
+    expect(tableNameProblems("my table")).toEqual([
+      "may contain only letters, digits, '_', '-' and '.'",
+    ]);
+    expect(tableNameProblems("My_table.v1-x")).toEqual([]);
+  });
+
+  it("checks Lambda function names", () => {
+    expect(functionNameProblems("f".repeat(65))).toEqual(["must be 1-64 characters (is 65)"]);
+    expect(functionNameProblems("")).toEqual(["must be 1-64 characters (is 0)"]);
+    expect(functionNameProblems("fn.v1")).toEqual([
+      "may contain only letters, digits, '_' and '-'",
+    ]);
+    expect(functionNameProblems("company-replication-prod")).toEqual([]);
+  });
+
+  it("rejects a function name over 64 characters through the config", () => {
+    const functionProblem = /Lambda function name "company-replication-prod-s+" .*1-64 characters/;
+
+    expect(problemsOf({ [key("nameSuffix")]: "s".repeat(39) }).join("\n")).not.toMatch(
+      functionProblem,
+    );
+    expect(problemsOf({ [key("nameSuffix")]: "s".repeat(40) })).toContainEqual(
+      expect.stringMatching(/Lambda function name "company-replication-prod-s{40}" .*\(is 65\)/),
+    );
+  });
+});
+
+describe("standardTags", () => {
+  it("sets Environment, Project and ManagedBy over extra tags", () => {
+    expect(standardTags("prod", "data-pipeline", { Team: "data", ManagedBy: "me" })).toEqual({
+      Team: "data",
+      Environment: "prod",
+      Project: "data-pipeline",
+      ManagedBy: "pulumi",
+    });
+  });
+});
