@@ -18,6 +18,11 @@ export interface ReplicationClients {
 /** Upper bound of one backoff delay, as in the SDK's standard strategy. */
 const MAX_BACKOFF_MS = 20_000;
 
+/** Full-jitter exponential backoff: attempt n waits a random time below base * 2^n (capped). */
+export function jitteredBackoff(baseMs: number): (attempt: number) => number {
+  return (attempt) => Math.floor(Math.random() * Math.min(MAX_BACKOFF_MS, baseMs * 2 ** attempt));
+}
+
 /**
  * Retry settings shared by every client. Without `retryBaseDelayMs` this is exactly the SDK's
  * standard mode; with it, the SDK's `ConfiguredRetryStrategy` (the standard strategy with a
@@ -31,9 +36,7 @@ export function retrySettings(
     return { maxAttempts: config.maxAttempts, retryMode: "standard" };
   }
   return {
-    retryStrategy: new ConfiguredRetryStrategy(config.maxAttempts, (attempt: number) =>
-      Math.floor(Math.random() * Math.min(MAX_BACKOFF_MS, base * 2 ** attempt)),
-    ),
+    retryStrategy: new ConfiguredRetryStrategy(config.maxAttempts, jitteredBackoff(base)),
   };
 }
 

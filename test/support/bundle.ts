@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { bundleReplication } from "../../lib/bundle";
 
 export interface BundleModule {
-  handler(event: unknown, context?: unknown): Promise<unknown>;
+  handler: (event: unknown, context?: unknown) => Promise<unknown>;
 }
 
 let built: string | undefined;

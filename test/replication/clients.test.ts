@@ -1,0 +1,70 @@
+/** Unit tests of the SDK client setup (lib/replication/clients.ts). */
+import { ConfiguredRetryStrategy } from "@smithy/core/retry";
+import { createClients, jitteredBackoff, retrySettings } from "../../lib/replication/clients";
+import type { ReplicationConfig } from "../../lib/replication/env";
+
+const config: ReplicationConfig = {
+  region: "eu-west-1",
+  sourceEnvironment: "prod",
+  sourceBucket: "b",
+  sourceTable: "t",
+  targets: [{ environment: "dev", bucket: "db", table: "dt" }],
+  dlqUrl: "https://sqs.eu-west-1.amazonaws.com/1/q",
+  maxAttempts: 4,
+  forcePathStyle: true,
+  retryBaseDelayMs: undefined,
+};
+
+describe("retrySettings", () => {
+  it("is the SDK's standard mode with maxAttempts by default", () => {
+    expect(retrySettings(config)).toEqual({ maxAttempts: 4, retryMode: "standard" });
+  });
+
+  it("uses the SDK's ConfiguredRetryStrategy (standard strategy) when a base delay is set", async () => {
+    const settings = retrySettings({ ...config, retryBaseDelayMs: 0 });
+    if (!("retryStrategy" in settings)) throw new Error("expected a retry strategy");
+    const strategy = settings.retryStrategy;
+    expect(strategy).toBeInstanceOf(ConfiguredRetryStrategy);
+    // The SDK's standard decisions apply: transient errors are retried up to maxAttempts (4).
+    let token = await strategy.acquireInitialRetryToken("scope");
+    for (let attempt = 1; attempt < 4; attempt++) {
+      token = await strategy.refreshRetryTokenForRetry(token, { errorType: "TRANSIENT" });
+    }
+    await expect(
+      strategy.refreshRetryTokenForRetry(token, { errorType: "TRANSIENT" }),
+    ).rejects.toThrow("No retry token available");
+    // ... and client errors are not retried at all.
+    const fresh = await strategy.acquireInitialRetryToken("scope");
+    await expect(
+      strategy.refreshRetryTokenForRetry(fresh, { errorType: "CLIENT_ERROR" }),
+    ).rejects.toThrow("No retry token available");
+  });
+});
+
+describe("jitteredBackoff", () => {
+  it("waits a random time below base * 2^attempt, capped at 20 s", () => {
+    const backoff = jitteredBackoff(10);
+    jest.spyOn(Math, "random").mockReturnValue(0.999);
+    expect(backoff(1)).toBe(19);
+    expect(backoff(3)).toBe(79);
+    expect(backoff(20)).toBe(19_980);
+    jest.spyOn(Math, "random").mockReturnValue(0);
+    expect(backoff(3)).toBe(0);
+  });
+});
+
+describe("createClients", () => {
+  // Endpoints come from the SDK's own AWS_ENDPOINT_URL_* variables, resolved per request:
+  // the integration tests prove it by configuring the bundle through them alone.
+  it("configures region, retries and path-style S3 on every client", async () => {
+    const clients = createClients(config);
+    await expect(clients.s3.config.region()).resolves.toBe("eu-west-1");
+    expect(clients.s3.config.forcePathStyle).toBe(true);
+    await expect(clients.s3.config.maxAttempts()).resolves.toBe(4);
+    await expect(clients.dynamodb.config.maxAttempts()).resolves.toBe(4);
+    await expect(clients.dynamodb.config.region()).resolves.toBe("eu-west-1");
+    await expect(clients.sqs.config.region()).resolves.toBe("eu-west-1");
+    expect(clients.sqs.config.retryMode).toBe("standard");
+    await expect(clients.sqs.config.maxAttempts()).resolves.toBe(4);
+  });
+});

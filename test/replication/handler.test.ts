@@ -1,0 +1,62 @@
+/** Unit tests of the Lambda entry module (lib/replication/handler.ts): config read at load. */
+import * as path from "node:path";
+import { ConfigError } from "../../lib/replication/env";
+import { setEnvironment } from "../support/bundle";
+import { objectCreatedEvent } from "../support/events";
+
+interface HandlerModule {
+  handler: (event: unknown, context?: unknown) => Promise<unknown>;
+}
+
+async function loadHandler(): Promise<HandlerModule> {
+  let loaded: HandlerModule | undefined;
+  await jest.isolateModulesAsync(async () => {
+    loaded = (await import(path.join(__dirname, "../../lib/replication/handler"))) as HandlerModule;
+  });
+  if (loaded === undefined) throw new Error("handler did not load");
+  return loaded;
+}
+
+const contract = {
+  REGION: "us-east-1",
+  SOURCE_ENVIRONMENT: "prod",
+  SOURCE_BUCKET: "prod-bucket",
+  SOURCE_TABLE: "prod-table",
+  TARGETS: '[{"environment":"dev","bucket":"dev-bucket","table":"dev-table"}]',
+  DLQ_URL: "http://127.0.0.1:9/123456789012/dlq",
+  POWERTOOLS_LOG_LEVEL: "SILENT",
+  MAX_ATTEMPTS: "1",
+};
+
+describe("handler module", () => {
+  it("fails at load with a message naming the missing variables", async () => {
+    const restore = setEnvironment({
+      ...contract,
+      SOURCE_BUCKET: undefined,
+      TARGETS: "nope",
+    });
+    try {
+      // A fresh module registry has its own ConfigError class: compare by name.
+      await expect(loadHandler()).rejects.toMatchObject({ name: new ConfigError("").name });
+      await expect(loadHandler()).rejects.toThrow(
+        /SOURCE_BUCKET environment variable is not set; TARGETS is not valid JSON: "nope"/,
+      );
+    } finally {
+      restore();
+    }
+  });
+
+  it("loads with the contract and dead-letters a foreign event (no AWS call but SQS)", async () => {
+    const restore = setEnvironment(contract);
+    try {
+      const { handler } = await loadHandler();
+      // The DLQ endpoint is closed: sending fails, so the handler throws (Lambda would retry).
+      const context = { functionName: "replication", awsRequestId: "req-1" };
+      const foreign = objectCreatedEvent({ bucket: "other", key: "k", sequencer: "01" });
+      await expect(handler(foreign, context)).rejects.toThrow();
+      await expect(handler(foreign)).rejects.toThrow();
+    } finally {
+      restore();
+    }
+  });
+});
