@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import {
+  ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
   ReceiveMessageCommand,
   type Message,
@@ -93,7 +94,10 @@ export interface RedriveDependencies {
   readonly targets: readonly ReplicationTarget[];
 }
 
-/** Seconds a received message stays invisible, so one run sees each message at most once. */
+/**
+ * Seconds a received message stays invisible, so one run sees each message at most once.
+ * Messages the run keeps (dry run, failed replay) are made visible again when it ends.
+ */
 export const REDRIVE_VISIBILITY_TIMEOUT_SECONDS = 120;
 
 type Verdict = { ok: true } | { ok: false; reason: string };
@@ -155,6 +159,7 @@ export async function runRedrive(
 ): Promise<RedriveSummary> {
   const summary: RedriveSummary = { received: 0, replayed: 0, skipped: 0, failed: 0, failures: [] };
   const limit = options.maxMessages ?? Number.POSITIVE_INFINITY;
+  const kept: string[] = [];
   while (summary.received < limit) {
     const batch = await deps.sqs.send(
       new ReceiveMessageCommand({
@@ -172,6 +177,7 @@ export async function runRedrive(
         const id = message.MessageId ?? "(no id)";
         if (options.dryRun) {
           summary.skipped += 1;
+          if (message.ReceiptHandle !== undefined) kept.push(message.ReceiptHandle);
           return;
         }
         let verdict: Verdict;
@@ -194,9 +200,24 @@ export async function runRedrive(
         } else {
           summary.failed += 1;
           summary.failures.push(`${id}: ${verdict.reason}`);
+          if (message.ReceiptHandle !== undefined) kept.push(message.ReceiptHandle);
         }
       }),
     );
   }
+  // Release what this run kept, so that the next run (or the real one after a dry run) sees it.
+  await Promise.all(
+    kept.map((receiptHandle) =>
+      deps.sqs
+        .send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: options.queueUrl,
+            ReceiptHandle: receiptHandle,
+            VisibilityTimeout: 0,
+          }),
+        )
+        .catch(() => undefined),
+    ),
+  );
   return summary;
 }

@@ -1,5 +1,6 @@
 /** Unit tests of the redrive command's core (lib/replication/redrive.ts) with a mocked SQS. */
 import {
+  ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
   ReceiveMessageCommand,
   SQSClient,
@@ -101,6 +102,7 @@ describe("runRedrive", () => {
   beforeEach(() => {
     mock.reset();
     mock.on(DeleteMessageCommand).resolves({});
+    mock.on(ChangeMessageVisibilityCommand).resolves({});
     replicator = {
       replicateObjectEvent: jest.fn((_event: unknown, targets = [dev, staging]) =>
         Promise.resolve({
@@ -157,6 +159,12 @@ describe("runRedrive", () => {
     expect(summary).toMatchObject({ received: 1, replayed: 0, failed: 1 });
     expect(summary.failures).toEqual([`${message.MessageId ?? ""}: dev: SlowDown slow`]);
     expect(mock).not.toHaveReceivedCommand(DeleteMessageCommand);
+    // Released at the end, so a later run can retry it at once.
+    expect(mock).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, {
+      QueueUrl: queueUrl,
+      ReceiptHandle: message.ReceiptHandle,
+      VisibilityTimeout: 0,
+    });
   });
 
   it("keeps messages it cannot replay", async () => {
@@ -199,6 +207,7 @@ describe("runRedrive", () => {
     expect(summary).toEqual({ received: 2, replayed: 0, skipped: 2, failed: 0, failures: [] });
     expect(replicator.replicateObjectEvent).not.toHaveBeenCalled();
     expect(mock).not.toHaveReceivedCommand(DeleteMessageCommand);
+    expect(mock).toHaveReceivedCommandTimes(ChangeMessageVisibilityCommand, 1);
   });
 
   it("stops at --max-messages", async () => {

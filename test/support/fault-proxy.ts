@@ -25,6 +25,21 @@ export interface ProxiedRequest {
   readonly headers: IncomingMessage["headers"];
   /** DynamoDB operation (`PutItem`, ...) from `x-amz-target`, when present. */
   readonly operation?: string;
+  /** DynamoDB `TableName` from the JSON body, when present. */
+  readonly table?: string;
+}
+
+function tableOf(body: Buffer): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body.toString("utf8"));
+    if (typeof parsed === "object" && parsed !== null && "TableName" in parsed) {
+      const name = parsed.TableName;
+      return typeof name === "string" ? name : undefined;
+    }
+  } catch {
+    // not JSON (S3, SQS query protocol): no table
+  }
+  return undefined;
 }
 
 export type FaultDecider = (request: ProxiedRequest) => Fault | undefined;
@@ -82,47 +97,55 @@ export async function startFaultProxy(
   const target = new URL(upstream);
   let decider = decide;
   const stats: FaultProxy["stats"] = { injected: {}, forwarded: 0 };
+  // Bodies are buffered (they are small: the function never moves object bytes) so that the
+  // decider can see DynamoDB's TableName.
   const server: Server = createServer((req, res) => {
-    const amzTarget = req.headers["x-amz-target"];
-    const fault = decider({
-      method: req.method ?? "GET",
-      url: req.url ?? "/",
-      headers: req.headers,
-      operation: typeof amzTarget === "string" ? amzTarget.split(".")[1] : undefined,
-    });
-    if (fault !== undefined) {
-      stats.injected[fault] = (stats.injected[fault] ?? 0) + 1;
-      req.resume();
-      if (fault === "connection-reset") {
-        req.socket.destroy();
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      const amzTarget = req.headers["x-amz-target"];
+      const isDynamo = typeof amzTarget === "string";
+      const fault = decider({
+        method: req.method ?? "GET",
+        url: req.url ?? "/",
+        headers: req.headers,
+        operation: isDynamo ? amzTarget.split(".")[1] : undefined,
+        table: isDynamo ? tableOf(body) : undefined,
+      });
+      if (fault !== undefined) {
+        stats.injected[fault] = (stats.injected[fault] ?? 0) + 1;
+        if (fault === "connection-reset") {
+          req.socket.destroy();
+          return;
+        }
+        const response = RESPONSES[fault];
+        // HEAD responses carry no body; the SDK classifies them by status code.
+        const payload = req.method === "HEAD" ? "" : response.body;
+        res.writeHead(response.status, {
+          "content-type": response.contentType,
+          "content-length": Buffer.byteLength(payload),
+        });
+        res.end(payload);
         return;
       }
-      const response = RESPONSES[fault];
-      // HEAD responses carry no body; the SDK classifies them by status code.
-      const body = req.method === "HEAD" ? "" : response.body;
-      res.writeHead(response.status, {
-        "content-type": response.contentType,
-        "content-length": Buffer.byteLength(body),
-      });
-      res.end(body);
-      return;
-    }
-    stats.forwarded += 1;
-    const forward = httpRequest(
-      {
-        hostname: target.hostname,
-        port: target.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (upstreamRes) => {
-        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-        upstreamRes.pipe(res);
-      },
-    );
-    forward.on("error", () => req.socket.destroy());
-    req.pipe(forward);
+      stats.forwarded += 1;
+      const forward = httpRequest(
+        {
+          hostname: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+        },
+        (upstreamRes) => {
+          res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+          upstreamRes.pipe(res);
+        },
+      );
+      forward.on("error", () => req.socket.destroy());
+      forward.end(body);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address() as AddressInfo;
@@ -143,7 +166,21 @@ export async function startFaultProxy(
   };
 }
 
-/** A decider injecting `fault` into a random `rate` of requests that `match`. */
+/** A decider injecting the fault `pick` chooses into the first `count` requests it applies to. */
+export function firstFaults(
+  count: number,
+  pick: (request: ProxiedRequest) => Fault | undefined,
+): FaultDecider {
+  let left = count;
+  return (request) => {
+    const fault = pick(request);
+    if (fault === undefined || left <= 0) return undefined;
+    left -= 1;
+    return fault;
+  };
+}
+
+/** A decider injecting the fault `pick` chooses into a random `rate` of requests. */
 export function randomFaults(
   rate: number,
   pick: (request: ProxiedRequest) => Fault | undefined,
