@@ -153,6 +153,26 @@ async function replay(message: Message, deps: RedriveDependencies): Promise<Verd
   return { ok: true };
 }
 
+/** Replays one message and deletes it when the replay succeeded. */
+async function replayAndDelete(
+  message: Message,
+  queueUrl: string,
+  deps: RedriveDependencies,
+): Promise<Verdict> {
+  try {
+    const verdict = await replay(message, deps);
+    if (verdict.ok) {
+      await deps.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
+      );
+    }
+    return verdict;
+  } catch (error: unknown) {
+    const { name, message: text } = summarizeError(error);
+    return { ok: false, reason: `${name}: ${text}` };
+  }
+}
+
 export async function runRedrive(
   options: RedriveOptions,
   deps: RedriveDependencies,
@@ -172,38 +192,23 @@ export async function runRedrive(
     const messages = batch.Messages ?? [];
     if (messages.length === 0) break;
     summary.received += messages.length;
-    await Promise.all(
-      messages.map(async (message) => {
-        const id = message.MessageId ?? "(no id)";
-        if (options.dryRun) {
-          summary.skipped += 1;
-          if (message.ReceiptHandle !== undefined) kept.push(message.ReceiptHandle);
-          return;
-        }
-        let verdict: Verdict;
-        try {
-          verdict = await replay(message, deps);
-          if (verdict.ok) {
-            await deps.sqs.send(
-              new DeleteMessageCommand({
-                QueueUrl: options.queueUrl,
-                ReceiptHandle: message.ReceiptHandle,
-              }),
-            );
-          }
-        } catch (error: unknown) {
-          const { name, message: text } = summarizeError(error);
-          verdict = { ok: false, reason: `${name}: ${text}` };
-        }
-        if (verdict.ok) {
-          summary.replayed += 1;
-        } else {
-          summary.failed += 1;
-          summary.failures.push(`${id}: ${verdict.reason}`);
-          if (message.ReceiptHandle !== undefined) kept.push(message.ReceiptHandle);
-        }
-      }),
-    );
+    // One message at a time: several messages often concern the same key, and a redrive is
+    // an operator's repair tool, not a throughput path.
+    for (const message of messages) {
+      const verdict: Verdict | "dry-run" = options.dryRun
+        ? "dry-run"
+        : await replayAndDelete(message, options.queueUrl, deps);
+      if (verdict === "dry-run") {
+        summary.skipped += 1;
+      } else if (verdict.ok) {
+        summary.replayed += 1;
+        continue;
+      } else {
+        summary.failed += 1;
+        summary.failures.push(`${message.MessageId ?? "(no id)"}: ${verdict.reason}`);
+      }
+      if (message.ReceiptHandle !== undefined) kept.push(message.ReceiptHandle);
+    }
   }
   // Release what this run kept, so that the next run (or the real one after a dry run) sees it.
   await Promise.all(

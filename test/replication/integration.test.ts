@@ -5,6 +5,7 @@
  */
 import { createClients } from "../../lib/replication/clients";
 import { loadConfig } from "../../lib/replication/env";
+import { logger } from "../../lib/replication/logger";
 import { runRedrive } from "../../lib/replication/redrive";
 import { createReplicator } from "../../lib/replication/replicator";
 import { ITEM_SEQUENCE_ATTRIBUTE, paddedStreamSequence } from "../../lib/replication/sequence";
@@ -41,6 +42,7 @@ const nextSequencer = (): string => sequencerAt(++sequence);
 const nextStreamSequence = (): string => streamSequenceAt(++sequence);
 
 beforeAll(async () => {
+  logger.setLogLevel("SILENT");
   harness = await startHarness();
 });
 afterAll(async () => {

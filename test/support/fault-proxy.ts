@@ -27,6 +27,8 @@ export interface ProxiedRequest {
   readonly operation?: string;
   /** DynamoDB `TableName` from the JSON body, when present. */
   readonly table?: string;
+  /** The request body as text (small: the function never sends object bytes). */
+  readonly body: string;
 }
 
 function tableOf(body: Buffer): string | undefined {
@@ -112,6 +114,7 @@ export async function startFaultProxy(
         headers: req.headers,
         operation: isDynamo ? amzTarget.split(".")[1] : undefined,
         table: isDynamo ? tableOf(body) : undefined,
+        body: body.toString("utf8"),
       });
       if (fault !== undefined) {
         stats.injected[fault] = (stats.injected[fault] ?? 0) + 1;

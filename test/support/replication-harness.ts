@@ -19,7 +19,12 @@ import {
   PutObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
 import { loadBundle, setEnvironment, type BundleModule } from "./bundle";
 import {
   createBucket,
@@ -242,6 +247,44 @@ export async function peekQueue(
   return [...unique.values()].map(
     (message) => JSON.parse(message.Body ?? "{}") as Record<string, unknown>,
   );
+}
+
+/** Every message of the queue (received, then released again), as parsed bodies. */
+export async function listQueue(
+  sqs: SQSClient,
+  queueUrl: string,
+): Promise<Record<string, unknown>[]> {
+  const seen = new Map<string, { body: Record<string, unknown>; receipt: string | undefined }>();
+  for (;;) {
+    const out = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 60,
+      }),
+    );
+    const messages = out.Messages ?? [];
+    if (messages.length === 0) break;
+    for (const message of messages) {
+      seen.set(message.MessageId ?? "", {
+        body: JSON.parse(message.Body ?? "{}") as Record<string, unknown>,
+        receipt: message.ReceiptHandle,
+      });
+    }
+  }
+  await Promise.all(
+    [...seen.values()].map(({ receipt }) =>
+      sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: queueUrl,
+          ReceiptHandle: receipt,
+          VisibilityTimeout: 0,
+        }),
+      ),
+    ),
+  );
+  return [...seen.values()].map(({ body }) => body);
 }
 
 /** Receives and deletes every message in the DLQ, returning the parsed bodies. */
