@@ -259,7 +259,8 @@ export interface PlanDocumentResource {
   readonly urn: string;
   readonly type: string;
   readonly name: string;
-  readonly parent: string | undefined;
+  /** The parent's URN; null for the stack itself. */
+  readonly parent: string | null;
   readonly inputs: PlainRecord;
 }
 
@@ -278,7 +279,7 @@ export function planDocument(plan: StackPlan): PlanDocument {
       urn: r.urn,
       type: r.type,
       name: r.name,
-      parent: r.parent,
+      parent: r.parent ?? null,
       inputs: r.inputs,
     })),
     outputs: plan.outputs,
