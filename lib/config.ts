@@ -338,20 +338,18 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
   const reader = new Reader(raw);
 
   const namespace = `${raw.project}:`;
-  for (const key of Object.keys(raw.values)) {
-    if (
-      key.startsWith(namespace) &&
-      !configKeys.includes(key.slice(namespace.length) as ConfigKey)
-    ) {
-      reader.bad(key, raw.values[key] ?? "", `unknown key; known: ${configKeys.join(", ")}`);
+  for (const [key, value] of Object.entries(raw.values)) {
+    const name = key.slice(namespace.length);
+    if (key.startsWith(namespace) && !configKeys.includes(name as ConfigKey)) {
+      reader.bad(key, String(value), `unknown key; known: ${configKeys.join(", ")}`);
     }
   }
 
   const environment = (reader.string("environment") ?? raw.stack) as EnvironmentName;
   reader.oneOf("environment", environment, environmentNames);
 
-  const region = raw.values["aws:region"];
-  if (region === undefined) {
+  const region = raw.values["aws:region"] ?? "";
+  if (region === "") {
     reader.problems.push(`aws:region is not set`);
   } else if (!regionPattern.test(region)) {
     reader.bad("aws:region", region, "not an AWS region name such as eu-west-1");
@@ -366,11 +364,11 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
   const names = physicalNames({
     namePrefix,
     environment,
-    region: region ?? "",
+    region,
     uniqueness: nameSuffix ?? accountIdPlaceholder,
     nameSuffix,
   });
-  if (region !== undefined) checkPhysicalNames(reader, names, nameSuffix !== undefined);
+  if (region !== "") checkPhysicalNames(reader, names, nameSuffix !== undefined);
 
   const memoryMb = reader.integer("lambdaMemoryMb", configDefaults.lambdaMemoryMb, 128, 10240);
   const timeoutSeconds = reader.integer(
@@ -423,7 +421,7 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
   }
   // Worst case: the longest names AWS allows for what the stack references return at deploy time.
   const worstCase = replicationEnvironment({
-    region: region ?? "",
+    region,
     sourceEnvironment: environment,
     sourceBucket: names.bucket,
     sourceTable: names.table,
@@ -432,7 +430,7 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
       bucket: "b".repeat(63),
       table: "t".repeat(255),
     })),
-    dlqUrl: `https://sqs.${region ?? ""}.amazonaws.com/${accountIdPlaceholder}/${"q".repeat(80)}`,
+    dlqUrl: `https://sqs.${region}.amazonaws.com/${accountIdPlaceholder}/${"q".repeat(80)}`,
     maxAttempts,
     logLevel,
     extra: extraEnvironment,
@@ -459,7 +457,7 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
     project: raw.project,
     organization,
     environment,
-    region: region ?? "",
+    region,
     namePrefix,
     nameSuffix,
     lambda: { memoryMb, timeoutSeconds, logLevel, maxAttempts, batchSize, extraEnvironment },

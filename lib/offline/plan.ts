@@ -64,13 +64,45 @@ export function requireFresh(file: string, projectDir: string = defaultProjectDi
 /** The program failed; carries what was registered before it did. */
 export class StackPlanError extends Error {
   constructor(
-    readonly stack: string,
+    readonly stackName: string,
     readonly resources: PlannedResource[],
     options: { cause: unknown },
   ) {
     super(options.cause instanceof Error ? options.cause.message : String(options.cause), options);
     this.name = "StackPlanError";
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
+}
+
+/**
+ * Resolves promises nested in deserialized inputs (assets and archives keep their contents in
+ * promises) into plain data: `{ __pulumiArchive, assets: { "index.js": { __pulumiAsset, text } } }`.
+ */
+export async function resolveDeep(value: unknown): Promise<unknown> {
+  const settled = isThenable(value) ? await value : value;
+  if (Array.isArray(settled)) {
+    return Promise.all(settled.map(resolveDeep));
+  }
+  if (typeof settled === "object" && settled !== null) {
+    const entries = await Promise.all(
+      Object.entries(settled).map(async ([k, v]) => [k, await resolveDeep(v)] as const),
+    );
+    return Object.fromEntries(entries);
+  }
+  return settled;
+}
+
+async function resolvedResources(resources: PlannedResource[]): Promise<PlannedResource[]> {
+  return Promise.all(
+    resources.map(async (r) => ({ ...r, inputs: (await resolveDeep(r.inputs)) as PlainRecord })),
+  );
 }
 
 function definedOutputs(value: unknown): PlainRecord {
@@ -115,7 +147,10 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
 
   // A failing apply or registration surfaces, as under the real language host, as an unhandled
   // rejection: end the run with it. A failing program also rejects promises derived from its
-  // outputs that nobody awaits; those are collected here instead of ending the process.
+  // outputs that nobody awaits; those are collected here instead of ending the process. Like the
+  // language host, the runner owns the process's unhandled-rejection handling while the program
+  // runs. (Under jest, `process` is a sandbox copy that never hears of these rejections and jest
+  // fails the test on them: run programs that fail inside an apply in a child process.)
   let failRun: (reason: unknown) => void = () => undefined;
   const strayFailure = new Promise<never>((_resolve, reject) => {
     failRun = reject;
@@ -124,27 +159,43 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
   const onRejection = (reason: unknown): void => {
     failRun(reason);
   };
-  process.on("unhandledRejection", onRejection);
+  const host = process;
+  const previous = host.listeners("unhandledRejection");
+  host.removeAllListeners("unhandledRejection");
+  host.on("unhandledRejection", onRejection);
   try {
+    // A program that throws while loading (config validation) fails here, synchronously, so
+    // the stack's own outputs never reject.
+    let loadFailure: { error: unknown } | undefined;
     const outputs = await Promise.race([
       pulumi.runtime.runInPulumiStack(() => {
         pulumi.runtime.registerStackTransformation(offline.transformation);
-        return Promise.resolve(load(file.project.main));
+        try {
+          return Promise.resolve(load(file.project.main));
+        } catch (error: unknown) {
+          loadFailure = { error };
+          return Promise.resolve(undefined);
+        }
       }),
       strayFailure,
     ]);
+    if (loadFailure !== undefined) throw loadFailure.error;
     await Promise.race([pulumi.runtime.disconnect(), strayFailure]);
     return {
       stack,
       project,
-      resources: offline.resources(),
+      resources: await resolvedResources(offline.resources()),
       calls: offline.calls(),
       outputs: definedOutputs(outputs),
     };
   } catch (error: unknown) {
-    await new Promise((resolve) => setImmediate(resolve));
+    // Let the rejections the failure leaves behind arrive while they are still collected.
+    await new Promise((resolve) => setTimeout(resolve, 50));
     throw new StackPlanError(stack, offline.resources(), { cause: error });
   } finally {
-    process.off("unhandledRejection", onRejection);
+    host.off("unhandledRejection", onRejection);
+    for (const listener of previous) {
+      host.on("unhandledRejection", listener);
+    }
   }
 }

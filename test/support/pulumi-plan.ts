@@ -3,13 +3,19 @@
  * registry, so each stack runs the real index.ts afresh. The three stacks are planned once per
  * test file, prod with the dev and staging outputs as its stack references.
  */
+import { execFile } from "node:child_process";
+import * as path from "node:path";
+import { promisify } from "node:util";
 import { planStack, type PlanOptions, type StackPlan } from "../../lib/offline";
+import type { ChildPlanRequest, ChildPlanResult } from "./pulumi-plan-child";
+
+const execFileAsync = promisify(execFile);
 
 /** Loads a module in a fresh jest module registry and returns its exports. */
 export function isolatedLoad(file: string): unknown {
   let exported: unknown;
   jest.isolateModules(() => {
-    exported = jest.requireActual<unknown>(file);
+    exported = jest.requireActual<Record<string, unknown>>(file);
   });
   return exported;
 }
@@ -33,4 +39,18 @@ export async function planAllStacks(): Promise<AllStacks> {
     stackOutputs: { dev: dev.outputs, staging: staging.outputs },
   });
   return { dev, staging, prod };
+}
+
+/** Plans stacks in one tsx child process (see pulumi-plan-child.ts); resolves to its results. */
+export async function planInChild(
+  requests: readonly ChildPlanRequest[],
+): Promise<ChildPlanResult[]> {
+  const root = path.resolve(__dirname, "..", "..");
+  const { stdout } = await execFileAsync(
+    path.join(root, "node_modules", ".bin", "tsx"),
+    [path.join(__dirname, "pulumi-plan-child.ts"), JSON.stringify(requests)],
+    { cwd: root, maxBuffer: 16 * 1024 * 1024 },
+  );
+  const last = stdout.trim().split("\n").pop() ?? "[]";
+  return JSON.parse(last) as ChildPlanResult[];
 }

@@ -1,0 +1,601 @@
+/**
+ * The real index.ts, run under the offline mocks for dev, staging and prod with each stack's real
+ * Pulumi.<stack>.yaml (prod's stack references return the dev and staging outputs). Asserts the
+ * exact inputs of every child resource, the policies, the tags and the outputs.
+ */
+import * as path from "node:path";
+import { bundleReplication, lambdaHandler } from "../../lib/bundle";
+import { reservedLambdaEnvironmentKeys } from "../../lib/config";
+import { environmentComponentType } from "../../lib/environment-component";
+import type { PolicyDocument, PolicyStatement } from "../../lib/iam";
+import { loadProject, type PlannedResource, type StackPlan } from "../../lib/offline";
+import { planAllStacks, type AllStacks } from "../support/pulumi-plan";
+import { jsonInput, named, ofType, only, output } from "../support/pulumi-query";
+
+const account = "123456789012";
+const region = "eu-west-1";
+const stackNames = ["dev", "staging", "prod"] as const;
+const tags = (environment: string): Record<string, string> => ({
+  Environment: environment,
+  Project: "data-pipeline",
+  ManagedBy: "pulumi",
+});
+
+const T = {
+  component: environmentComponentType,
+  bucket: "aws:s3/bucket:Bucket",
+  versioning: "aws:s3/bucketVersioning:BucketVersioning",
+  lifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+  encryption:
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+  publicAccess: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+  ownership: "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+  bucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
+  notification: "aws:s3/bucketNotification:BucketNotification",
+  table: "aws:dynamodb/table:Table",
+  key: "aws:kms/key:Key",
+  topic: "aws:sns/topic:Topic",
+  queue: "aws:sqs/queue:Queue",
+  queuePolicy: "aws:sqs/queuePolicy:QueuePolicy",
+  alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+  rule: "aws:cloudwatch/eventRule:EventRule",
+  target: "aws:cloudwatch/eventTarget:EventTarget",
+  logGroup: "aws:cloudwatch/logGroup:LogGroup",
+  fn: "aws:lambda/function:Function",
+  invokeConfig: "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+  permission: "aws:lambda/permission:Permission",
+  mapping: "aws:lambda/eventSourceMapping:EventSourceMapping",
+  role: "aws:iam/role:Role",
+  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+  stackReference: "pulumi:pulumi:StackReference",
+  stack: "pulumi:pulumi:Stack",
+} as const;
+
+let stacks: AllStacks;
+const plan = (stack: (typeof stackNames)[number]): StackPlan => stacks[stack];
+const arnOf = (r: PlannedResource): string => r.state.arn as string;
+const bucketName = (env: string): string => `company-data-${env}-${region}-${account}`;
+
+beforeAll(async () => {
+  stacks = await planAllStacks();
+});
+
+function statements(document: unknown): PolicyStatement[] {
+  return [...(document as PolicyDocument).Statement];
+}
+
+function actions(statement: PolicyStatement): string[] {
+  return typeof statement.Action === "string" ? [statement.Action] : [...statement.Action];
+}
+
+describe("layout", () => {
+  it("runs Pulumi.yaml's main, which is index.ts on the nodejs runtime", () => {
+    const project = loadProject();
+
+    expect(project).toEqual({
+      name: "data-pipeline",
+      main: path.resolve(__dirname, "..", "..", "index.ts"),
+      runtime: "nodejs",
+    });
+  });
+
+  it.each(stackNames)("%s declares exactly one EnvironmentComponent, parent of everything", (s) => {
+    const component = only(plan(s), T.component);
+    const stack = only(plan(s), T.stack);
+    const others = plan(s).resources.filter((r) => r !== component && r !== stack);
+
+    expect(component.parent).toBe(stack.urn);
+    expect(component.urn).toBe(
+      `urn:pulumi:${s}::data-pipeline::data-pipeline:index:EnvironmentComponent::pipeline`,
+    );
+    expect(others.length).toBeGreaterThan(10);
+    for (const child of others) {
+      expect([child.urn, child.parent]).toEqual([child.urn, component.urn]);
+      expect(child.name.startsWith("pipeline-")).toBe(true);
+    }
+  });
+});
+
+describe.each(stackNames)("%s data plane", (s) => {
+  const env = s;
+  const bucket = (): PlannedResource => only(plan(s), T.bucket);
+
+  it("names the bucket company-data-{env}-{region}-{account id}, no inline configuration", () => {
+    expect(bucket().inputs).toEqual({
+      bucket: bucketName(env),
+      forceDestroy: false,
+      tags: tags(env),
+    });
+  });
+
+  it("enables versioning as a separate BucketVersioning", () => {
+    expect(only(plan(s), T.versioning).inputs).toEqual({
+      bucket: bucketName(env),
+      versioningConfiguration: { status: "Enabled" },
+    });
+  });
+
+  it("expires noncurrent versions after 30 days, removes expired delete markers, aborts uploads", () => {
+    expect(only(plan(s), T.lifecycle).inputs).toEqual({
+      bucket: bucketName(env),
+      rules: [
+        {
+          id: "expire-noncurrent-versions",
+          status: "Enabled",
+          filter: {},
+          noncurrentVersionExpiration: { noncurrentDays: 30 },
+          expiration: { expiredObjectDeleteMarker: true },
+          abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+        },
+      ],
+    });
+  });
+
+  it("blocks public access, enforces bucket ownership and encrypts by default", () => {
+    expect(only(plan(s), T.publicAccess).inputs).toEqual({
+      bucket: bucketName(env),
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    expect(only(plan(s), T.ownership).inputs).toEqual({
+      bucket: bucketName(env),
+      rule: { objectOwnership: "BucketOwnerEnforced" },
+    });
+    expect(only(plan(s), T.encryption).inputs).toEqual({
+      bucket: bucketName(env),
+      rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+    });
+  });
+
+  it("denies every request without TLS", () => {
+    const arn = `arn:aws:s3:::${bucketName(env)}`;
+    const policyResource = only(plan(s), T.bucketPolicy);
+
+    expect(policyResource.inputs.bucket).toBe(bucketName(env));
+    expect(jsonInput(policyResource, "policy")).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "DenyInsecureTransport",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "s3:*",
+          Resource: [arn, `${arn}/*`],
+          Condition: { Bool: { "aws:SecureTransport": "false" } },
+        },
+      ],
+    });
+  });
+
+  it("creates the metadata table: same schema, on demand, PITR, encrypted", () => {
+    const table = only(plan(s), T.table);
+    const { streamEnabled, streamViewType, deletionProtectionEnabled, ...schema } = table.inputs;
+
+    expect(schema).toEqual({
+      name: `company-metadata-${env}`,
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "pk",
+      rangeKey: "sk",
+      attributes: [
+        { name: "pk", type: "S" },
+        { name: "sk", type: "S" },
+      ],
+      pointInTimeRecovery: { enabled: true },
+      serverSideEncryption: { enabled: true },
+      tags: tags(env),
+    });
+    expect(deletionProtectionEnabled).toBe(env === "prod");
+    expect([streamEnabled, streamViewType]).toEqual(
+      env === "prod" ? [true, "NEW_AND_OLD_IMAGES"] : [undefined, undefined],
+    );
+  });
+
+  it("encrypts both topics with a rotating customer-managed key", () => {
+    const key = only(plan(s), T.key);
+    const topics = ofType(plan(s), T.topic);
+
+    expect(key.inputs).toMatchObject({ enableKeyRotation: true, tags: tags(env) });
+    expect(topics.map((t) => [t.name, t.inputs])).toEqual([
+      [
+        "pipeline-replication-succeeded",
+        { displayName: "Replication succeeded", kmsMasterKeyId: arnOf(key), tags: tags(env) },
+      ],
+      [
+        "pipeline-replication-failed",
+        { displayName: "Replication failed", kmsMasterKeyId: arnOf(key), tags: tags(env) },
+      ],
+    ]);
+  });
+
+  it("lets the account, CloudWatch and (prod) the replication role use the topic key", () => {
+    const policy = statements(jsonInput(only(plan(s), T.key), "policy"));
+    const expected: PolicyStatement[] = [
+      {
+        Sid: "AccountAdministers",
+        Effect: "Allow",
+        Principal: { AWS: `arn:aws:iam::${account}:root` },
+        Action: "kms:*",
+        Resource: "*",
+      },
+      {
+        Sid: "CloudWatchAlarmsPublish",
+        Effect: "Allow",
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+        Resource: "*",
+        Condition: { StringEquals: { "aws:SourceAccount": account } },
+      },
+    ];
+    if (env === "prod") {
+      expected.push({
+        Sid: "ReplicationRolePublishes",
+        Effect: "Allow",
+        Principal: { AWS: arnOf(only(plan(s), T.role)) },
+        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+        Resource: "*",
+      });
+    }
+
+    expect(policy).toEqual(expected);
+  });
+
+  it("keeps dead letters 14 days, SSE-SQS encrypted, and alarms on any of them", () => {
+    const queue = only(plan(s), T.queue);
+    const failure = named(plan(s), T.topic, "pipeline-replication-failed");
+
+    expect(queue.inputs).toEqual({
+      messageRetentionSeconds: 1209600,
+      sqsManagedSseEnabled: true,
+      tags: tags(env),
+    });
+    expect(only(plan(s), T.alarm).inputs).toEqual({
+      alarmDescription: `Messages in the ${env} replication dead-letter queue`,
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: queue.state.name },
+      statistic: "Maximum",
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: "GreaterThanThreshold",
+      treatMissingData: "notBreaching",
+      alarmActions: [arnOf(failure)],
+      tags: tags(env),
+    });
+  });
+
+  it("exports exactly the outputs of its plane, formed as AWS forms them", () => {
+    const queue = only(plan(s), T.queue);
+    const expected: Record<string, unknown> = {
+      environment: env,
+      bucketName: bucketName(env),
+      bucketArn: `arn:aws:s3:::${bucketName(env)}`,
+      tableName: `company-metadata-${env}`,
+      tableArn: `arn:aws:dynamodb:${region}:${account}:table/company-metadata-${env}`,
+      successTopicArn: arnOf(named(plan(s), T.topic, "pipeline-replication-succeeded")),
+      failureTopicArn: arnOf(named(plan(s), T.topic, "pipeline-replication-failed")),
+      dlqUrl: `https://sqs.${region}.amazonaws.com/${account}/${queue.state.name as string}`,
+      dlqArn: `arn:aws:sqs:${region}:${account}:${queue.state.name as string}`,
+    };
+    if (env === "prod") {
+      expected.replicationFunctionArn = `arn:aws:lambda:${region}:${account}:function:company-replication-prod`;
+      expected.replicationRuleArn = arnOf(only(plan(s), T.rule));
+    }
+
+    expect(plan(s).outputs).toEqual(expected);
+    expect(output(plan(s), "successTopicArn")).toMatch(
+      new RegExp(`^arn:aws:sns:${region}:${account}:pipeline-replication-succeeded-[0-9a-f]{7}$`),
+    );
+  });
+});
+
+describe("physical names", () => {
+  it("gives each stack its own bucket and table", () => {
+    const buckets = stackNames.map((s) => output(plan(s), "bucketName"));
+    const tables = stackNames.map((s) => output(plan(s), "tableName"));
+
+    expect(new Set(buckets).size).toBe(3);
+    expect(new Set(tables).size).toBe(3);
+  });
+});
+
+describe.each(["dev", "staging"] as const)("%s (a replication target)", (s) => {
+  it("has no replication plane", () => {
+    for (const type of [
+      T.notification,
+      T.rule,
+      T.target,
+      T.fn,
+      T.logGroup,
+      T.invokeConfig,
+      T.permission,
+      T.mapping,
+      T.role,
+      T.rolePolicy,
+      T.queuePolicy,
+      T.stackReference,
+    ]) {
+      expect([type, ofType(plan(s), type).length]).toEqual([type, 0]);
+    }
+  });
+});
+
+describe("prod replication plane", () => {
+  const prod = (): StackPlan => plan("prod");
+  const fn = (): PlannedResource => only(prod(), T.fn);
+  const queueArn = (): string => arnOf(only(prod(), T.queue));
+  const ruleArn = (): string => arnOf(only(prod(), T.rule));
+
+  it("references dev and staging as org/project/stack", () => {
+    expect(ofType(prod(), T.stackReference).map((r) => r.inputs)).toEqual([
+      { name: "organization/data-pipeline/dev" },
+      { name: "organization/data-pipeline/staging" },
+    ]);
+  });
+
+  it("sends the prod bucket's events to EventBridge", () => {
+    expect(only(prod(), T.notification).inputs).toEqual({
+      bucket: bucketName("prod"),
+      eventbridge: true,
+    });
+  });
+
+  it("matches only Object Created/Deleted events of the prod bucket", () => {
+    const rule = only(prod(), T.rule);
+    const pattern = jsonInput(rule, "eventPattern");
+
+    expect(pattern).toEqual({
+      source: ["aws.s3"],
+      "detail-type": ["Object Created", "Object Deleted"],
+      detail: { bucket: { name: [bucketName("prod")] } },
+    });
+    expect(rule.inputs.eventPattern).not.toContain(bucketName("dev"));
+    expect(rule.inputs.eventPattern).not.toContain(bucketName("staging"));
+    expect(rule.inputs.eventBusName).toBeUndefined();
+  });
+
+  it("targets the Lambda with bounded retries and the DLQ as dead-letter queue", () => {
+    expect(only(prod(), T.target).inputs).toEqual({
+      rule: only(prod(), T.rule).state.name,
+      arn: arnOf(fn()),
+      retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 8 },
+      deadLetterConfig: { arn: queueArn() },
+    });
+  });
+
+  it("lets EventBridge dead-letter into the queue for this rule only", () => {
+    const policy = only(prod(), T.queuePolicy);
+
+    expect(policy.inputs.queueUrl).toBe(output(prod(), "dlqUrl"));
+    expect(jsonInput(policy, "policy")).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "EventBridgeDeadLetter",
+          Effect: "Allow",
+          Principal: { Service: "events.amazonaws.com" },
+          Action: "sqs:SendMessage",
+          Resource: queueArn(),
+          Condition: { ArnEquals: { "aws:SourceArn": ruleArn() } },
+        },
+      ],
+    });
+  });
+
+  it("deploys the bundled handler on a supported Node.js runtime, arm64, within limits", () => {
+    const { code, environment, ...settings } = fn().inputs;
+
+    expect(settings).toEqual({
+      name: "company-replication-prod",
+      description: "Replicates prod changes into dev, staging",
+      role: arnOf(only(prod(), T.role)),
+      runtime: "nodejs22.x",
+      handler: lambdaHandler,
+      architectures: ["arm64"],
+      memorySize: 512,
+      timeout: 120,
+      loggingConfig: { logFormat: "Text", logGroup: "/aws/lambda/company-replication-prod" },
+      tags: tags("prod"),
+    });
+    expect(Number(/^nodejs(\d+)\.x$/.exec(settings.runtime as string)?.[1])).toBeGreaterThanOrEqual(
+      22,
+    );
+    expect(settings.timeout as number).toBeLessThanOrEqual(300);
+    expect(code).toEqual({
+      __pulumiArchive: true,
+      assets: { "index.js": { __pulumiAsset: true, text: bundleReplication() } },
+    });
+    expect(environment).toBeDefined();
+  });
+
+  it("gives the Lambda REGION, the contract and no reserved key", () => {
+    const variables = (fn().inputs.environment as { variables: Record<string, string> }).variables;
+
+    expect(variables).toEqual({
+      REGION: region,
+      SOURCE_ENVIRONMENT: "prod",
+      SOURCE_BUCKET: bucketName("prod"),
+      SOURCE_TABLE: "company-metadata-prod",
+      TARGETS: expect.any(String) as unknown,
+      DLQ_URL: output(prod(), "dlqUrl"),
+      MAX_ATTEMPTS: "5",
+      POWERTOOLS_SERVICE_NAME: "replication",
+      POWERTOOLS_LOG_LEVEL: "INFO",
+    });
+    expect(JSON.parse(String(variables.TARGETS))).toEqual([
+      { environment: "dev", bucket: bucketName("dev"), table: "company-metadata-dev" },
+      { environment: "staging", bucket: bucketName("staging"), table: "company-metadata-staging" },
+    ]);
+    for (const reserved of reservedLambdaEnvironmentKeys) {
+      expect(Object.keys(variables)).not.toContain(reserved);
+    }
+  });
+
+  it("writes to its own log group with the configured retention", () => {
+    expect(only(prod(), T.logGroup).inputs).toEqual({
+      name: "/aws/lambda/company-replication-prod",
+      retentionInDays: 90,
+      tags: tags("prod"),
+    });
+  });
+
+  it("notifies the topics from async invocations", () => {
+    expect(only(prod(), T.invokeConfig).inputs).toEqual({
+      functionName: "company-replication-prod",
+      maximumEventAgeInSeconds: 3600,
+      maximumRetryAttempts: 2,
+      destinationConfig: {
+        onSuccess: { destination: output(prod(), "successTopicArn") },
+        onFailure: { destination: output(prod(), "failureTopicArn") },
+      },
+    });
+  });
+
+  it("lets only this rule invoke the function", () => {
+    expect(only(prod(), T.permission).inputs).toEqual({
+      action: "lambda:InvokeFunction",
+      function: "company-replication-prod",
+      principal: "events.amazonaws.com",
+      sourceArn: ruleArn(),
+    });
+  });
+
+  it("consumes the table stream with bisect, bounded retries, partial batches and the DLQ", () => {
+    expect(only(prod(), T.mapping).inputs).toEqual({
+      eventSourceArn: only(prod(), T.table).state.streamArn,
+      functionName: arnOf(fn()),
+      startingPosition: "LATEST",
+      batchSize: 10,
+      bisectBatchOnFunctionError: true,
+      maximumRetryAttempts: 5,
+      maximumRecordAgeInSeconds: 3600,
+      functionResponseTypes: ["ReportBatchItemFailures"],
+      destinationConfig: { onFailure: { destinationArn: queueArn() } },
+      tags: tags("prod"),
+    });
+    expect(only(prod(), T.table).state.streamArn).toMatch(
+      new RegExp(`^arn:aws:dynamodb:${region}:${account}:table/company-metadata-prod/stream/`),
+    );
+  });
+
+  it("lets only Lambda assume the role", () => {
+    const role = only(prod(), T.role);
+
+    expect(jsonInput(role, "assumeRolePolicy")).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { Service: "lambda.amazonaws.com" },
+          Action: "sts:AssumeRole",
+        },
+      ],
+    });
+    expect(role.inputs.tags).toEqual(tags("prod"));
+  });
+
+  it("grants the role exactly what the handler calls, on exact ARNs", () => {
+    const rolePolicy = only(prod(), T.rolePolicy);
+    const dev = plan("dev").outputs;
+    const staging = plan("staging").outputs;
+    const prodBucketArn = output(prod(), "bucketArn");
+
+    expect(rolePolicy.inputs.role).toBe(only(prod(), T.role).id);
+    expect(statements(jsonInput(rolePolicy, "policy"))).toEqual([
+      {
+        Sid: "SourceObjectsRead",
+        Effect: "Allow",
+        Action: "s3:GetObject",
+        Resource: `${prodBucketArn}/*`,
+      },
+      {
+        Sid: "SourceBucketList",
+        Effect: "Allow",
+        Action: "s3:ListBucket",
+        Resource: prodBucketArn,
+      },
+      {
+        Sid: "TargetObjectsWrite",
+        Effect: "Allow",
+        Action: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"],
+        Resource: [`${dev.bucketArn as string}/*`, `${staging.bucketArn as string}/*`],
+      },
+      {
+        Sid: "TargetBucketsList",
+        Effect: "Allow",
+        Action: "s3:ListBucket",
+        Resource: [dev.bucketArn, staging.bucketArn],
+      },
+      {
+        Sid: "SourceTableRead",
+        Effect: "Allow",
+        Action: "dynamodb:GetItem",
+        Resource: output(prod(), "tableArn"),
+      },
+      {
+        Sid: "SourceStreamRead",
+        Effect: "Allow",
+        Action: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+        Resource: only(prod(), T.table).state.streamArn,
+      },
+      { Sid: "StreamsList", Effect: "Allow", Action: "dynamodb:ListStreams", Resource: "*" },
+      {
+        Sid: "TargetTablesWrite",
+        Effect: "Allow",
+        Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+        Resource: [dev.tableArn, staging.tableArn],
+      },
+      { Sid: "DeadLetterSend", Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArn() },
+      {
+        Sid: "TopicsPublish",
+        Effect: "Allow",
+        Action: "sns:Publish",
+        Resource: [output(prod(), "successTopicArn"), output(prod(), "failureTopicArn")],
+      },
+      {
+        Sid: "TopicKeyUse",
+        Effect: "Allow",
+        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+        Resource: arnOf(only(prod(), T.key)),
+      },
+      {
+        Sid: "LogsWrite",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: `${arnOf(only(prod(), T.logGroup))}:*`,
+      },
+    ]);
+  });
+
+  it("uses no wildcard action and '*' only for dynamodb:ListStreams", () => {
+    const policy = statements(jsonInput(only(prod(), T.rolePolicy), "policy"));
+    const allActions = policy.flatMap(actions);
+    const starResources = policy.filter(
+      (st) => st.Resource === "*" || (Array.isArray(st.Resource) && st.Resource.includes("*")),
+    );
+
+    expect(allActions.filter((a) => a.includes("*"))).toEqual([]);
+    expect(starResources.flatMap(actions)).toEqual(["dynamodb:ListStreams"]);
+    expect(allActions).not.toContain("s3:PutObject*");
+  });
+});
+
+describe("tags", () => {
+  it.each(stackNames)("every taggable resource in %s carries the standard tags", (s) => {
+    const taggable = plan(s).resources.filter((r) => r.taggable);
+    const untagged = taggable.filter((r) => {
+      const t = r.inputs.tags as Record<string, string> | undefined;
+      return t?.Environment !== s || t.Project !== "data-pipeline" || t.ManagedBy !== "pulumi";
+    });
+
+    expect(untagged.map((r) => r.urn)).toEqual([]);
+    // The derivation found the AWS taggable classes (and not the sub-resources of the bucket).
+    expect(taggable.map((r) => r.type)).toEqual(
+      expect.arrayContaining([T.bucket, T.table, T.key, T.topic, T.queue, T.alarm]),
+    );
+    expect(taggable.map((r) => r.type)).not.toContain(T.versioning);
+    expect(taggable.length).toBe(s === "prod" ? 12 : 7);
+  });
+});

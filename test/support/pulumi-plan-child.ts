@@ -1,0 +1,33 @@
+/**
+ * Plans stacks in a child process (run with tsx), for programs that fail inside an apply: such
+ * failures surface as unhandled rejections, which jest would pin on the test. Prints one JSON
+ * result per request: `{ ok: true, outputs }` or `{ ok: false, message }`.
+ */
+import { planStack, type PlanOptions } from "../../lib/offline";
+
+export interface ChildPlanRequest {
+  readonly stack: string;
+  readonly options: Omit<PlanOptions, "load">;
+}
+
+export type ChildPlanResult =
+  | { readonly ok: true; readonly outputs: Record<string, unknown> }
+  | { readonly ok: false; readonly message: string };
+
+async function main(requests: readonly ChildPlanRequest[]): Promise<void> {
+  const results: ChildPlanResult[] = [];
+  for (const request of requests) {
+    try {
+      const plan = await planStack(request.stack, request.options);
+      results.push({ ok: true, outputs: plan.outputs });
+    } catch (error: unknown) {
+      results.push({ ok: false, message: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  process.stdout.write(`${JSON.stringify(results)}\n`);
+  process.exit(0);
+}
+
+if (require.main === module) {
+  void main(JSON.parse(process.argv[2] ?? "[]") as ChildPlanRequest[]);
+}
