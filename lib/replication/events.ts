@@ -109,6 +109,21 @@ export function tableNameFromStreamArn(arn: string): string | undefined {
   return match?.[1];
 }
 
+/**
+ * Best-effort key of a raw event or record, for log lines about events that were rejected:
+ * `detail.object.key` of an EventBridge event, the JSON of a stream record's `dynamodb.Keys`.
+ */
+export function rawKey(event: unknown): string | undefined {
+  const at = (value: unknown, name: string): unknown =>
+    typeof value === "object" && value !== null && name in value
+      ? (value as Record<string, unknown>)[name]
+      : undefined;
+  const objectKey = at(at(at(event, "detail"), "object"), "key");
+  if (typeof objectKey === "string") return objectKey;
+  const keys = at(at(event, "dynamodb"), "Keys");
+  return keys === undefined ? undefined : JSON.stringify(keys);
+}
+
 /** Best-effort id of a raw stream record (for batchItemFailures of records that do not parse). */
 export function rawRecordId(record: unknown): string | undefined {
   if (typeof record === "object" && record !== null && "eventID" in record) {

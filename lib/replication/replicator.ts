@@ -20,6 +20,7 @@ import {
   classifyEvent,
   parseItemRecord,
   parseObjectEvent,
+  rawKey,
   rawRecordId,
   type ItemChange,
   type ObjectChange,
@@ -189,6 +190,7 @@ export function createReplicator(
   ): Promise<void> => {
     logger.error("event rejected", {
       eventId,
+      key: rawKey(event),
       reason: outcome.reason,
       error: summarizeError(outcome.error),
     });

@@ -4,6 +4,7 @@ import {
   classifyEvent,
   parseItemRecord,
   parseObjectEvent,
+  rawKey,
   rawRecordId,
   tableNameFromStreamArn,
 } from "../../lib/replication/events";
@@ -157,6 +158,21 @@ describe("parseItemRecord", () => {
     expect(rawRecordId(record)).toBe("evt-1");
     expect(rawRecordId({ eventID: 7 })).toBeUndefined();
     expect(rawRecordId(null)).toBeUndefined();
+  });
+});
+
+describe("rawKey", () => {
+  it("finds the key of raw events and records, when there is one", () => {
+    expect(rawKey(objectCreatedEvent({ bucket, key: "a b", sequencer: "1" }))).toBe("a b");
+    const record = streamRecord({
+      table,
+      eventName: "REMOVE",
+      keys: itemKeys("p", "s"),
+      sequenceNumber: "1",
+    });
+    expect(rawKey(record)).toBe('{"pk":{"S":"p"},"sk":{"S":"s"}}');
+    expect(rawKey({ detail: { object: { key: 7 } } })).toBeUndefined();
+    expect(rawKey("x")).toBeUndefined();
   });
 });
 

@@ -175,6 +175,7 @@ describe("EventBridge S3 events", () => {
     expect(lines.find((line) => line.message === "event rejected")).toMatchObject({
       level: "ERROR",
       eventId: foreign.id,
+      key: "k",
       reason: "foreign-source",
     });
   });
