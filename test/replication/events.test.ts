@@ -16,7 +16,7 @@ import {
   streamEvent,
   streamRecord,
   streamSequenceAt,
-} from "../support/events";
+} from "../../local/events";
 
 const bucket = "prod-bucket";
 const table = "prod-table";

@@ -17,8 +17,8 @@ import {
   streamEvent,
   streamRecord,
   streamSequenceAt,
-} from "../support/events";
-import { firstFaults, type Fault, type ProxiedRequest } from "../support/fault-proxy";
+} from "../../local/events";
+import { firstFaults, type Fault, type ProxiedRequest } from "../../local/fault-proxy";
 import {
   SOURCE,
   TARGETS,

@@ -20,8 +20,8 @@ import {
   streamEvent,
   streamRecord,
   streamSequenceAt,
-} from "../support/events";
-import type { Fault, FaultDecider } from "../support/fault-proxy";
+} from "../../local/events";
+import type { Fault, FaultDecider } from "../../local/fault-proxy";
 import {
   SOURCE,
   TARGETS,

@@ -8,7 +8,7 @@ import {
   sqsClient,
   startEmulators,
   type Emulators,
-} from "../support/emulators";
+} from "../../local/emulators";
 
 const root = path.join(__dirname, "..", "..");
 const tsx = path.join(root, "node_modules", ".bin", "tsx");

@@ -20,7 +20,7 @@ import {
   streamEvent,
   streamRecord,
   streamSequenceAt,
-} from "../support/events";
+} from "../../local/events";
 
 const config: ReplicationConfig = {
   region: "us-east-1",

@@ -36,8 +36,8 @@ import {
   sqsClient,
   startEmulators,
   type Emulators,
-} from "./emulators";
-import { startFaultProxy, type FaultProxy } from "./fault-proxy";
+} from "../../local/emulators";
+import { startFaultProxy, type FaultProxy } from "../../local/fault-proxy";
 
 export const SOURCE = { environment: "prod", bucket: "prod-bucket", table: "prod-table" };
 export const TARGETS = [

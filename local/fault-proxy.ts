@@ -2,7 +2,8 @@
  * A loopback HTTP proxy in front of an emulator that injects faults: AWS error responses
  * (S3 503 SlowDown, 403 AccessDenied, 404 NoSuchBucket; DynamoDB throttling,
  * ProvisionedThroughputExceeded) and connection resets. A `decide` function picks the fault,
- * if any, for each request; everything else is forwarded unchanged.
+ * if any, for each request; everything else is forwarded unchanged. Used by the replication
+ * integration tests and the sandbox (`npm start`).
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";

@@ -1,7 +1,8 @@
 /**
  * Event fixtures, shaped exactly as AWS delivers them: S3 `Object Created` / `Object Deleted`
  * events through EventBridge (keys as stored, not URL-encoded; sequencers as hex strings) and
- * DynamoDB stream records (NEW_AND_OLD_IMAGES). Shared by unit and integration tests.
+ * DynamoDB stream records (NEW_AND_OLD_IMAGES). Shared by the unit and integration tests, the
+ * sandbox (`npm start`) and the benchmarks (`npm run bench`).
  */
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import type {
