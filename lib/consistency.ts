@@ -179,24 +179,56 @@ export function planEnvironment(plan: StackPlan): string {
   return typeof environment === "string" && environment !== "" ? environment : plan.stack;
 }
 
-/** Normalises a plan: the environment (and stack) name inside names and inputs becomes `{env}`. */
+/** Stands in for the random suffix Pulumi appends to auto-named resources (`name-1a2b3c4`). */
+export const autoNameToken = "{auto}";
+
+/** Stands in for generated uuids (KMS key ids, event source mapping ids). */
+export const uuidToken = "{uuid}";
+
+const uuidPattern =
+  /(?<![0-9a-f])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-f])/g;
+
+/**
+ * Replaces what differs per stack by construction in generated names: Pulumi's auto-name suffix
+ * after any of `logicalNames` (`pipeline-dlq-84895b9` -> `pipeline-dlq-{auto}`) and uuids.
+ */
+export function normaliseGenerated(text: string, logicalNames: readonly string[]): string {
+  let result = text.replace(uuidPattern, uuidToken);
+  for (const name of logicalNames) {
+    const suffixed = new RegExp(
+      `(?<![A-Za-z0-9-])${escapeRegExp(name)}-[0-9a-f]{7}(?![A-Za-z0-9])`,
+      "g",
+    );
+    result = result.replace(suffixed, `${name}-${autoNameToken}`);
+  }
+  return result;
+}
+
+/**
+ * Normalises a plan: the environment (and stack) name inside names and inputs becomes `{env}`,
+ * auto-name suffixes `{auto}`, generated uuids `{uuid}`.
+ */
 export function normalisePlan(plan: StackPlan): NormalisedStack {
   const environment = planEnvironment(plan);
+  // Longest first, so `pipeline-dlq-policy` is not read as `pipeline-dlq` + suffix.
+  const logicalNames = [...new Set(plan.resources.map((r) => r.name))].sort(
+    (a, b) => b.length - a.length,
+  );
   const normalise = (text: string): string =>
-    normaliseString(normaliseString(text, environment), plan.stack);
+    normaliseGenerated(
+      normaliseString(normaliseString(text, environment), plan.stack),
+      logicalNames,
+    );
   const resources = new Map<string, NormalisedResource>();
   for (const resource of plan.resources) {
     const name = normalise(resource.name);
     const key = `${resource.type}::${name}`;
-    let inputs = flattenInputs(resource.inputs, environment);
-    if (plan.stack !== environment) {
-      inputs = new Map(
-        [...inputs].map(([k, v]) => [
-          normaliseString(k, plan.stack),
-          typeof v === "string" ? normaliseString(v, plan.stack) : v,
-        ]),
-      );
-    }
+    const inputs = new Map(
+      [...flattenInputs(resource.inputs, environment)].map(([k, v]) => [
+        normalise(k),
+        typeof v === "string" ? normalise(v) : v,
+      ]),
+    );
     resources.set(key, { key, type: resource.type, name, inputs });
   }
   return { stack: plan.stack, environment, resources };
