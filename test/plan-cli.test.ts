@@ -146,6 +146,19 @@ describe("planStacks", () => {
     expect(JSON.stringify(policy)).toContain(output(planOf("staging"), "tableArn"));
   });
 
+  it("renders prod's tree with the key inputs of the replication plane", () => {
+    const tree = renderTree(planOf("prod"));
+
+    expect(tree).toMatch(/^Stack prod \(project data-pipeline\): \d+ resources$/m);
+    expect(tree).toMatch(
+      /aws:lambda\/function:Function {2}pipeline-replication\n.*name: company-replication-prod/,
+    );
+    expect(tree).toMatch(/runtime: nodejs22\.x\n.*handler: index\.handler\n.*memorySize: 512/);
+    expect(tree).toContain('eventPattern: {"source":["aws.s3"]');
+    expect(tree).toContain("tags: Environment=prod, ManagedBy=pulumi, Project=data-pipeline");
+    expect(tree).toContain("name: organization/data-pipeline/dev");
+  });
+
   it("passes config overrides to the planner, per stack", async () => {
     const calls: [string, unknown][] = [];
     const planner: Planner = (stack, options) => {
@@ -358,19 +371,18 @@ describe("npm run plan (the real script)", () => {
     });
 
     const [tree, json, unknown, bad, usage] = await Promise.all([
-      run(["--stack", "prod"]),
+      run(["--stack", "dev"]),
       run(["--stack", "staging", "--json"]),
       run(["--stack", "qa"]),
       run(["--stack", "dev", "--project-dir", invalid]),
       run(["--stak", "dev"]),
     ]);
 
-    expect(tree.stdout).toMatch(/^Stack prod \(project data-pipeline\): \d+ resources$/m);
+    expect(tree.stdout).toMatch(/^Stack dev \(project data-pipeline\): \d+ resources$/m);
     expect(tree.stdout).toMatch(
-      /aws:lambda\/function:Function {2}pipeline-replication\n.*name: company-replication-prod/,
+      /aws:dynamodb\/table:Table {2}pipeline-table\n.*name: company-metadata-dev\n.*hashKey: pk/,
     );
-    expect(tree.stdout).toMatch(/runtime: nodejs22\.x[\s\S]*memorySize: 512/);
-    expect(tree.stdout).toContain('eventPattern: {"source":["aws.s3"]');
+    expect(tree.stdout).toMatch(/^Outputs:\n {4}environment: dev$/m);
     expect(tree.code).toBe(0);
 
     const document = JSON.parse(json.stdout) as PlanDocument;
