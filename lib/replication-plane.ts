@@ -49,13 +49,18 @@ export interface TargetStack {
   readonly tableArn: pulumi.Output<string>;
 }
 
+/** Checks one output read from a target stack: it must be a non-empty string. */
+export function targetOutputValue(value: unknown, stackName: string, key: string): string {
+  if (typeof value !== "string" || value === "") {
+    throw new Error(`Stack "${stackName}" output "${key}" is not a non-empty string`);
+  }
+  return value;
+}
+
 function requireString(reference: pulumi.StackReference, stackName: string, key: string) {
-  return reference.requireOutput(key).apply((value: unknown) => {
-    if (typeof value !== "string" || value === "") {
-      throw new Error(`Stack "${stackName}" output "${key}" is not a non-empty string`);
-    }
-    return value;
-  });
+  return reference
+    .requireOutput(key)
+    .apply((value: unknown) => targetOutputValue(value, stackName, key));
 }
 
 /** References every target stack (`org/project/stack`); deploy targets before this stack. */

@@ -80,6 +80,7 @@ describe("target stacks", () => {
         stack: "prod",
         options: { stackOutputs: { dev: targetOutputs("dev"), staging: targetOutputs("staging") } },
       },
+      { stack: "dev", options: {} },
     ]);
   });
 
@@ -110,14 +111,23 @@ describe("target stacks", () => {
     });
   });
 
-  it("plans prod in a plain process (tsx) when both targets have outputs", () => {
-    expect(results[3]).toEqual({
+  it("plans prod, then dev, afresh in the same plain process (tsx, requireFresh)", () => {
+    const [prod, dev] = results.slice(3);
+
+    expect(prod).toMatchObject({
       ok: true,
-      outputs: expect.objectContaining({
+      outputs: {
+        environment: "prod",
         replicationFunctionArn:
           "arn:aws:lambda:eu-west-1:123456789012:function:company-replication-prod",
-      }) as unknown,
+      },
     });
+    expect(dev).toMatchObject({ ok: true, outputs: { environment: "dev" } });
+    const count = (r: ChildPlanResult | undefined) => (r?.ok === true ? r.resources.length : 0);
+    expect([count(prod), count(dev)]).toEqual([28, 15]);
+    expect(prod?.ok === true && prod.resources).toContain(
+      "aws:lambda/function:Function::pipeline-replication",
+    );
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Plans stacks in a child process (run with tsx), for programs that fail inside an apply: such
  * failures surface as unhandled rejections, which jest would pin on the test. Prints one JSON
- * result per request: `{ ok: true, outputs }` or `{ ok: false, message }`.
+ * result per request: `{ ok: true, outputs, resources }` or `{ ok: false, message }`. Runs the
+ * requests one after another in one process, with planStack's default loader (requireFresh).
  */
 import { planStack, type PlanOptions } from "../../lib/offline";
 
@@ -11,7 +12,12 @@ export interface ChildPlanRequest {
 }
 
 export type ChildPlanResult =
-  | { readonly ok: true; readonly outputs: Record<string, unknown> }
+  | {
+      readonly ok: true;
+      readonly outputs: Record<string, unknown>;
+      /** `type::name` of every registered resource. */
+      readonly resources: string[];
+    }
   | { readonly ok: false; readonly message: string };
 
 async function main(requests: readonly ChildPlanRequest[]): Promise<void> {
@@ -19,7 +25,11 @@ async function main(requests: readonly ChildPlanRequest[]): Promise<void> {
   for (const request of requests) {
     try {
       const plan = await planStack(request.stack, request.options);
-      results.push({ ok: true, outputs: plan.outputs });
+      results.push({
+        ok: true,
+        outputs: plan.outputs,
+        resources: plan.resources.map((r) => `${r.type}::${r.name}`),
+      });
     } catch (error: unknown) {
       results.push({ ok: false, message: error instanceof Error ? error.message : String(error) });
     }
