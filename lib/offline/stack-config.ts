@@ -13,7 +13,7 @@ export const defaultProjectDir = path.resolve(__dirname, "..", "..");
 /** What Pulumi.yaml says about the program. */
 export interface ProjectFile {
   readonly name: string;
-  /** Absolute path of the program's entry module (`main`, default `index.ts`... resolved). */
+  /** Absolute path of the program's entry module: `main`, or `index.ts` in a `main` directory. */
   readonly main: string;
   readonly runtime: string;
 }
