@@ -125,7 +125,8 @@ export function replicationRolePolicy(args: ReplicationPolicyArgs): PolicyDocume
     {
       Sid: "SourceObjectsRead",
       Effect: "Allow",
-      Action: "s3:GetObject",
+      // CopyObject copies the object's tags too (TaggingDirective COPY), which needs tag read.
+      Action: ["s3:GetObject", "s3:GetObjectTagging"],
       Resource: objects(args.sourceBucketArn),
     },
     {
@@ -137,7 +138,13 @@ export function replicationRolePolicy(args: ReplicationPolicyArgs): PolicyDocume
     {
       Sid: "TargetObjectsWrite",
       Effect: "Allow",
-      Action: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"],
+      Action: [
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:PutObjectTagging",
+        "s3:AbortMultipartUpload",
+        "s3:DeleteObject",
+      ],
       Resource: args.targetBucketArns.map(objects),
     },
     {

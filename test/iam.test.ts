@@ -15,13 +15,14 @@ type Expected = "allow" | "deny";
  * The replication role's matrix. Resources use placeholders resolved from the plans:
  * <prod-bucket>, <dev-table>, <prod-stream>, <prod-dlq>, <prod-success-topic>, <role>,
  * <account>, <region> ... (never hard-coded account or region). `<prod-dlq>-copy` is another
- * queue whose name starts with the DLQ's (a trailing wildcard would let it through). The dev and
- * staging DLQs and topics are not rows: the offline mocks give auto-named resources the same
- * physical name in every stack, so their ARNs equal prod's (real auto-names differ).
+ * queue whose name starts with the DLQ's (a trailing wildcard would let it through). The offline
+ * mocks auto-name per stack, as the engine does, so dev's and staging's DLQs and topics have ARNs
+ * of their own and are rows here.
  */
 const replicationMatrix: readonly [action: string, resource: string, expected: Expected][] = [
   // May read the prod bucket, table and stream.
   ["s3:GetObject", "<prod-bucket>/data/report.csv", "allow"],
+  ["s3:GetObjectTagging", "<prod-bucket>/data/report.csv", "allow"],
   ["s3:ListBucket", "<prod-bucket>", "allow"],
   ["dynamodb:GetItem", "<prod-table>", "allow"],
   ["dynamodb:DescribeStream", "<prod-stream>", "allow"],
@@ -29,6 +30,7 @@ const replicationMatrix: readonly [action: string, resource: string, expected: E
   ["dynamodb:GetShardIterator", "<prod-stream>", "allow"],
   // May write dev and staging objects and items.
   ["s3:PutObject", "<dev-bucket>/data/report.csv", "allow"],
+  ["s3:PutObjectTagging", "<dev-bucket>/data/report.csv", "allow"],
   ["s3:DeleteObject", "<dev-bucket>/data/report.csv", "allow"],
   ["s3:AbortMultipartUpload", "<dev-bucket>/data/big.bin", "allow"],
   ["s3:PutObject", "<staging-bucket>/data/report.csv", "allow"],
@@ -46,6 +48,7 @@ const replicationMatrix: readonly [action: string, resource: string, expected: E
   ["s3:DeleteObject", "<prod-bucket>/data/report.csv", "deny"],
   ["s3:DeleteObjectVersion", "<prod-bucket>/data/report.csv", "deny"],
   ["s3:PutObjectAcl", "<prod-bucket>/data/report.csv", "deny"],
+  ["s3:PutObjectTagging", "<prod-bucket>/data/report.csv", "deny"],
   ["dynamodb:PutItem", "<prod-table>", "deny"],
   ["dynamodb:DeleteItem", "<prod-table>", "deny"],
   ["dynamodb:UpdateItem", "<prod-table>", "deny"],
@@ -63,6 +66,10 @@ const replicationMatrix: readonly [action: string, resource: string, expected: E
   ],
   ["sqs:SendMessage", "arn:aws:sqs:<region>:<account>:someone-else", "deny"],
   ["sqs:SendMessage", "<prod-dlq>-copy", "deny"],
+  ["sqs:SendMessage", "<dev-dlq>", "deny"],
+  ["sqs:SendMessage", "<staging-dlq>", "deny"],
+  ["sns:Publish", "<dev-success-topic>", "deny"],
+  ["sns:Publish", "<staging-failure-topic>", "deny"],
   ["sqs:ReceiveMessage", "<prod-dlq>", "deny"],
   ["sns:Publish", "arn:aws:sns:<region>:<account>:someone-else", "deny"],
   ["sns:Publish", "<prod-success-topic>-copy", "deny"],

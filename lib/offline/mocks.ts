@@ -81,6 +81,7 @@ function uuid(seed: string): string {
 }
 
 interface Context {
+  readonly stack: string;
   readonly accountId: string;
   readonly region: string;
   readonly partition: string;
@@ -96,8 +97,10 @@ function awsState(
   const { accountId, region, partition } = ctx;
   const arn = (service: string, resource: string, withRegion = true, withAccount = true): string =>
     `arn:${partition}:${service}:${withRegion ? region : ""}:${withAccount ? accountId : ""}:${resource}`;
-  // Pulumi auto-names a resource `<logical name>-<7 hex>` when no physical name is given.
-  const physical = asString(inputs.name) ?? `${name}-${hash(`${type}::${name}`, 7)}`;
+  // Pulumi auto-names a resource `<logical name>-<7 random hex>` when no physical name is given,
+  // so the same logical name gets a different physical name in every stack.
+  const seed = `${ctx.stack}::${type}::${name}`;
+  const physical = asString(inputs.name) ?? `${name}-${hash(seed, 7)}`;
   const tagsAll = inputs.tags === undefined ? {} : { tagsAll: inputs.tags };
 
   switch (type) {
@@ -149,7 +152,7 @@ function awsState(
       };
     }
     case "aws:lambda/eventSourceMapping:EventSourceMapping": {
-      const id = uuid(`${type}::${name}`);
+      const id = uuid(seed);
       return {
         id,
         computed: { uuid: id, arn: arn("lambda", `event-source-mapping:${id}`), ...tagsAll },
@@ -189,7 +192,7 @@ function awsState(
         computed: { name: physical, arn: arn("iam", `policy/${physical}`, false), ...tagsAll },
       };
     case "aws:kms/key:Key": {
-      const keyId = uuid(`${type}::${name}`);
+      const keyId = uuid(seed);
       return { id: keyId, computed: { keyId, arn: arn("kms", `key/${keyId}`), ...tagsAll } };
     }
     case "aws:kms/alias:Alias":
@@ -228,6 +231,7 @@ interface Registration {
  */
 export function createMocks(args: CreateMocksArgs): OfflineMocks {
   const ctx: Context = {
+    stack: args.stack,
     accountId: args.accountId ?? offlineAccountId,
     region: args.region,
     partition: args.partition ?? "aws",

@@ -507,7 +507,7 @@ describe("prod replication plane", () => {
       {
         Sid: "SourceObjectsRead",
         Effect: "Allow",
-        Action: "s3:GetObject",
+        Action: ["s3:GetObject", "s3:GetObjectTagging"],
         Resource: `${prodBucketArn}/*`,
       },
       {
@@ -519,7 +519,13 @@ describe("prod replication plane", () => {
       {
         Sid: "TargetObjectsWrite",
         Effect: "Allow",
-        Action: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"],
+        Action: [
+          "s3:GetObject",
+          "s3:PutObject",
+          "s3:PutObjectTagging",
+          "s3:AbortMultipartUpload",
+          "s3:DeleteObject",
+        ],
         Resource: [`${dev.bucketArn as string}/*`, `${staging.bucketArn as string}/*`],
       },
       {
