@@ -13,7 +13,7 @@ declare module "dynalite" {
 
 declare module "s3rver" {
   import type { AddressInfo } from "node:net";
-  import type { IncomingHttpHeaders } from "node:http";
+  import type { IncomingHttpHeaders, ServerResponse } from "node:http";
   interface S3rverOptions {
     address?: string;
     port?: number;
@@ -25,10 +25,19 @@ declare module "s3rver" {
   }
   interface KoaContext {
     headers: IncomingHttpHeaders;
+    /** The request path, still percent-encoded. */
+    path: string;
+    res: ServerResponse;
   }
   type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
+  /** s3rver's filesystem store (lib/stores/filesystem.js), the parts the wrapper patches. */
+  interface FilesystemStore {
+    getResourcePath(bucket: string, key: string, resource: string): string;
+    deleteObject(bucket: string, key: string): Promise<void>;
+  }
   class S3rver {
     constructor(options: S3rverOptions);
+    store: FilesystemStore;
     /** Koa's middleware stack (composed when the server starts). */
     middleware: Middleware[];
     run(): Promise<AddressInfo>;

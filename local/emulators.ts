@@ -8,7 +8,7 @@
  * s3rver's routes rewrites the header so that s3rver ends up with the fully decoded value, as
  * S3 would: the emulator is made faithful, the code under test is not weakened.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, unlink } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -60,6 +60,57 @@ export function faithfulCopySource(raw: string): string {
   return encodeURI(decodeURIComponent(raw));
 }
 
+/**
+ * Keyed mutex for s3rver requests. Real S3 applies each request to a key atomically, while s3rver
+ * reads an object's metadata and body in separate steps, so a concurrent overwrite or delete of
+ * the same key makes it fail mid-request (ENOENT, thrown outside any handler). Serialising the
+ * requests per object, until each response is closed, restores S3's atomicity.
+ */
+export function keyedLock(): (keys: readonly string[]) => Promise<() => void> {
+  const tails = new Map<string, Promise<void>>();
+  const acquireOne = async (key: string): Promise<() => void> => {
+    const previous = tails.get(key) ?? Promise.resolve();
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const tail = previous.then(() => held);
+    tails.set(key, tail);
+    await previous;
+    return () => {
+      release();
+      if (tails.get(key) === tail) tails.delete(key);
+    };
+  };
+  return async (keys) => {
+    const releases: (() => void)[] = [];
+    // One fixed order (sorted, distinct) so two requests holding two keys never deadlock.
+    for (const key of [...new Set(keys)].sort()) releases.push(await acquireOne(key));
+    return () => {
+      for (const release of releases) release();
+    };
+  };
+}
+
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text; // malformed escapes: s3rver answers those itself
+  }
+}
+
+/** The objects a path-style S3 request touches: `bucket/key` of the path and of a copy source. */
+export function objectsOfRequest(pathname: string, copySource: string | undefined): string[] {
+  const objects: string[] = [];
+  const target = decoded(pathname).replace(/^\//, "");
+  if (target.includes("/")) objects.push(target);
+  if (copySource !== undefined) {
+    objects.push(decoded(copySource.split("?")[0] ?? "").replace(/^\//, ""));
+  }
+  return objects;
+}
+
 export async function startEmulators(): Promise<Emulators> {
   DUMMY_ACCOUNT.createKeyPair(
     EMULATOR_CREDENTIALS.accessKeyId,
@@ -67,10 +118,31 @@ export async function startEmulators(): Promise<Emulators> {
   );
   const directory = await mkdtemp(path.join(tmpdir(), "s3rver-"));
   const s3 = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory });
+  // s3rver's delete also removes the key's parent folders once they look empty, which races with
+  // a put of another key in the same folder (its write stream then fails with ENOENT, outside any
+  // handler). S3 has no folders: delete just the object's files.
+  s3.store.deleteObject = async (bucket, key) => {
+    await Promise.all(
+      (["object", "object.md5", "metadata.json"] as const).map((kind) =>
+        unlink(s3.store.getResourcePath(bucket, key, kind)).catch((error: unknown) => {
+          if (!(error instanceof Error && "code" in error && error.code === "ENOENT")) throw error;
+        }),
+      ),
+    );
+  };
+  const lock = keyedLock();
   s3.middleware.unshift(async (ctx, next) => {
     const raw = ctx.headers["x-amz-copy-source"];
-    if (typeof raw === "string") ctx.headers["x-amz-copy-source"] = faithfulCopySource(raw);
-    await next();
+    const source = typeof raw === "string" ? raw : undefined;
+    if (source !== undefined) ctx.headers["x-amz-copy-source"] = faithfulCopySource(source);
+    const release = await lock(objectsOfRequest(ctx.path, source));
+    ctx.res.once("close", release);
+    try {
+      await next();
+    } catch (error: unknown) {
+      release();
+      throw error;
+    }
   });
   const s3Address = await s3.run();
 
