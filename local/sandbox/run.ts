@@ -148,35 +148,10 @@ export async function runSandbox(options: {
   print(
     `Emulators on 127.0.0.1: S3 ${emulators.s3.endpoint}, DynamoDB ${emulators.dynamodb.endpoint}, SQS ${emulators.sqs.endpoint} (${elapsed()})`,
   );
-  const queues: Record<string, string> = {};
-  for (const env of environments) {
-    await createBucket(emulators, env.bucket);
-    await createTable(emulators, env.table);
-    // One emulated account holds every environment's queue: prefix the planned name.
-    queues[env.environment] = await createQueue(
-      emulators,
-      `${env.environment}-${env.plannedDlqUrl.split("/").at(-1) ?? "dlq"}`,
-    );
-  }
-  print(`Created ${environments.length} buckets, tables and DLQs`);
-
-  const dlqUrl = queues[sourceName] ?? "";
-  const { handler, restore } = loadHandler({
-    ...functionEnv,
-    ...emulatorEnvironment({
-      s3: { endpoint: s3Proxy.endpoint },
-      dynamodb: { endpoint: dynamodbProxy.endpoint },
-      sqs: emulators.sqs,
-    }),
-    DLQ_URL: dlqUrl,
-    RETRY_BASE_DELAY_MS: "5",
-    POWERTOOLS_LOG_LEVEL: "SILENT",
-    AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: "1",
-  });
-
   const s3 = s3Client(emulators);
   const dynamodb = dynamodbClient(emulators);
   const sqs = sqsClient(emulators);
+  let restore = (): void => undefined;
   const stop = async (): Promise<void> => {
     restore();
     s3.destroy();
@@ -187,6 +162,34 @@ export async function runSandbox(options: {
   };
 
   try {
+    const queues: Record<string, string> = {};
+    for (const env of environments) {
+      await createBucket(emulators, env.bucket);
+      await createTable(emulators, env.table);
+      // One emulated account holds every environment's queue: prefix the planned name.
+      queues[env.environment] = await createQueue(
+        emulators,
+        `${env.environment}-${env.plannedDlqUrl.split("/").at(-1) ?? "dlq"}`,
+      );
+    }
+    print(`Created ${environments.length} buckets, tables and DLQs`);
+
+    const dlqUrl = queues[sourceName] ?? "";
+    const loaded = loadHandler({
+      ...functionEnv,
+      ...emulatorEnvironment({
+        s3: { endpoint: s3Proxy.endpoint },
+        dynamodb: { endpoint: dynamodbProxy.endpoint },
+        sqs: emulators.sqs,
+      }),
+      DLQ_URL: dlqUrl,
+      RETRY_BASE_DELAY_MS: "5",
+      POWERTOOLS_LOG_LEVEL: "SILENT",
+      AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: "1",
+    });
+    restore = loaded.restore;
+    const { handler } = loaded;
+
     const random = seededRandom(options.seed);
     const prod = { s3, dynamodb, bucket: source.bucket, table: source.table };
     let step = 0;
