@@ -4,8 +4,11 @@
  * (argument parsing, delivery planning and retries, comparison and table) are tested directly.
  */
 import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { DynamoDBRecord } from "aws-lambda";
+import { ensureBundle, loadHandler } from "../local/replication-bundle";
 import { parseSandboxArgs } from "../local/sandbox/args";
 import {
   ASYNC_RETRIES,
@@ -267,5 +270,38 @@ describe("differences and renderTable", () => {
     );
     expect(table[3]).toMatch(/^dev\s+.*\s+yes$/);
     expect(table[4]).toMatch(/^staging\s+staging-bucket\s+2\s+0\s+.*\s+NO$/);
+  });
+});
+
+describe("ensureBundle and loadHandler", () => {
+  it("builds a missing bundle, rebuilds a stale one, leaves a current one alone", () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "sandbox-bundle-")), "dist", "index.js");
+
+    expect(ensureBundle(file).status).toBe("built");
+    const built = readFileSync(file, "utf8");
+    expect(ensureBundle(file).status).toBe("up to date");
+    writeFileSync(file, "stale");
+    expect(ensureBundle(file)).toMatchObject({
+      status: "rebuilt",
+      bytes: Buffer.byteLength(built),
+    });
+    expect(readFileSync(file, "utf8")).toBe(built);
+  });
+
+  it("loads a fresh handler with the given environment and restores the previous one", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "sandbox-handler-"));
+    const file = path.join(dir, "index.js");
+    writeFileSync(file, "exports.handler = async () => process.env.SANDBOX_PROBE;");
+    process.env.SANDBOX_PROBE = "before";
+
+    const { handler, restore } = loadHandler({ SANDBOX_PROBE: "during" }, file);
+    expect(process.env.SANDBOX_PROBE).toBe("during");
+    restore();
+
+    expect(process.env.SANDBOX_PROBE).toBe("before");
+    expect(typeof handler).toBe("function");
+    writeFileSync(path.join(dir, "none.js"), "exports.other = 1;");
+    expect(() => loadHandler({}, path.join(dir, "none.js"))).toThrow(/exports no handler function/);
+    Reflect.deleteProperty(process.env, "SANDBOX_PROBE");
   });
 });
