@@ -44,12 +44,10 @@ function npmStart(
 describe("npm start", () => {
   it("replicates the scenario into dev and staging and exits 0 with the final table", async () => {
     // Act
-    const started = Date.now();
     const { code, stdout, stderr } = await npmStart([]);
 
     // Assess
     expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
-    expect(Date.now() - started).toBeLessThan(30_000);
     const rows = Object.fromEntries(
       stdout
         .split("\n")

@@ -92,7 +92,6 @@ afterAll(async () => {
 type Delivery = { kind: "object"; event: unknown } | { kind: "item"; record: DynamoDBRecord };
 
 test("1,000 shuffled changes with duplicates and 10 % transient faults converge, and a redrive finishes the job", async () => {
-  const started = Date.now();
   // Prepare: make the changes in the source, one key after another per key, keys in parallel.
   const perKey = new Map<string, (() => Promise<Delivery>)[]>();
   const objectExists = new Set<number>();
@@ -270,6 +269,5 @@ test("1,000 shuffled changes with duplicates and 10 % transient faults converge,
     );
   }
   expect(await drainQueue(harness.sqs, harness.dlqUrl)).toEqual([]);
-  // Bounded: ~15-20 s alone on 2 cores (everything runs in this one Node process).
-  expect(Date.now() - started).toBeLessThan(60_000);
+  // Bounded by the test timeout below; its speed is a benchmark's business, not an assertion's.
 }, 90_000);
