@@ -200,14 +200,21 @@ function isConflict(error: unknown): boolean {
   );
 }
 
+/** The source's state, or the read of it still under way (shared by all targets of an event). */
+export type SourceRead = SourceObject | undefined | Promise<SourceObject | undefined>;
+
 async function applyOnce(
   s3: S3Client,
   change: ObjectChange,
   target: ReplicationTarget,
-  source: SourceObject | undefined,
+  sourceRead: SourceRead,
   log: Logger,
 ): Promise<AppliedAction> {
-  const replica = await readReplica(s3, target.bucket, change.key);
+  // The replica's HEAD goes out while the source's is still under way: one round trip less.
+  const [replica, source] = await Promise.all([
+    readReplica(s3, target.bucket, change.key),
+    sourceRead,
+  ]);
   if (
     replica?.sequencer !== undefined &&
     compareS3Sequencers(replica.sequencer, change.sequencer) >= 0
@@ -252,7 +259,7 @@ export async function applyObjectChange(
   s3: S3Client,
   change: ObjectChange,
   target: ReplicationTarget,
-  source: SourceObject | undefined,
+  source: SourceRead,
   log: Logger,
 ): Promise<AppliedAction> {
   let current = source;

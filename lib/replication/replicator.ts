@@ -27,7 +27,7 @@ import {
 } from "./events";
 import { applyItemChange, readSourceItem, type Item } from "./items";
 import { changeLogger, logger } from "./logger";
-import { applyObjectChange, readSourceObject, type SourceObject } from "./objects";
+import { applyObjectChange, readSourceObject } from "./objects";
 import type { AppliedAction, TargetFailure, TargetResult } from "./outcome";
 
 const isFailure = (result: TargetResult): result is TargetFailure => !result.ok;
@@ -141,18 +141,22 @@ export function createReplicator(
     } catch (error: unknown) {
       return rejection(error);
     }
-    let source: SourceObject | undefined;
-    try {
-      source = await readSourceObject(clients.s3, change.bucket, change.key);
-    } catch (error: unknown) {
-      changeLogger({ eventId: change.eventId, key: change.key }).error("source read failed", {
-        error: summarizeError(error),
-      });
-      return { kind: "applied", change, results: allFailed(targets, error) };
-    }
-    const results = await serveTargets(targets, change.eventId, change.key, (target, log) =>
-      applyObjectChange(clients.s3, change, target, source, log),
+    // Read once per event; the targets start their own reads meanwhile and then wait for it.
+    const sourceRead = readSourceObject(clients.s3, change.bucket, change.key);
+    const sourceFailure = sourceRead.then(
+      () => undefined,
+      (error: unknown) => ({ error }),
     );
+    const results = await serveTargets(targets, change.eventId, change.key, (target, log) =>
+      applyObjectChange(clients.s3, change, target, sourceRead, log),
+    );
+    const failed = await sourceFailure;
+    if (failed !== undefined) {
+      changeLogger({ eventId: change.eventId, key: change.key }).error("source read failed", {
+        error: summarizeError(failed.error),
+      });
+      return { kind: "applied", change, results: allFailed(targets, failed.error) };
+    }
     return { kind: "applied", change, results };
   };
 

@@ -106,6 +106,35 @@ describe("readSourceObject", () => {
 });
 
 describe("applyObjectChange", () => {
+  it("reads the replica while the source read is still under way, then copies", async () => {
+    // Prepare: a source read that has not answered yet
+    mock.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
+    mock.on(CopyObjectCommand).resolves({});
+    let answer: (value: SourceObject) => void = () => undefined;
+    const pending = new Promise<SourceObject>((resolve) => {
+      answer = resolve;
+    });
+    // Act
+    const applied = applyObjectChange(s3, change, target, pending, logger);
+    await new Promise((resolve) => setImmediate(resolve));
+    // Assess: the replica HEAD went out before the source answered; nothing was written yet
+    expect(mock).toHaveReceivedCommandWith(HeadObjectCommand, { Bucket: "dev-bucket" });
+    expect(mock).not.toHaveReceivedCommand(CopyObjectCommand);
+    answer(source);
+    await expect(applied).resolves.toBe("copied");
+    expect(mock).toHaveReceivedCommandWith(CopyObjectCommand, { CopySourceIfMatch: '"abc"' });
+  });
+
+  it("writes nothing when the shared source read fails", async () => {
+    mock.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
+    const failed = Promise.reject(s3Error("AccessDenied", 403));
+    await expect(applyObjectChange(s3, change, target, failed, logger)).rejects.toThrow(
+      "AccessDenied",
+    );
+    expect(mock).not.toHaveReceivedCommand(CopyObjectCommand);
+    expect(mock).not.toHaveReceivedCommand(DeleteObjectCommand);
+  });
+
   it("copies server-side into an absent replica, preserving metadata and recording the sequencer", async () => {
     mock.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
     mock.on(CopyObjectCommand).resolves({});
