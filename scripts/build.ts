@@ -1,10 +1,6 @@
 /** `npm run build`: writes the replication bundle (the bytes the program deploys) to dist/replication/index.js. */
-import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { bundleReplication } from "../lib/bundle";
+import { ensureBundle } from "../local/replication-bundle";
 
-const outFile = path.join(__dirname, "..", "dist", "replication", "index.js");
-mkdirSync(path.dirname(outFile), { recursive: true });
-const code = bundleReplication();
-writeFileSync(outFile, code);
-console.log(`wrote ${path.relative(process.cwd(), outFile)} (${Buffer.byteLength(code)} bytes)`);
+const { file, bytes, status } = ensureBundle();
+console.log(`${path.relative(process.cwd(), file)}: ${status} (${bytes} bytes)`);

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { DynamoDBRecord } from "aws-lambda";
+import { bundleReplication } from "../lib/bundle";
 import { ensureBundle, loadHandler } from "../local/replication-bundle";
 import { parseSandboxArgs } from "../local/sandbox/args";
 import {
@@ -277,6 +278,8 @@ describe("ensureBundle and loadHandler", () => {
 
     expect(ensureBundle(file).status).toBe("built");
     const built = readFileSync(file, "utf8");
+    // The bytes `npm run build` writes are the bytes the program deploys.
+    expect(built).toBe(bundleReplication());
     expect(ensureBundle(file).status).toBe("up to date");
     writeFileSync(file, "stale");
     expect(ensureBundle(file)).toMatchObject({
