@@ -5,8 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { buildSync } from "esbuild";
-import { replicationEntry } from "../lib/bundle";
+import { bundleReplication, replicationEntry } from "../lib/bundle";
 
 const root = path.join(__dirname, "..");
 
@@ -78,23 +77,9 @@ export function compileUnbundled(): string {
  * build/bench-variants/module-fields.js; returns its path.
  */
 export function bundleWithModuleFields(): string {
-  const result = buildSync({
-    entryPoints: [replicationEntry],
-    bundle: true,
-    platform: "node",
-    target: "node22",
-    format: "cjs",
-    minify: true,
-    legalComments: "none",
-    write: false,
-    logLevel: "silent",
-    absWorkingDir: root,
-    mainFields: ["module", "main"],
-  });
-  const [output] = result.outputFiles;
-  if (output === undefined) throw new Error("esbuild produced no output");
+  const code = bundleReplication(replicationEntry, { mainFields: ["module", "main"] });
   const file = path.join(root, "build", "bench-variants", "module-fields.js");
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, output.text);
+  writeFileSync(file, code);
   return file;
 }

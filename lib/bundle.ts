@@ -4,7 +4,7 @@
  * writes the same bytes to dist/replication/index.js.
  */
 import * as path from "node:path";
-import { buildSync } from "esbuild";
+import { buildSync, type BuildOptions } from "esbuild";
 
 /** The handler module that the bundle starts from. */
 export const replicationEntry = path.join(__dirname, "replication", "handler.ts");
@@ -15,8 +15,14 @@ export const lambdaRuntime = "nodejs22.x";
 /** The handler setting for the function: file `index.js`, export `handler`. */
 export const lambdaHandler = "index.handler";
 
-/** Returns the bundled replication Lambda as one CommonJS file. Deterministic for a given source. */
-export function bundleReplication(entry: string = replicationEntry): string {
+/**
+ * Returns the bundled replication Lambda as one CommonJS file. Deterministic for a given source.
+ * `overrides` is for experiments (the benchmark's); what the program deploys uses none.
+ */
+export function bundleReplication(
+  entry: string = replicationEntry,
+  overrides: Readonly<BuildOptions> = {},
+): string {
   const result = buildSync({
     entryPoints: [entry],
     bundle: true,
@@ -25,9 +31,10 @@ export function bundleReplication(entry: string = replicationEntry): string {
     format: "cjs",
     minify: true,
     legalComments: "none",
-    write: false,
     logLevel: "silent",
     absWorkingDir: path.join(__dirname, ".."),
+    ...overrides,
+    write: false,
   });
   const [output] = result.outputFiles;
   if (output === undefined) {
