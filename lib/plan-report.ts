@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
+import { tokenProblems } from "./cli-args";
 import { ConfigValidationError, validateConfig } from "./config";
 import {
   defaultProjectDir,
@@ -50,37 +50,6 @@ const PLAN_OPTIONS = {
   json: { type: "boolean" },
   "project-dir": { type: "string" },
 } as const;
-
-/** Problems common to option parsing: positionals, unknown options, flags given a value. */
-export function tokenProblems(
-  argv: readonly string[],
-  options: Readonly<Record<string, { readonly type: "string" | "boolean" }>>,
-): { values: Record<string, string | boolean | undefined>; problems: string[] } {
-  const problems: string[] = [];
-  // Non-strict parsing, so that every problem is reported at once rather than the first.
-  const { values, tokens } = parseArgs({
-    args: [...argv],
-    options,
-    strict: false,
-    allowPositionals: true,
-    tokens: true,
-  });
-  for (const token of tokens) {
-    if (token.kind === "positional") {
-      problems.push(`unexpected argument "${token.value}"`);
-    } else if (token.kind === "option") {
-      const known = options[token.name];
-      if (known === undefined) {
-        problems.push(`unknown option "${token.rawName}"`);
-      } else if (known.type === "string" && typeof token.value !== "string") {
-        problems.push(`${token.rawName} needs a value`);
-      } else if (known.type === "boolean" && token.value !== undefined) {
-        problems.push(`${token.rawName} takes no value: "${token.value}"`);
-      }
-    }
-  }
-  return { values, problems };
-}
 
 /** Parses `--stack <name> [--json] [--project-dir <dir>]`; throws one UsageError listing all problems. */
 export function parsePlanArgs(argv: readonly string[]): PlanArgs {

@@ -8,13 +8,8 @@
 import * as path from "node:path";
 import { AllowListError, consistencyReport, loadAllowList, renderReport } from "../lib/consistency";
 import { defaultProjectDir } from "../lib/offline";
-import {
-  discoverStacks,
-  PlanProblemsError,
-  planStacks,
-  tokenProblems,
-  UsageError,
-} from "../lib/plan-report";
+import { discoverStacks, PlanProblemsError, planStacks, UsageError } from "../lib/plan-report";
+import { tokenProblems } from "../lib/cli-args";
 
 const USAGE =
   "usage: npm run consistency -- [--allow-list <file>] [--project-dir <dir>]\n" +

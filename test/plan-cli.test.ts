@@ -17,11 +17,11 @@ import {
   PlanProblemsError,
   planStacks,
   renderTree,
-  tokenProblems,
   UsageError,
   type PlanDocument,
   type Planner,
 } from "../lib/plan-report";
+import { tokenProblems } from "../lib/cli-args";
 import { planInJest } from "./support/pulumi-plan";
 import { jsonInput, named, output } from "./support/pulumi-query";
 

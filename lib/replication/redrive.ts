@@ -3,7 +3,6 @@
  * same replication code (only to the failed target when the message names one), deletes a
  * message only after its replay succeeded, and returns a summary. `--dry-run` only reports.
  */
-import { parseArgs } from "node:util";
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
@@ -11,6 +10,7 @@ import {
   type Message,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { tokenProblems } from "../cli-args";
 import { DeadLetterSchema } from "./dead-letter";
 import type { ReplicationTarget } from "./env";
 import { summarizeError } from "./errors";
@@ -38,38 +38,20 @@ const OPTIONS = {
 } as const;
 
 export function parseRedriveArgs(argv: readonly string[]): RedriveOptions {
-  const problems: string[] = [];
-  // Non-strict parsing, so that every problem is reported at once rather than the first.
-  const { values, tokens } = parseArgs({
-    args: [...argv],
-    options: OPTIONS,
-    strict: false,
-    allowPositionals: true,
-    tokens: true,
-  });
-  for (const token of tokens) {
-    if (token.kind === "positional") {
-      problems.push(`unexpected argument "${token.value}"`);
-    } else if (token.kind === "option" && !(token.name in OPTIONS)) {
-      problems.push(`unknown option "${token.rawName}"`);
-    }
-  }
+  const { values, problems } = tokenProblems(argv, OPTIONS);
   const queueUrl = values["queue-url"];
   if (queueUrl === undefined) {
     problems.push("--queue-url is required");
-  } else if (typeof queueUrl !== "string" || !/^https?:\/\/[^/]+\/.+/.test(queueUrl)) {
-    problems.push(`--queue-url must be an http(s) queue URL: "${String(queueUrl)}"`);
+  } else if (typeof queueUrl === "string" && !/^https?:\/\/[^/]+\/.+/.test(queueUrl)) {
+    problems.push(`--queue-url must be an http(s) queue URL: "${queueUrl}"`);
   }
   const rawMax = values["max-messages"];
   let maxMessages: number | undefined;
-  if (rawMax !== undefined) {
+  if (typeof rawMax === "string") {
     maxMessages = Number(rawMax);
-    if (typeof rawMax !== "string" || !Number.isInteger(maxMessages) || maxMessages < 1) {
-      problems.push(`--max-messages must be a positive integer: "${String(rawMax)}"`);
+    if (!Number.isInteger(maxMessages) || maxMessages < 1) {
+      problems.push(`--max-messages must be a positive integer: "${rawMax}"`);
     }
-  }
-  if (values["dry-run"] !== undefined && typeof values["dry-run"] !== "boolean") {
-    problems.push(`--dry-run takes no value: "${values["dry-run"]}"`);
   }
   if (problems.length > 0 || typeof queueUrl !== "string") {
     throw new UsageError(`${problems.join("; ")}\n${REDRIVE_USAGE}`);

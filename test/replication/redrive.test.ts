@@ -47,15 +47,12 @@ describe("parseRedriveArgs", () => {
 
   it.each([
     [["--queue-url", "not-a-url"], /--queue-url must be an http\(s\) queue URL: "not-a-url"/],
-    [["--queue-url"], /--queue-url must be an http\(s\) queue URL: "true"/],
+    [["--queue-url"], /--queue-url needs a value/],
     [
       ["--queue-url", queueUrl, "--max-messages", "x"],
       /--max-messages must be a positive integer: "x"/,
     ],
-    [
-      ["--queue-url", queueUrl, "--max-messages"],
-      /--max-messages must be a positive integer: "true"/,
-    ],
+    [["--queue-url", queueUrl, "--max-messages"], /--max-messages needs a value/],
     [["--queue-url", queueUrl, "--dry-run=yes"], /--dry-run takes no value: "yes"/],
   ])("rejects %j", (argv, message) => {
     expect(() => parseRedriveArgs(argv)).toThrow(message);

@@ -1,0 +1,36 @@
+/**
+ * Command-line option parsing shared by the project's commands (plan, consistency, redrive):
+ * node:util parseArgs, non-strict, so that every problem is reported at once.
+ */
+import { parseArgs } from "node:util";
+
+/** Problems common to option parsing: positionals, unknown options, flags given a value. */
+export function tokenProblems(
+  argv: readonly string[],
+  options: Readonly<Record<string, { readonly type: "string" | "boolean" }>>,
+): { values: Record<string, string | boolean | undefined>; problems: string[] } {
+  const problems: string[] = [];
+  // Non-strict parsing, so that every problem is reported at once rather than the first.
+  const { values, tokens } = parseArgs({
+    args: [...argv],
+    options,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  for (const token of tokens) {
+    if (token.kind === "positional") {
+      problems.push(`unexpected argument "${token.value}"`);
+    } else if (token.kind === "option") {
+      const known = options[token.name];
+      if (known === undefined) {
+        problems.push(`unknown option "${token.rawName}"`);
+      } else if (known.type === "string" && typeof token.value !== "string") {
+        problems.push(`${token.rawName} needs a value`);
+      } else if (known.type === "boolean" && token.value !== undefined) {
+        problems.push(`${token.rawName} takes no value: "${token.value}"`);
+      }
+    }
+  }
+  return { values, problems };
+}
