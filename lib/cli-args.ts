@@ -1,6 +1,6 @@
 /**
- * Command-line option parsing shared by the project's commands (plan, consistency, redrive):
- * node:util parseArgs, non-strict, so that every problem is reported at once.
+ * Shared by the project's commands: option parsing (node:util parseArgs, non-strict, so that
+ * every problem is reported at once) and the way a command's `main` ends the process.
  */
 import { parseArgs } from "node:util";
 
@@ -33,4 +33,21 @@ export function tokenProblems(
     }
   }
   return { values, problems };
+}
+
+/**
+ * Runs a command's `main` and sets the exit code it returns; an unexpected error is printed
+ * (with its stack) and exits 1. The exit code is set rather than `process.exit` called, so
+ * pending output is flushed.
+ */
+export function runMain(main: () => Promise<number>): Promise<void> {
+  return main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+      process.exitCode = 1;
+    },
+  );
 }

@@ -38,6 +38,7 @@ import {
   type BenchArgs,
 } from "../bench/stats";
 import { ensureBundle } from "../local/replication-bundle";
+import { runMain } from "../lib/cli-args";
 
 const THROUGHPUT_CASES = [
   { label: "1 KB", size: KB, count: 200, minRatio: 1 },
@@ -290,12 +291,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exitCode = 1;
-  },
-);
+void runMain(main);

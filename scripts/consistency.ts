@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { AllowListError, consistencyReport, loadAllowList, renderReport } from "../lib/consistency";
 import { defaultProjectDir } from "../lib/offline";
 import { discoverStacks, PlanProblemsError, planStacks, UsageError } from "../lib/plan-report";
-import { tokenProblems } from "../lib/cli-args";
+import { runMain, tokenProblems } from "../lib/cli-args";
 
 const USAGE =
   "usage: npm run consistency -- [--allow-list <file>] [--project-dir <dir>]\n" +
@@ -61,12 +61,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  },
-);
+void runMain(main);

@@ -14,6 +14,7 @@ import {
   UsageError,
   type PlanArgs,
 } from "../lib/plan-report";
+import { runMain } from "../lib/cli-args";
 
 async function main(): Promise<number> {
   let args: PlanArgs;
@@ -44,12 +45,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  },
-);
+void runMain(main);

@@ -14,6 +14,7 @@ import {
   type RedriveOptions,
 } from "../lib/replication/redrive";
 import { createReplicator } from "../lib/replication/replicator";
+import { runMain } from "../lib/cli-args";
 
 async function main(): Promise<number> {
   let options: RedriveOptions;
@@ -43,12 +44,4 @@ async function main(): Promise<number> {
   return summary.failed > 0 ? 1 : 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  },
-);
+void runMain(main);

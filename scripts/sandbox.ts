@@ -7,6 +7,7 @@
 import "../local/sdk-quiet";
 import { parseSandboxArgs, SandboxUsageError, type SandboxArgs } from "../local/sandbox/args";
 import { runSandbox } from "../local/sandbox/run";
+import { runMain } from "../lib/cli-args";
 
 async function main(): Promise<number> {
   let args: SandboxArgs;
@@ -68,12 +69,4 @@ async function main(): Promise<number> {
   return result.converged ? 0 : 1;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exitCode = 1;
-  },
-);
+void runMain(main);
