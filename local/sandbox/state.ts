@@ -4,9 +4,10 @@
  * items by key with their attributes (without the replication bookkeeping attribute).
  */
 import { createHash } from "node:crypto";
-import { ScanCommand, type AttributeValue, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { ITEM_SEQUENCE_ATTRIBUTE, OBJECT_SEQUENCE_METADATA } from "../../lib/replication/sequence";
+import { listAllObjects, scanAllItems } from "../inventory";
 
 export interface EnvironmentState {
   readonly environment: string;
@@ -30,49 +31,35 @@ export async function readState(
 ): Promise<EnvironmentState> {
   const objects = new Map<string, string>();
   let lastChange: Date | undefined;
-  let token: string | undefined;
-  do {
-    const page = await clients.s3.send(
-      new ListObjectsV2Command({ Bucket: where.bucket, ContinuationToken: token }),
-    );
-    for (const listed of page.Contents ?? []) {
-      if (listed.Key === undefined) continue;
-      if (listed.LastModified && (!lastChange || listed.LastModified > lastChange)) {
-        lastChange = listed.LastModified;
-      }
-      const out = await clients.s3.send(
-        new GetObjectCommand({ Bucket: where.bucket, Key: listed.Key }),
-      );
-      const body = (await out.Body?.transformToByteArray()) ?? new Uint8Array();
-      const metadata = Object.fromEntries(
-        Object.entries(out.Metadata ?? {}).filter(([name]) => name !== OBJECT_SEQUENCE_METADATA),
-      );
-      objects.set(
-        listed.Key,
-        sortedJson({
-          sha256: createHash("sha256").update(body).digest("hex"),
-          contentType: out.ContentType,
-          metadata: sortedJson(metadata),
-        }),
-      );
+  for await (const listed of listAllObjects(clients.s3, where.bucket)) {
+    if (listed.Key === undefined) continue;
+    if (listed.LastModified && (!lastChange || listed.LastModified > lastChange)) {
+      lastChange = listed.LastModified;
     }
-    token = page.NextContinuationToken;
-  } while (token !== undefined);
+    const out = await clients.s3.send(
+      new GetObjectCommand({ Bucket: where.bucket, Key: listed.Key }),
+    );
+    const body = (await out.Body?.transformToByteArray()) ?? new Uint8Array();
+    const metadata = Object.fromEntries(
+      Object.entries(out.Metadata ?? {}).filter(([name]) => name !== OBJECT_SEQUENCE_METADATA),
+    );
+    objects.set(
+      listed.Key,
+      sortedJson({
+        sha256: createHash("sha256").update(body).digest("hex"),
+        contentType: out.ContentType,
+        metadata: sortedJson(metadata),
+      }),
+    );
+  }
 
   const items = new Map<string, string>();
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await clients.dynamodb.send(
-      new ScanCommand({ TableName: where.table, ExclusiveStartKey: start, ConsistentRead: true }),
+  for await (const found of scanAllItems(clients.dynamodb, where.table)) {
+    const attributes = Object.fromEntries(
+      Object.entries(found).filter(([name]) => name !== ITEM_SEQUENCE_ATTRIBUTE),
     );
-    for (const found of page.Items ?? []) {
-      const attributes = Object.fromEntries(
-        Object.entries(found).filter(([name]) => name !== ITEM_SEQUENCE_ATTRIBUTE),
-      );
-      items.set(`${found.pk?.S ?? ""} | ${found.sk?.S ?? ""}`, sortedJson(attributes));
-    }
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
+    items.set(`${found.pk?.S ?? ""} | ${found.sk?.S ?? ""}`, sortedJson(attributes));
+  }
 
   return { ...where, objects, items, lastChange };
 }

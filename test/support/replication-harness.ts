@@ -7,7 +7,6 @@ import {
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
-  ScanCommand,
   type AttributeValue,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
@@ -15,7 +14,6 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
@@ -38,6 +36,7 @@ import {
   type Emulators,
 } from "../../local/emulators";
 import { startFaultProxy, type FaultProxy } from "../../local/fault-proxy";
+import { listAllObjects, scanAllItems } from "../../local/inventory";
 
 export const SOURCE = { environment: "prod", bucket: "prod-bucket", table: "prod-table" };
 export const TARGETS = [
@@ -169,18 +168,11 @@ export async function deleteSourceObject(s3: S3Client, key: string): Promise<voi
 /** Every key and body of a bucket (small test buckets: one page of up to 1,000 keys each). */
 export async function bucketContents(s3: S3Client, bucket: string): Promise<Map<string, string>> {
   const contents = new Map<string, string>();
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }),
-    );
-    for (const object of page.Contents ?? []) {
-      if (object.Key === undefined) continue;
-      const state = await readObject(s3, bucket, object.Key);
-      if (state) contents.set(object.Key, state.body);
-    }
-    token = page.NextContinuationToken;
-  } while (token !== undefined);
+  for await (const object of listAllObjects(s3, bucket)) {
+    if (object.Key === undefined) continue;
+    const state = await readObject(s3, bucket, object.Key);
+    if (state) contents.set(object.Key, state.body);
+  }
   return contents;
 }
 
@@ -212,20 +204,13 @@ export async function tableContents(
   ignore: string,
 ): Promise<Map<string, string>> {
   const contents = new Map<string, string>();
-  let start: Item | undefined;
-  do {
-    const page = await dynamodb.send(
-      new ScanCommand({ TableName: table, ExclusiveStartKey: start }),
+  for await (const item of scanAllItems(dynamodb, table)) {
+    const rest = Object.fromEntries(Object.entries(item).filter(([name]) => name !== ignore));
+    contents.set(
+      `${item.pk?.S ?? ""}|${item.sk?.S ?? ""}`,
+      JSON.stringify(rest, Object.keys(rest).sort()),
     );
-    for (const item of page.Items ?? []) {
-      const rest = Object.fromEntries(Object.entries(item).filter(([name]) => name !== ignore));
-      contents.set(
-        `${item.pk?.S ?? ""}|${item.sk?.S ?? ""}`,
-        JSON.stringify(rest, Object.keys(rest).sort()),
-      );
-    }
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
+  }
   return contents;
 }
 
