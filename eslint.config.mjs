@@ -4,7 +4,7 @@ import prettier from "eslint-config-prettier";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", "build/", "coverage/", "bench/results*"] },
+  { ignores: ["node_modules/", "dist/", "build/", "coverage/", "tools/bench/results*"] },
   eslint.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   ...tseslint.configs.stylisticTypeChecked,
@@ -22,11 +22,25 @@ export default tseslint.config(
     },
   },
   {
+    // What is deployed (the program and the Lambda) never imports tooling or tests.
+    files: ["index.ts", "lib/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["**/tools/**", "**/test/**"], message: "lib/ is deployed: no tooling." },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["**/*.js", "**/*.mjs"],
     ...tseslint.configs.disableTypeChecked,
   },
   {
-    files: ["scripts/**/*.mjs"],
+    files: ["tools/**/*.mjs"],
     languageOptions: {
       globals: { process: "readonly", console: "readonly", Buffer: "readonly" },
     },

@@ -6,7 +6,13 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["@swc/jest"] },
   moduleFileExtensions: ["ts", "js", "json"],
-  collectCoverageFrom: ["index.ts", "lib/**/*.ts"],
+  collectCoverageFrom: [
+    "index.ts",
+    "lib/**/*.ts",
+    "tools/offline/**/*.ts",
+    "tools/ops/**/*.ts",
+    "tools/common/cli-args.ts",
+  ],
   coverageReporters: ["text-summary", "lcov"],
   coverageThreshold: {
     global: { statements: 95, branches: 95, functions: 95, lines: 95 },

@@ -4,7 +4,7 @@
  * check; every bucket policy denies requests without TLS, whoever makes them.
  */
 import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
-import type { PlannedResource, StackPlan } from "../lib/offline";
+import type { PlannedResource, StackPlan } from "../tools/offline";
 import { planAllStacks, type AllStacks } from "./support/pulumi-plan";
 import { jsonInput, ofType, only, output } from "./support/pulumi-query";
 

@@ -3,7 +3,7 @@
  * before any resource, missing or malformed target stacks fail with a clear message, and the
  * optional settings (name suffix, key prefixes, extra tags and environment) reach the resources.
  */
-import { StackPlanError, type StackPlan } from "../../lib/offline";
+import { StackPlanError, type StackPlan } from "../../tools/offline";
 import { planInChild, planInJest } from "../support/pulumi-plan";
 import type { ChildPlanResult } from "../support/pulumi-plan-child";
 import { jsonInput, ofType, only } from "../support/pulumi-query";

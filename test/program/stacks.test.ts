@@ -8,7 +8,7 @@ import { bundleReplication, lambdaHandler } from "../../lib/bundle";
 import { reservedLambdaEnvironmentKeys } from "../../lib/config";
 import { environmentComponentType } from "../../lib/environment-component";
 import type { PolicyDocument, PolicyStatement } from "../../lib/iam";
-import { loadProject, type PlannedResource, type StackPlan } from "../../lib/offline";
+import { loadProject, type PlannedResource, type StackPlan } from "../../tools/offline";
 import { planAllStacks, type AllStacks } from "../support/pulumi-plan";
 import { jsonInput, named, ofType, only, output } from "../support/pulumi-query";
 

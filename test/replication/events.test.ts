@@ -16,7 +16,7 @@ import {
   streamEvent,
   streamRecord,
   streamSequenceAt,
-} from "../../local/events";
+} from "../../tools/emulators/events";
 
 const bucket = "prod-bucket";
 const table = "prod-table";

@@ -2,7 +2,7 @@
 import * as path from "node:path";
 import { ConfigError } from "../../lib/replication/env";
 import { setEnvironment } from "../support/bundle";
-import { objectCreatedEvent } from "../../local/events";
+import { objectCreatedEvent } from "../../tools/emulators/events";
 
 interface HandlerModule {
   handler: (event: unknown, context?: unknown) => Promise<unknown>;

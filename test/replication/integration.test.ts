@@ -6,7 +6,7 @@
 import { createClients } from "../../lib/replication/clients";
 import { loadConfig } from "../../lib/replication/env";
 import { logger } from "../../lib/replication/logger";
-import { runRedrive } from "../../lib/replication/redrive";
+import { runRedrive } from "../../tools/ops/redrive";
 import { createReplicator } from "../../lib/replication/replicator";
 import { ITEM_SEQUENCE_ATTRIBUTE, paddedStreamSequence } from "../../lib/replication/sequence";
 import {
@@ -17,8 +17,8 @@ import {
   streamEvent,
   streamRecord,
   streamSequenceAt,
-} from "../../local/events";
-import { firstFaults, type Fault, type ProxiedRequest } from "../../local/fault-proxy";
+} from "../../tools/emulators/events";
+import { firstFaults, type Fault, type ProxiedRequest } from "../../tools/emulators/fault-proxy";
 import {
   SOURCE,
   TARGETS,

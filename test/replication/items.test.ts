@@ -11,7 +11,7 @@ import "aws-sdk-client-mock-jest";
 import type { ItemChange } from "../../lib/replication/events";
 import { applyItemChange, readSourceItem } from "../../lib/replication/items";
 import { ITEM_SEQUENCE_ATTRIBUTE, paddedStreamSequence } from "../../lib/replication/sequence";
-import { itemKeys, streamSequenceAt } from "../../local/events";
+import { itemKeys, streamSequenceAt } from "../../tools/emulators/events";
 
 const dynamodb = new DynamoDBClient({ region: "us-east-1" });
 const mock = mockClient(dynamodb);

@@ -9,7 +9,7 @@ import type { DynamoDBRecord } from "aws-lambda";
 import { createClients } from "../../lib/replication/clients";
 import { loadConfig } from "../../lib/replication/env";
 import { logger } from "../../lib/replication/logger";
-import { runRedrive } from "../../lib/replication/redrive";
+import { runRedrive } from "../../tools/ops/redrive";
 import { createReplicator } from "../../lib/replication/replicator";
 import { ITEM_SEQUENCE_ATTRIBUTE } from "../../lib/replication/sequence";
 import {
@@ -20,8 +20,8 @@ import {
   streamEvent,
   streamRecord,
   streamSequenceAt,
-} from "../../local/events";
-import type { Fault, FaultDecider } from "../../local/fault-proxy";
+} from "../../tools/emulators/events";
+import type { Fault, FaultDecider } from "../../tools/emulators/fault-proxy";
 import {
   SOURCE,
   TARGETS,

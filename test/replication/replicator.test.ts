@@ -20,7 +20,7 @@ import {
   streamEvent,
   streamRecord,
   streamSequenceAt,
-} from "../../local/events";
+} from "../../tools/emulators/events";
 
 const config: ReplicationConfig = {
   region: "us-east-1",

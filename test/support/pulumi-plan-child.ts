@@ -4,7 +4,7 @@
  * result per request: `{ ok: true, outputs, resources }` or `{ ok: false, message }`. Runs the
  * requests one after another in one process, with planStack's default loader (requireFresh).
  */
-import { planStack, type PlanOptions } from "../../lib/offline";
+import { planStack, type PlanOptions } from "../../tools/offline";
 
 export interface ChildPlanRequest {
   readonly stack: string;

@@ -1,12 +1,12 @@
 /**
- * Runs the offline plan (lib/offline) inside jest: the program is loaded in an isolated module
+ * Runs the offline plan (tools/offline) inside jest: the program is loaded in an isolated module
  * registry, so each stack runs the real index.ts afresh. The three stacks are planned once per
  * test file, prod with the dev and staging outputs as its stack references.
  */
 import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { planStack, type PlanOptions, type StackPlan } from "../../lib/offline";
+import { planStack, type PlanOptions, type StackPlan } from "../../tools/offline";
 import type { ChildPlanRequest, ChildPlanResult } from "./pulumi-plan-child";
 
 const execFileAsync = promisify(execFile);

@@ -1,5 +1,5 @@
 /** Small queries over a planned stack: resources by type, exactly one, JSON inputs parsed. */
-import type { PlainRecord, PlannedResource, StackPlan } from "../../lib/offline";
+import type { PlainRecord, PlannedResource, StackPlan } from "../../tools/offline";
 
 /** Every resource of a type. */
 export function ofType(plan: StackPlan, type: string): PlannedResource[] {

@@ -34,9 +34,9 @@ import {
   sqsClient,
   startEmulators,
   type Emulators,
-} from "../../local/emulators";
-import { startFaultProxy, type FaultProxy } from "../../local/fault-proxy";
-import { listAllObjects, scanAllItems } from "../../local/inventory";
+} from "../../tools/emulators/emulators";
+import { startFaultProxy, type FaultProxy } from "../../tools/emulators/fault-proxy";
+import { listAllObjects, scanAllItems } from "../../tools/emulators/inventory";
 
 export const SOURCE = { environment: "prod", bucket: "prod-bucket", table: "prod-table" };
 export const TARGETS = [

@@ -1,6 +1,0 @@
-/** `npm run build`: writes the replication bundle (the bytes the program deploys) to dist/replication/index.js. */
-import * as path from "node:path";
-import { ensureBundle } from "../local/replication-bundle";
-
-const { file, bytes, status } = ensureBundle();
-console.log(`${path.relative(process.cwd(), file)}: ${status} (${bytes} bytes)`);

@@ -1,0 +1,147 @@
+/**
+ * The emulator wrapper makes s3rver as atomic per object as real S3: requests on one key are
+ * serialised (s3rver otherwise fails mid-request when a key is overwritten or deleted under a
+ * read), requests on other keys are not, and a copy holds its source and destination together.
+ */
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import {
+  createBucket,
+  keyedLock,
+  objectsOfRequest,
+  s3Client,
+  startEmulators,
+  type Emulators,
+} from "../../tools/emulators/emulators";
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe("keyedLock", () => {
+  it("runs holders of one key one after another, in arrival order", async () => {
+    // Prepare
+    const lock = keyedLock();
+    const order: string[] = [];
+    const first = await lock(["b/k"]);
+    const second = lock(["b/k"]).then((release) => {
+      order.push("second");
+      release();
+    });
+    // Act
+    await tick();
+    order.push("first releases");
+    first();
+    await second;
+    // Assess
+    expect(order).toEqual(["first releases", "second"]);
+  });
+
+  it("does not make holders of other keys wait", async () => {
+    const lock = keyedLock();
+    await lock(["b/one"]);
+    const other = await Promise.race([
+      lock(["b/two"]).then(() => "acquired"),
+      tick().then(() => "waited"),
+    ]);
+    expect(other).toBe("acquired");
+  });
+
+  it("takes several keys in one fixed order, so crossing copies cannot deadlock", async () => {
+    const lock = keyedLock();
+    const results = await Promise.all(
+      Array.from({ length: 20 }, async (_, index) => {
+        const release = await lock(index % 2 === 0 ? ["b/x", "b/y"] : ["b/y", "b/x"]);
+        await tick();
+        release();
+        return index;
+      }),
+    );
+    expect(results).toHaveLength(20);
+  });
+});
+
+describe("objectsOfRequest", () => {
+  it.each([
+    ["/bucket/a%20b/c%2Bd.txt", undefined, ["bucket/a b/c+d.txt"]],
+    ["/bucket", undefined, []],
+    ["/bucket/dst", "/src-bucket/k%C3%BC%3D1?versionId=3", ["bucket/dst", "src-bucket/kü=1"]],
+    ["/bucket/bad%E0%A4%A", undefined, ["bucket/bad%E0%A4%A"]],
+  ])("%s (copy source %s) touches %j", (pathname, copySource, expected) => {
+    expect(objectsOfRequest(pathname, copySource)).toEqual(expected);
+  });
+});
+
+describe("s3rver under concurrent writes, reads and deletes of one key", () => {
+  let emulators: Emulators;
+  let s3: S3Client;
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    s3 = s3Client(emulators);
+    await createBucket(emulators, "race");
+  });
+
+  afterAll(async () => {
+    s3.destroy();
+    await emulators.stop();
+  });
+
+  it("answers every request as S3 would: the whole object, or NoSuchKey", async () => {
+    // Prepare
+    const body = "x".repeat(64 * 1024);
+    const key = "same key +ü.txt";
+    // Act
+    const outcomes = await Promise.all(
+      Array.from({ length: 150 }, async (_, index) => {
+        try {
+          if (index % 3 === 0) {
+            await s3.send(new PutObjectCommand({ Bucket: "race", Key: key, Body: body }));
+            return "put";
+          }
+          if (index % 3 === 1) {
+            await s3.send(new DeleteObjectCommand({ Bucket: "race", Key: key }));
+            return "deleted";
+          }
+          const got = await s3.send(new GetObjectCommand({ Bucket: "race", Key: key }));
+          const text = await got.Body?.transformToString();
+          return text === body ? "read whole" : "read partial";
+        } catch (error: unknown) {
+          return error instanceof Error ? error.name : "unknown";
+        }
+      }),
+    );
+    // Assess
+    const kinds = new Set(outcomes);
+    expect(
+      [...kinds].filter((kind) => !["put", "deleted", "read whole", "NoSuchKey"].includes(kind)),
+    ).toEqual([]);
+    expect(outcomes.filter((kind) => kind === "put")).toHaveLength(50);
+  });
+
+  it("lets a put in a folder run beside deletes of the folder's other keys", async () => {
+    // Prepare: s3rver on its own removes a folder that a delete leaves empty, under a running put.
+    const puts = Array.from({ length: 100 }, (_, index) => `deep/${index}/a.txt`);
+    const others = puts.map((key) => key.replace("a.txt", "b.txt"));
+    await Promise.all(
+      others.map((key) => s3.send(new PutObjectCommand({ Bucket: "race", Key: key, Body: "b" }))),
+    );
+    // Act
+    await Promise.all(
+      puts.flatMap((key, index) => [
+        s3.send(new PutObjectCommand({ Bucket: "race", Key: key, Body: `a${index}` })),
+        s3.send(new DeleteObjectCommand({ Bucket: "race", Key: others[index] })),
+      ]),
+    );
+    // Assess
+    const bodies = await Promise.all(
+      puts.map(async (key) => {
+        const got = await s3.send(new GetObjectCommand({ Bucket: "race", Key: key }));
+        return got.Body?.transformToString();
+      }),
+    );
+    expect(bodies).toEqual(puts.map((_, index) => `a${index}`));
+  });
+});

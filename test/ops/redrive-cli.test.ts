@@ -1,0 +1,90 @@
+/** The `npm run redrive` entry (tools/cli/redrive.ts) as an operator runs it: exit codes and output. */
+import { execFile } from "node:child_process";
+import * as path from "node:path";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import {
+  createQueue,
+  emulatorEnvironment,
+  sqsClient,
+  startEmulators,
+  type Emulators,
+} from "../../tools/emulators/emulators";
+
+const root = path.join(__dirname, "..", "..");
+const tsx = path.join(root, "node_modules", ".bin", "tsx");
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function redrive(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      tsx,
+      [path.join(root, "tools", "cli", "redrive.ts"), ...args],
+      { cwd: root, env: { PATH: process.env.PATH ?? "", ...env } },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+let emulators: Emulators;
+let queueUrl: string;
+beforeAll(async () => {
+  emulators = await startEmulators();
+  queueUrl = await createQueue(emulators, "cli-dlq");
+});
+afterAll(async () => {
+  await emulators.stop();
+});
+
+const contract = {
+  SOURCE_ENVIRONMENT: "prod",
+  SOURCE_BUCKET: "prod-bucket",
+  SOURCE_TABLE: "prod-table",
+  TARGETS: '[{"environment":"dev","bucket":"dev-bucket","table":"dev-table"}]',
+  POWERTOOLS_LOG_LEVEL: "SILENT",
+  AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: "1",
+};
+
+describe("npm run redrive", () => {
+  it("exits 2 listing every bad argument, with the usage", async () => {
+    const run = await redrive(["--bogus", "--max-messages", "0"], {});
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      'unknown option "--bogus"; --queue-url is required; --max-messages must be a positive integer: "0"',
+    );
+    expect(run.stderr).toContain("usage: npm run redrive -- --queue-url URL");
+  });
+
+  it("exits 2 naming the missing environment", async () => {
+    const run = await redrive(["--queue-url", "http://127.0.0.1:9/123456789012/q"], {});
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("SOURCE_BUCKET environment variable is not set");
+  });
+
+  it("prints a summary and exits 1 when a message cannot be replayed (it stays queued)", async () => {
+    const sqs = sqsClient(emulators);
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "not json" }));
+    sqs.destroy();
+    const run = await redrive(["--queue-url", queueUrl], {
+      ...emulatorEnvironment(emulators),
+      ...contract,
+    });
+    expect(run.stdout).toContain("redrive: received 1, replayed 0, skipped 0, failed 1");
+    expect(run.stderr).toMatch(/failed .*: body is not JSON/);
+    expect(run.code).toBe(1);
+
+    const dry = await redrive(["--queue-url", queueUrl, "--dry-run"], {
+      ...emulatorEnvironment(emulators),
+      ...contract,
+    });
+    expect(dry.stdout).toContain("redrive (dry run): received 1, replayed 0, skipped 1, failed 0");
+    expect(dry.code).toBe(0);
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * `npm start [-- --keep] [-- --seed <n>]`: the whole pipeline on embedded emulators, no AWS
+ * account and no Pulumi CLI (see tools/sandbox/run.ts). Prints progress, a per-environment table
+ * and the DLQ count. Exit codes: 0 dev and staging converged to prod, 1 they did not (or the
+ * run failed), 2 bad arguments. `--keep` leaves the emulators running until Ctrl-C.
+ */
+import "../common/sdk-quiet";
+import { parseSandboxArgs, SandboxUsageError, type SandboxArgs } from "../sandbox/args";
+import { runSandbox } from "../sandbox/run";
+import { runMain } from "../common/cli-args";
+
+async function main(): Promise<number> {
+  let args: SandboxArgs;
+  try {
+    args = parseSandboxArgs(process.argv.slice(2));
+  } catch (error: unknown) {
+    if (error instanceof SandboxUsageError) {
+      console.error(error.message);
+      return 2;
+    }
+    throw error;
+  }
+  const print = (line: string): void => {
+    console.log(line);
+  };
+  const result = await runSandbox({ seed: args.seed, print });
+  print("");
+  print(result.table);
+  print("");
+  print(`DLQ messages: ${result.dlqMessages}`);
+  if (result.converged) {
+    print(`Converged: every environment equals prod (${process.uptime().toFixed(1)} s).`);
+  } else {
+    print("NOT converged:");
+    for (const problem of result.problems) print(`  - ${problem}`);
+  }
+  if (!args.keep) {
+    await result.stop();
+    return result.converged ? 0 : 1;
+  }
+  const bucket = result.states[0]?.bucket ?? "";
+  print("");
+  print("Emulators left running (Ctrl-C stops them):");
+  print(`  S3        ${result.emulators.s3.endpoint}`);
+  print(`  DynamoDB  ${result.emulators.dynamodb.endpoint}`);
+  print(`  SQS       ${result.emulators.sqs.endpoint}`);
+  for (const [environment, url] of Object.entries(result.queues))
+    print(`  DLQ ${environment.padEnd(8)} ${url}`);
+  print("Try (credentials test/test):");
+  print(
+    `  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 ` +
+      `aws --endpoint-url ${result.emulators.s3.endpoint} s3 ls s3://${bucket}/ --recursive`,
+  );
+  print(
+    `  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 ` +
+      `aws --endpoint-url ${result.emulators.dynamodb.endpoint} dynamodb scan --table-name ${result.states[0]?.table ?? ""}`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", () => {
+      resolve();
+    });
+    process.once("SIGTERM", () => {
+      resolve();
+    });
+  });
+  print("Stopping the emulators...");
+  await result.stop();
+  print("Stopped.");
+  return result.converged ? 0 : 1;
+}
+
+void runMain(main);
