@@ -1,9 +1,17 @@
 /**
- * The stack's typed config: reads Pulumi config once, validates it with one pure function that
- * gathers every problem and throws once, and defines the replication Lambda's environment
- * contract (so the component and the validation build the very same map).
+ * The stack's typed config: reads Pulumi config once and validates it with one pure function that
+ * gathers every problem and throws once. The replication Lambda's environment is written through
+ * the contract (lib/replication/contract.ts), which the validation uses for its size check too.
  */
 import * as pulumi from "@pulumi/pulumi";
+import {
+  ContractError,
+  contractVariableNames,
+  logLevels,
+  regionPattern,
+  writeContract,
+  type LogLevel,
+} from "./replication/contract";
 import {
   accountIdPlaceholder,
   bucketNameProblems,
@@ -16,14 +24,6 @@ import { standardTagKeys } from "./tags";
 
 /** The Pulumi project name, which is also the config namespace. */
 export const projectName = "data-pipeline";
-
-/** The environments a stack can be. */
-export const environmentNames = ["dev", "staging", "prod"] as const;
-export type EnvironmentName = (typeof environmentNames)[number];
-
-/** Log levels Powertools Logger accepts. */
-export const logLevels = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SILENT"] as const;
-export type LogLevel = (typeof logLevels)[number];
 
 /** Retention values CloudWatch Logs accepts (days). */
 export const logRetentionValues = [
@@ -56,12 +56,16 @@ export const reservedLambdaEnvironmentKeys = [
 /** Lambda's limit on the total size of a function's environment variables (bytes). */
 export const lambdaEnvironmentMaxBytes = 4096;
 
+/** Powertools service name of the replication function's logs. */
+export const replicationServiceName = "replication";
+
 /** The maximum Lambda timeout this program allows (seconds). */
 export const lambdaTimeoutMaxSeconds = 300;
 
 /** Config keys of this project (namespace `data-pipeline`) with their defaults. */
 export const configDefaults = {
   environment: "<stack name>",
+  deletionProtection: false,
   organization: "<pulumi organization>",
   namePrefix: "company",
   nameSuffix: "<account id>",
@@ -91,6 +95,8 @@ export interface RawStackConfig {
   readonly organization: string;
   /** All config values keyed `namespace:key`, e.g. `aws:region`, `data-pipeline:environment`. */
   readonly values: Readonly<Record<string, string | undefined>>;
+  /** Keys whose values are secrets (`pulumi config set --secret`). @default [] */
+  readonly secretKeys?: readonly string[];
 }
 
 /** The replication Lambda's settings. */
@@ -111,7 +117,10 @@ export interface StackConfig {
   readonly stack: string;
   readonly project: string;
   readonly organization: string;
-  readonly environment: EnvironmentName;
+  /** The environment's name (`dev`, `staging`, `prod`, `qa`, ...): part of every physical name. */
+  readonly environment: string;
+  /** Deletion protection on the table (the protected environment sets it: prod). */
+  readonly deletionProtection: boolean;
   readonly region: string;
   readonly namePrefix: string;
   /** Replaces the account id as the bucket's uniqueness part; appended to the other names. */
@@ -138,59 +147,6 @@ export class ConfigValidationError extends Error {
     this.name = "ConfigValidationError";
   }
 }
-
-/** One replication target as the Lambda sees it in `TARGETS`. */
-export interface ReplicationTarget {
-  readonly environment: string;
-  readonly bucket: string;
-  readonly table: string;
-}
-
-/** Everything the replication Lambda's environment is built from. */
-export interface ReplicationEnvironmentInput {
-  readonly region: string;
-  readonly sourceEnvironment: string;
-  readonly sourceBucket: string;
-  readonly sourceTable: string;
-  readonly targets: readonly ReplicationTarget[];
-  readonly dlqUrl: string;
-  readonly maxAttempts: number;
-  readonly logLevel: string;
-  readonly extra: Readonly<Record<string, string>>;
-}
-
-/** The replication Lambda's environment (the contract the handler reads). */
-export function replicationEnvironment(input: ReplicationEnvironmentInput): Record<string, string> {
-  return {
-    ...input.extra,
-    REGION: input.region,
-    SOURCE_ENVIRONMENT: input.sourceEnvironment,
-    SOURCE_BUCKET: input.sourceBucket,
-    SOURCE_TABLE: input.sourceTable,
-    TARGETS: JSON.stringify(
-      input.targets.map((t) => ({ environment: t.environment, bucket: t.bucket, table: t.table })),
-    ),
-    DLQ_URL: input.dlqUrl,
-    MAX_ATTEMPTS: String(input.maxAttempts),
-    POWERTOOLS_SERVICE_NAME: "replication",
-    POWERTOOLS_LOG_LEVEL: input.logLevel,
-  };
-}
-
-/** Keys the contract sets itself; `lambdaEnvironment` may not override them. */
-export const contractEnvironmentKeys = Object.keys(
-  replicationEnvironment({
-    region: "",
-    sourceEnvironment: "",
-    sourceBucket: "",
-    sourceTable: "",
-    targets: [],
-    dlqUrl: "",
-    maxAttempts: 0,
-    logLevel: "",
-    extra: {},
-  }),
-);
 
 /** Total size of an environment map as Lambda counts it: keys plus values, UTF-8 bytes. */
 export function environmentBytes(env: Readonly<Record<string, string>>): number {
@@ -223,7 +179,6 @@ export function lambdaEnvironmentProblems(
 
 const stackNamePattern = /^[A-Za-z0-9_.-]{1,100}$/;
 const namePartPattern = /^[a-z0-9][a-z0-9-]*[a-z0-9]$|^[a-z0-9]$/;
-const regionPattern = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 /** Collects problems while parsing values, so every bad key is reported at once. */
 class Reader {
@@ -241,6 +196,16 @@ class Reader {
 
   bad(name: string, value: string, reason: string): void {
     this.problems.push(`${name} = ${JSON.stringify(value)} (${reason})`);
+  }
+
+  boolean(name: ConfigKey, fallback: boolean): boolean {
+    const value = this.string(name);
+    if (value === undefined) return fallback;
+    if (value !== "true" && value !== "false") {
+      this.bad(this.key(name), value, "must be true or false");
+      return fallback;
+    }
+    return value === "true";
   }
 
   integer(name: ConfigKey, fallback: number, min: number, max: number): number {
@@ -300,14 +265,17 @@ class Reader {
   }
 }
 
-function checkNamePart(reader: Reader, name: ConfigKey, value: string): void {
-  if (!namePartPattern.test(value)) {
+/** Checks one part of the physical names; false (and a problem) when it is not valid. */
+function checkNamePart(reader: Reader, name: ConfigKey, value: string): boolean {
+  const valid = namePartPattern.test(value);
+  if (!valid) {
     reader.bad(
       reader.key(name),
       value,
       "must be lowercase letters, digits and hyphens, starting and ending with a letter or digit",
     );
   }
+  return valid;
 }
 
 function checkPhysicalNames(reader: Reader, names: PhysicalNames, suffixed: boolean): void {
@@ -344,9 +312,24 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
       reader.bad(key, String(value), `unknown key; known: ${configKeys.join(", ")}`);
     }
   }
+  // Every value of this namespace ends up in clear text somewhere (the Lambda environment,
+  // physical names, tags): a secret would be silently exposed, so it is refused instead.
+  for (const key of raw.secretKeys ?? []) {
+    if (key.startsWith(namespace)) {
+      reader.problems.push(
+        `${key} is a secret, but its value would reach the Lambda environment, names or tags ` +
+          "in clear text: keep the secret in AWS Secrets Manager or SSM Parameter Store and " +
+          "configure its name instead",
+      );
+    }
+  }
 
-  const environment = (reader.string("environment") ?? raw.stack) as EnvironmentName;
-  reader.oneOf("environment", environment, environmentNames);
+  const environment = reader.string("environment") ?? raw.stack;
+  const partsValid = [checkNamePart(reader, "environment", environment)];
+  const deletionProtection = reader.boolean(
+    "deletionProtection",
+    configDefaults.deletionProtection,
+  );
 
   const region = raw.values["aws:region"] ?? "";
   if (region === "") {
@@ -354,12 +337,13 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
   } else if (!regionPattern.test(region)) {
     reader.bad("aws:region", region, "not an AWS region name such as eu-west-1");
   }
+  partsValid.push(regionPattern.test(region));
 
   const organization = reader.string("organization") ?? raw.organization;
   const namePrefix = reader.string("namePrefix") ?? configDefaults.namePrefix;
-  checkNamePart(reader, "namePrefix", namePrefix);
+  partsValid.push(checkNamePart(reader, "namePrefix", namePrefix));
   const nameSuffix = reader.string("nameSuffix");
-  if (nameSuffix !== undefined) checkNamePart(reader, "nameSuffix", nameSuffix);
+  if (nameSuffix !== undefined) partsValid.push(checkNamePart(reader, "nameSuffix", nameSuffix));
 
   const names = physicalNames({
     namePrefix,
@@ -368,7 +352,8 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
     uniqueness: nameSuffix ?? accountIdPlaceholder,
     nameSuffix,
   });
-  if (region !== "") checkPhysicalNames(reader, names, nameSuffix !== undefined);
+  // Whole names are checked (lengths, reserved forms) once every part is valid on its own.
+  if (partsValid.every(Boolean)) checkPhysicalNames(reader, names, nameSuffix !== undefined);
 
   const memoryMb = reader.integer("lambdaMemoryMb", configDefaults.lambdaMemoryMb, 128, 10240);
   const timeoutSeconds = reader.integer(
@@ -415,27 +400,46 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
   const extraEnvironment = reader.stringMap("lambdaEnvironment");
   const envKey = reader.key("lambdaEnvironment");
   for (const name of Object.keys(extraEnvironment)) {
-    if (contractEnvironmentKeys.includes(name)) {
+    if (contractVariableNames.includes(name)) {
       reader.problems.push(`${envKey} sets "${name}" (set by the program)`);
     }
   }
-  // Worst case: the longest names AWS allows for what the stack references return at deploy time.
-  const worstCase = replicationEnvironment({
-    region,
-    sourceEnvironment: environment,
-    sourceBucket: names.bucket,
-    sourceTable: names.table,
-    targets: replicationTargets.map(() => ({
-      environment: "staging",
-      bucket: "b".repeat(63),
-      table: "t".repeat(255),
-    })),
-    dlqUrl: `https://sqs.${region}.amazonaws.com/${accountIdPlaceholder}/${"q".repeat(80)}`,
-    maxAttempts,
-    logLevel,
-    extra: extraEnvironment,
-  });
-  reader.problems.push(...lambdaEnvironmentProblems(worstCase, envKey));
+  reader.problems.push(...lambdaEnvironmentProblems(extraEnvironment, envKey));
+  // Worst case: the longest names AWS allows for what the stack references return at deploy
+  // time (a target's environment is assumed as long as its stack name). Skipped when a value the
+  // contract needs is itself invalid: that value's own problem is reported above.
+  const worstCase = (): Record<string, string> | undefined => {
+    try {
+      return writeContract(
+        {
+          region,
+          sourceEnvironment: environment,
+          sourceBucket: names.bucket,
+          sourceTable: names.table,
+          targets: replicationTargets.map((stack) => ({
+            environment: stack,
+            bucket: "b".repeat(63),
+            table: "t".repeat(255),
+          })),
+          dlqUrl: `https://sqs.${region}.amazonaws.com/${accountIdPlaceholder}/${"q".repeat(80)}`,
+          maxAttempts,
+          serviceName: replicationServiceName,
+          logLevel,
+        },
+        extraEnvironment,
+      );
+    } catch (error: unknown) {
+      if (error instanceof ContractError) return undefined;
+      throw error;
+    }
+  };
+  const fullEnvironment = replicationTargets.length > 0 ? worstCase() : undefined;
+  const bytes = fullEnvironment === undefined ? 0 : environmentBytes(fullEnvironment);
+  if (bytes > lambdaEnvironmentMaxBytes) {
+    reader.problems.push(
+      `${envKey} makes the Lambda environment up to ${bytes} bytes (max ${lambdaEnvironmentMaxBytes} in total)`,
+    );
+  }
 
   const tags = reader.stringMap("tags");
   for (const [name, value] of Object.entries(tags)) {
@@ -457,6 +461,7 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
     project: raw.project,
     organization,
     environment,
+    deletionProtection,
     region,
     namePrefix,
     nameSuffix,
@@ -476,5 +481,20 @@ export function readStackConfig(): StackConfig {
     project: pulumi.getProject(),
     organization: pulumi.getOrganization(),
     values: pulumi.runtime.allConfig(),
+    secretKeys: secretConfigKeys(process.env),
   });
+}
+
+/**
+ * The config keys whose values are secrets. The Pulumi CLI hands them to the program in
+ * `PULUMI_CONFIG_SECRET_KEYS` (a JSON array; the SDK reads the same variable in
+ * @pulumi/pulumi runtime/config.js, `configSecretKeysEnvKey`, but exports no reader for it).
+ */
+export function secretConfigKeys(env: Readonly<Record<string, string | undefined>>): string[] {
+  const raw = env.PULUMI_CONFIG_SECRET_KEYS;
+  if (raw === undefined || raw === "") return [];
+  const parsed: unknown = JSON.parse(raw);
+  return Array.isArray(parsed)
+    ? parsed.filter((key): key is string => typeof key === "string")
+    : [];
 }

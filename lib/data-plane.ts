@@ -124,7 +124,7 @@ export function createDataPlane(
       ],
       pointInTimeRecovery: { enabled: true },
       serverSideEncryption: { enabled: true },
-      deletionProtectionEnabled: config.environment === "prod",
+      deletionProtectionEnabled: config.deletionProtection,
       ...(args.streamEnabled ? { streamEnabled: true, streamViewType: "NEW_AND_OLD_IMAGES" } : {}),
       tags,
     },

@@ -7,10 +7,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { bundleReplication, lambdaHandler, lambdaRuntime } from "./bundle";
-import { replicationEnvironment, type ReplicationTarget, type StackConfig } from "./config";
+import { replicationServiceName, type StackConfig } from "./config";
 import type { DataPlane } from "./data-plane";
 import { deadLetterQueuePolicy, lambdaAssumeRolePolicy, replicationRolePolicy } from "./iam";
 import type { PhysicalNames } from "./naming";
+import { writeContract, type ReplicationTarget } from "./replication/contract";
 
 /** Bounds on retries: EventBridge target, async invocation and stream mapping. */
 export const replicationRetry = {
@@ -213,17 +214,20 @@ export function createReplicationPlane(
         variables: pulumi
           .all([data.bucket.bucket, data.table.name, data.deadLetterQueue.url, targetList])
           .apply(([sourceBucket, sourceTable, dlqUrl, targetValues]) =>
-            replicationEnvironment({
-              region: config.region,
-              sourceEnvironment: config.environment,
-              sourceBucket,
-              sourceTable,
-              targets: targetValues,
-              dlqUrl,
-              maxAttempts: config.lambda.maxAttempts,
-              logLevel: config.lambda.logLevel,
-              extra: config.lambda.extraEnvironment,
-            }),
+            writeContract(
+              {
+                region: config.region,
+                sourceEnvironment: config.environment,
+                sourceBucket,
+                sourceTable,
+                targets: targetValues,
+                dlqUrl,
+                maxAttempts: config.lambda.maxAttempts,
+                serviceName: replicationServiceName,
+                logLevel: config.lambda.logLevel,
+              },
+              config.lambda.extraEnvironment,
+            ),
           ),
       },
       loggingConfig: { logFormat: "Text", logGroup: logGroup.name },

@@ -1,13 +1,14 @@
 /** Config validation (lib/config.ts) and naming rules (lib/naming.ts): each rule throws and passes. */
 import {
   ConfigValidationError,
-  contractEnvironmentKeys,
   environmentBytes,
   lambdaEnvironmentProblems,
   reservedLambdaEnvironmentKeys,
   validateConfig,
   type RawStackConfig,
+  secretConfigKeys,
 } from "../lib/config";
+import { contractVariableNames } from "../lib/replication/contract";
 import {
   bucketNameProblems,
   functionNameProblems,
@@ -46,6 +47,7 @@ describe("validateConfig defaults", () => {
       project: "data-pipeline",
       organization: "acme",
       environment: "staging",
+      deletionProtection: false,
       region: "eu-west-1",
       namePrefix: "company",
       nameSuffix: undefined,
@@ -116,15 +118,20 @@ describe("validateConfig defaults", () => {
 describe("validateConfig rules", () => {
   const cases: [string, Record<string, string | undefined>, RegExp, string?][] = [
     [
-      "unknown environment",
-      { [key("environment")]: "qa" },
-      /environment = "qa" \(must be one of dev, staging, prod\)/,
+      "environment that cannot be part of a name",
+      { [key("environment")]: "Q_A" },
+      /environment = "Q_A" \(must be lowercase letters, digits and hyphens/,
     ],
     [
-      "environment defaulting to an unknown stack name",
+      "environment defaulting to a stack name that cannot be part of a name",
       {},
-      /data-pipeline:environment = "pr-7"/,
-      "pr-7",
+      /data-pipeline:environment = "PR_7"/,
+      "PR_7",
+    ],
+    [
+      "deletion protection that is not a boolean",
+      { [key("deletionProtection")]: "yes" },
+      /data-pipeline:deletionProtection = "yes" \(must be true or false\)/,
     ],
     [
       "unknown key",
@@ -225,8 +232,11 @@ describe("validateConfig rules", () => {
     ],
     [
       "Lambda environment over 4 KB",
-      { [key("lambdaEnvironment")]: JSON.stringify({ BIG: "x".repeat(4000) }) },
-      /lambdaEnvironment is \d+ bytes \(max 4096 in total\)/,
+      {
+        [key("lambdaEnvironment")]: JSON.stringify({ BIG: "x".repeat(4000) }),
+        [key("replicationTargets")]: '["dev"]',
+      },
+      /lambdaEnvironment makes the Lambda environment up to \d+ bytes \(max 4096 in total\)/,
     ],
     [
       "Lambda environment not a map of strings",
@@ -291,13 +301,13 @@ describe("validateConfig rules", () => {
 
   it("gathers every problem into one error, in key order of discovery", () => {
     const problems = problemsOf({
-      [key("environment")]: "qa",
+      [key("environment")]: "Q A",
       [key("lambdaTimeoutSeconds")]: "900",
       [key("lambdaEnvironment")]: '{"AWS_REGION":"x","_HANDLER":"y"}',
     });
 
     expect(problems).toEqual([
-      'data-pipeline:environment = "qa" (must be one of dev, staging, prod)',
+      'data-pipeline:environment = "Q A" (must be lowercase letters, digits and hyphens, starting and ending with a letter or digit)',
       'data-pipeline:lambdaTimeoutSeconds = "900" (max 300)',
       'data-pipeline:lambdaEnvironment sets "AWS_REGION" (reserved by AWS Lambda)',
       'data-pipeline:lambdaEnvironment sets "_HANDLER" (reserved by AWS Lambda)',
@@ -313,7 +323,23 @@ describe("validateConfig rules", () => {
         [key("lambdaEnvironment")]: oneTarget,
         [key("replicationTargets")]: '["dev","staging"]',
       }),
-    ).toEqual([expect.stringMatching(/lambdaEnvironment is \d+ bytes \(max 4096 in total\)/)]);
+    ).toEqual([
+      expect.stringMatching(
+        /lambdaEnvironment makes the Lambda environment up to \d+ bytes \(max 4096 in total\)/,
+      ),
+    ]);
+  });
+
+  it("accepts any environment that can be part of a name, and deletion protection by config", () => {
+    const config = validateConfig(
+      raw({ [key("environment")]: "qa", [key("deletionProtection")]: "true" }, "qa"),
+    );
+
+    expect(config.environment).toBe("qa");
+    expect(config.deletionProtection).toBe(true);
+    expect(validateConfig(raw({ [key("deletionProtection")]: "false" })).deletionProtection).toBe(
+      false,
+    );
   });
 });
 
@@ -325,10 +351,10 @@ describe("lambdaEnvironmentProblems", () => {
   });
 
   it("accepts REGION and the rest of the contract", () => {
-    const env = Object.fromEntries(contractEnvironmentKeys.map((k) => [k, "v"]));
+    const env = Object.fromEntries(contractVariableNames.map((k) => [k, "v"]));
 
     expect(lambdaEnvironmentProblems(env)).toEqual([]);
-    expect(contractEnvironmentKeys).toContain("REGION");
+    expect(contractVariableNames).toContain("REGION");
   });
 
   it("counts keys and values in UTF-8 bytes", () => {
@@ -439,5 +465,25 @@ describe("standardTags", () => {
       Project: "data-pipeline",
       ManagedBy: "pulumi",
     });
+  });
+});
+
+describe("secret config values", () => {
+  it("refuses a secret of this namespace, naming the key, and lets other namespaces' secrets be", () => {
+    const secret = (keys: string[]) => () =>
+      validateConfig({ ...raw({ [key("lambdaEnvironment")]: '{"TOKEN":"x"}' }), secretKeys: keys });
+
+    expect(secret(["data-pipeline:lambdaEnvironment"])).toThrow(
+      /data-pipeline:lambdaEnvironment is a secret, but its value would reach the Lambda environment, names or tags in clear text/,
+    );
+    expect(secret(["aws:secretKey"])).not.toThrow();
+  });
+
+  it("reads the secret keys the Pulumi CLI passes in PULUMI_CONFIG_SECRET_KEYS", () => {
+    expect(secretConfigKeys({ PULUMI_CONFIG_SECRET_KEYS: '["data-pipeline:tags",3]' })).toEqual([
+      "data-pipeline:tags",
+    ]);
+    expect(secretConfigKeys({ PULUMI_CONFIG_SECRET_KEYS: '{"a":1}' })).toEqual([]);
+    expect(secretConfigKeys({})).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { ConfiguredRetryStrategy } from "@smithy/core/retry";
-import type { ReplicationConfig } from "./env";
+import type { ReplicationSettings } from "./contract";
 
 export interface ReplicationClients {
   readonly s3: S3Client;
@@ -29,7 +29,7 @@ export function jitteredBackoff(baseMs: number): (attempt: number) => number {
  * custom backoff) uses full-jitter exponential backoff from that base.
  */
 export function retrySettings(
-  config: Pick<ReplicationConfig, "maxAttempts" | "retryBaseDelayMs">,
+  config: Pick<ReplicationSettings, "maxAttempts" | "retryBaseDelayMs">,
 ): { maxAttempts: number; retryMode: "standard" } | { retryStrategy: ConfiguredRetryStrategy } {
   const base = config.retryBaseDelayMs;
   if (base === undefined) {
@@ -40,7 +40,7 @@ export function retrySettings(
   };
 }
 
-export function createClients(config: ReplicationConfig): ReplicationClients {
+export function createClients(config: ReplicationSettings): ReplicationClients {
   const common = { region: config.region, ...retrySettings(config) };
   return {
     s3: new S3Client({ ...common, forcePathStyle: config.forcePathStyle }),

@@ -6,7 +6,7 @@
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { z } from "zod";
 import type { ErrorSummary } from "./errors";
-import type { ReplicationTarget } from "./env";
+import type { ReplicationTarget } from "./contract";
 
 export type DeadLetterSource = "eventbridge" | "dynamodb-stream";
 

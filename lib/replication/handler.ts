@@ -13,11 +13,11 @@ import type {
   S3ObjectDeletedNotificationEvent,
 } from "aws-lambda";
 import { createClients } from "./clients";
-import { loadConfig } from "./env";
+import { readContract } from "./contract";
 import { logger } from "./logger";
 import { createReplicator, type HandlerResult } from "./replicator";
 
-const config = loadConfig(process.env);
+const config = readContract(process.env);
 const replicator = createReplicator(config, createClients(config));
 
 export type ReplicationEvent =

@@ -11,7 +11,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
-import type { ReplicationTarget } from "./env";
+import type { ReplicationTarget } from "./contract";
 import type { ItemChange, ItemKey } from "./events";
 import type { AppliedAction } from "./outcome";
 import { ITEM_SEQUENCE_ATTRIBUTE, paddedStreamSequence } from "./sequence";

@@ -16,7 +16,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { ReplicationTarget } from "./env";
+import type { ReplicationTarget } from "./contract";
 import type { ObjectChange } from "./events";
 import { statusOf } from "./errors";
 import type { AppliedAction } from "./outcome";

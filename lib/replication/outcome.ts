@@ -1,6 +1,6 @@
 /** What applying one change to one target came to. */
 import type { ErrorSummary } from "./errors";
-import type { ReplicationTarget } from "./env";
+import type { ReplicationTarget } from "./contract";
 
 /** copied/put: written; deleted: removed; skipped: the replica already has this change or a newer one; absent: nothing to delete. */
 export type AppliedAction = "copied" | "put" | "deleted" | "skipped" | "absent";

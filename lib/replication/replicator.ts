@@ -7,7 +7,7 @@ import type { DynamoDBBatchResponse } from "aws-lambda";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { ReplicationClients } from "./clients";
 import { sendDeadLetter, type DeadLetter, type DeadLetterSource } from "./dead-letter";
-import type { ReplicationConfig, ReplicationTarget } from "./env";
+import type { ReplicationSettings, ReplicationTarget } from "./contract";
 import {
   ForeignSourceError,
   MalformedEventError,
@@ -125,7 +125,7 @@ export interface Replicator {
 }
 
 export function createReplicator(
-  config: ReplicationConfig,
+  config: ReplicationSettings,
   clients: ReplicationClients,
 ): Replicator {
   const deadLetter = (letter: Omit<DeadLetter, "failedAt">): Promise<void> =>

@@ -46,6 +46,21 @@ describe("invalid config", () => {
     expect(error.resources.map((r) => r.type)).toEqual(["pulumi:pulumi:Stack"]);
   });
 
+  it("fails when the Pulumi CLI marks a value of this namespace as secret", async () => {
+    const previous = process.env.PULUMI_CONFIG_SECRET_KEYS;
+    process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify(["data-pipeline:logRetentionDays"]);
+    try {
+      const error = await planError(planInJest("dev"));
+
+      expect(error.message).toMatch(
+        /^Invalid stack config "dev": data-pipeline:logRetentionDays is a secret, but its value would reach/,
+      );
+    } finally {
+      if (previous === undefined) delete process.env.PULUMI_CONFIG_SECRET_KEYS;
+      else process.env.PULUMI_CONFIG_SECRET_KEYS = previous;
+    }
+  });
+
   it("fails when the region is removed", async () => {
     const error = await planError(planInJest("dev", { config: { "aws:region": undefined } }));
 

@@ -1,9 +1,9 @@
 /** Unit tests of the SDK client setup (lib/replication/clients.ts). */
 import { ConfiguredRetryStrategy } from "@smithy/core/retry";
 import { createClients, jitteredBackoff, retrySettings } from "../../lib/replication/clients";
-import type { ReplicationConfig } from "../../lib/replication/env";
+import type { ReplicationSettings } from "../../lib/replication/contract";
 
-const config: ReplicationConfig = {
+const config: ReplicationSettings = {
   region: "eu-west-1",
   sourceEnvironment: "prod",
   sourceBucket: "b",
@@ -13,6 +13,8 @@ const config: ReplicationConfig = {
   maxAttempts: 4,
   forcePathStyle: true,
   retryBaseDelayMs: undefined,
+  serviceName: "replication",
+  logLevel: "SILENT",
 };
 
 describe("retrySettings", () => {

@@ -1,5 +1,10 @@
-/** Unit tests of the environment contract (lib/replication/env.ts). */
-import { ConfigError, DEFAULT_MAX_ATTEMPTS, loadConfig } from "../../lib/replication/env";
+/** The environment contract (lib/replication/contract.ts): what the function reads, what the program writes. */
+import {
+  ContractError,
+  contractVariableNames,
+  readContract,
+  writeContract,
+} from "../../lib/replication/contract";
 
 const valid = {
   REGION: "eu-west-1",
@@ -13,10 +18,9 @@ const valid = {
   DLQ_URL: "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq",
 };
 
-describe("loadConfig", () => {
+describe("readContract", () => {
   it("reads the full contract with defaults", () => {
-    const config = loadConfig(valid);
-    expect(config).toEqual({
+    expect(readContract(valid)).toEqual({
       region: "eu-west-1",
       sourceEnvironment: "prod",
       sourceBucket: "prod-bucket",
@@ -26,34 +30,42 @@ describe("loadConfig", () => {
         { environment: "staging", bucket: "staging-bucket", table: "staging-table" },
       ],
       dlqUrl: valid.DLQ_URL,
-      maxAttempts: DEFAULT_MAX_ATTEMPTS,
+      maxAttempts: 5,
+      serviceName: "replication",
+      logLevel: "INFO",
       forcePathStyle: false,
       retryBaseDelayMs: undefined,
     });
   });
 
   it("falls back to AWS_REGION and reads the optional variables", () => {
-    const config = loadConfig({
+    const settings = readContract({
       ...valid,
       REGION: undefined,
       AWS_REGION: "us-east-2",
       MAX_ATTEMPTS: "7",
       RETRY_BASE_DELAY_MS: "0",
       S3_FORCE_PATH_STYLE: "true",
+      POWERTOOLS_LOG_LEVEL: "SILENT",
+      TARGETS: '[{"environment":"dev","bucket":"d","table":"t","region":"us-west-2"}]',
     });
-    expect(config.region).toBe("us-east-2");
-    expect(config.maxAttempts).toBe(7);
-    expect(config.retryBaseDelayMs).toBe(0);
-    expect(config.forcePathStyle).toBe(true);
+    expect(settings).toMatchObject({
+      region: "us-east-2",
+      maxAttempts: 7,
+      retryBaseDelayMs: 0,
+      forcePathStyle: true,
+      logLevel: "SILENT",
+      targets: [{ environment: "dev", bucket: "d", table: "t", region: "us-west-2" }],
+    });
   });
 
   it("prefers REGION over AWS_REGION", () => {
-    expect(loadConfig({ ...valid, AWS_REGION: "us-east-2" }).region).toBe("eu-west-1");
+    expect(readContract({ ...valid, AWS_REGION: "us-east-2" }).region).toBe("eu-west-1");
   });
 
   it("names every missing variable in one error", () => {
-    expect(() => loadConfig({})).toThrow(ConfigError);
-    expect(() => loadConfig({})).toThrow(
+    expect(() => readContract({})).toThrow(ContractError);
+    expect(() => readContract({})).toThrow(
       "Invalid replication environment: REGION environment variable is not set (nor AWS_REGION); " +
         "SOURCE_ENVIRONMENT environment variable is not set; SOURCE_BUCKET environment variable is not set; " +
         "SOURCE_TABLE environment variable is not set; TARGETS environment variable is not set; " +
@@ -62,45 +74,111 @@ describe("loadConfig", () => {
   });
 
   it("treats blank values as missing", () => {
-    expect(() => loadConfig({ ...valid, SOURCE_BUCKET: "  " })).toThrow(
+    expect(() => readContract({ ...valid, SOURCE_BUCKET: "  " })).toThrow(
       /SOURCE_BUCKET environment variable is not set/,
     );
   });
 
   it.each([
-    ["not JSON", "{oops", /TARGETS is not valid JSON: "\{oops"/],
-    ["not an array", '{"environment":"dev"}', /TARGETS must be a non-empty JSON array/],
-    ["empty", "[]", /TARGETS must be a non-empty JSON array .*: "\[\]"/],
+    ["not JSON", "{oops", /TARGETS = "\{oops" \(not valid JSON\)/],
+    ["not an array", '{"environment":"dev"}', /TARGETS = "\{\\"environment\\":\\"dev\\"\}" \(/],
+    ["empty", "[]", /TARGETS = "\[\]" \(must name at least one target\)/],
     [
       "missing fields",
       '[{"environment":"dev","bucket":""},"x"]',
-      /TARGETS\[0\] needs non-empty string bucket, table: .*TARGETS\[1\] needs non-empty string environment, bucket, table: "x"/,
+      /TARGETS\[0\]\[bucket\]: must not be empty, TARGETS\[0\]\[table\]: .*TARGETS\[1\]: /,
     ],
-  ])("rejects TARGETS that is %s", (_name, targets, message) => {
-    expect(() => loadConfig({ ...valid, TARGETS: targets })).toThrow(message);
+    [
+      "a bad region",
+      '[{"environment":"dev","bucket":"b","table":"t","region":"Europe"}]',
+      /TARGETS\[0\]\[region\]: not an AWS region name/,
+    ],
+  ])("rejects TARGETS that is %s, quoting the value", (_name, targets, message) => {
+    expect(() => readContract({ ...valid, TARGETS: targets })).toThrow(message);
   });
 
   it("rejects a target that is the source itself", () => {
     expect(() =>
-      loadConfig({
+      readContract({
         ...valid,
         TARGETS: '[{"environment":"dev","bucket":"prod-bucket","table":"dev-table"}]',
       }),
-    ).toThrow(/TARGETS entry "dev" must not name the source bucket or table/);
+    ).toThrow(/TARGETS entry "dev" names the source bucket or table/);
   });
 
   it.each([
-    ["MAX_ATTEMPTS", "0", /MAX_ATTEMPTS must be a positive integer: "0"/],
-    ["MAX_ATTEMPTS", "2.5", /MAX_ATTEMPTS must be a positive integer: "2.5"/],
-    ["RETRY_BASE_DELAY_MS", "-1", /RETRY_BASE_DELAY_MS must be a non-negative integer: "-1"/],
-    ["S3_FORCE_PATH_STYLE", "yes", /S3_FORCE_PATH_STYLE must be "true" or "false": "yes"/],
+    ["MAX_ATTEMPTS", "0", /MAX_ATTEMPTS = "0" \(/],
+    ["MAX_ATTEMPTS", "2.5", /MAX_ATTEMPTS = "2.5" \(/],
+    ["MAX_ATTEMPTS", "21", /MAX_ATTEMPTS = "21" \(/],
+    ["RETRY_BASE_DELAY_MS", "-1", /RETRY_BASE_DELAY_MS = "-1" \(/],
+    ["S3_FORCE_PATH_STYLE", "yes", /S3_FORCE_PATH_STYLE = "yes" \(/],
+    ["POWERTOOLS_LOG_LEVEL", "LOUD", /POWERTOOLS_LOG_LEVEL = "LOUD" \(/],
+    ["REGION", "Frankfurt", /REGION = "Frankfurt" \(not an AWS region name\)/],
   ])("rejects %s=%s", (name, value, message) => {
-    expect(() => loadConfig({ ...valid, [name]: value })).toThrow(message);
+    expect(() => readContract({ ...valid, [name]: value })).toThrow(message);
+  });
+
+  it("lists several malformed values at once", () => {
+    expect(() => readContract({ ...valid, MAX_ATTEMPTS: "x", DLQ_URL: "" })).toThrow(
+      /DLQ_URL environment variable is not set; MAX_ATTEMPTS = "x"/,
+    );
   });
 
   it("accepts S3_FORCE_PATH_STYLE=false and empty optional values", () => {
     expect(() =>
-      loadConfig({ ...valid, S3_FORCE_PATH_STYLE: "false", MAX_ATTEMPTS: "" }),
+      readContract({ ...valid, S3_FORCE_PATH_STYLE: "false", MAX_ATTEMPTS: "" }),
     ).not.toThrow();
+  });
+});
+
+describe("writeContract", () => {
+  const settings = {
+    region: "eu-west-1",
+    sourceEnvironment: "prod",
+    sourceBucket: "prod-bucket",
+    sourceTable: "prod-table",
+    targets: [{ environment: "dev", bucket: "dev-bucket", table: "dev-table" }],
+    dlqUrl: valid.DLQ_URL,
+    maxAttempts: 5,
+    serviceName: "replication",
+    logLevel: "INFO",
+  } as const;
+
+  it("writes exactly what it is given, and the reader reads it back", () => {
+    const env = writeContract(settings);
+    expect(env).toEqual({
+      REGION: "eu-west-1",
+      SOURCE_ENVIRONMENT: "prod",
+      SOURCE_BUCKET: "prod-bucket",
+      SOURCE_TABLE: "prod-table",
+      TARGETS: '[{"environment":"dev","bucket":"dev-bucket","table":"dev-table"}]',
+      DLQ_URL: valid.DLQ_URL,
+      MAX_ATTEMPTS: "5",
+      POWERTOOLS_SERVICE_NAME: "replication",
+      POWERTOOLS_LOG_LEVEL: "INFO",
+    });
+    expect(readContract(env)).toMatchObject(settings);
+  });
+
+  it("puts extra variables first and never lets them override the contract", () => {
+    const env = writeContract(settings, { FEATURE: "on", REGION: "us-east-1" });
+    expect(env.FEATURE).toBe("on");
+    expect(env.REGION).toBe("eu-west-1");
+  });
+
+  it("refuses a value the function would reject, naming every variable", () => {
+    expect(() =>
+      writeContract({ ...settings, maxAttempts: 0, targets: [], region: "Paris" }),
+    ).toThrow(
+      /REGION = "\\"Paris\\"" .*TARGETS = "\[\]" \(must name at least one target\).*MAX_ATTEMPTS = "0"/,
+    );
+    expect(() => writeContract(settings)).not.toThrow();
+  });
+
+  it("names every variable it defines, and none of Lambda's reserved ones", () => {
+    expect(contractVariableNames).toEqual(
+      expect.arrayContaining(["REGION", "TARGETS", "DLQ_URL", "POWERTOOLS_LOG_LEVEL"]),
+    );
+    expect(contractVariableNames).not.toContain("AWS_REGION");
   });
 });

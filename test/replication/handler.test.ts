@@ -1,6 +1,6 @@
 /** Unit tests of the Lambda entry module (lib/replication/handler.ts): config read at load. */
 import * as path from "node:path";
-import { ConfigError } from "../../lib/replication/env";
+import { ContractError } from "../../lib/replication/contract";
 import { setEnvironment } from "../support/bundle";
 import { objectCreatedEvent } from "../../tools/emulators/events";
 
@@ -36,10 +36,10 @@ describe("handler module", () => {
       TARGETS: "nope",
     });
     try {
-      // A fresh module registry has its own ConfigError class: compare by name.
-      await expect(loadHandler()).rejects.toMatchObject({ name: new ConfigError("").name });
+      // A fresh module registry has its own ContractError class: compare by name.
+      await expect(loadHandler()).rejects.toMatchObject({ name: new ContractError([]).name });
       await expect(loadHandler()).rejects.toThrow(
-        /SOURCE_BUCKET environment variable is not set; TARGETS is not valid JSON: "nope"/,
+        /SOURCE_BUCKET environment variable is not set; TARGETS = "nope" \(not valid JSON\)/,
       );
     } finally {
       restore();

@@ -4,7 +4,7 @@
  * fault-injecting proxy in front of S3 and DynamoDB. Then the redrive command on the DLQ.
  */
 import { createClients } from "../../lib/replication/clients";
-import { loadConfig } from "../../lib/replication/env";
+import { readContract } from "../../lib/replication/contract";
 import { logger } from "../../lib/replication/logger";
 import { runRedrive } from "../../tools/ops/redrive";
 import { createReplicator } from "../../lib/replication/replicator";
@@ -439,7 +439,7 @@ describe("fault injection", () => {
 
 /** The redrive command's core, from the TypeScript source, configured by the same environment. */
 async function redrive(dryRun: boolean) {
-  const config = loadConfig(process.env);
+  const config = readContract(process.env);
   const clients = createClients(config);
   try {
     return await runRedrive(

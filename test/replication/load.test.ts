@@ -7,7 +7,7 @@
  */
 import type { DynamoDBRecord } from "aws-lambda";
 import { createClients } from "../../lib/replication/clients";
-import { loadConfig } from "../../lib/replication/env";
+import { readContract } from "../../lib/replication/contract";
 import { logger } from "../../lib/replication/logger";
 import { runRedrive } from "../../tools/ops/redrive";
 import { createReplicator } from "../../lib/replication/replicator";
@@ -254,7 +254,7 @@ test("1,000 shuffled changes with duplicates and 10 % transient faults converge,
   expect(permanent.some((letter) => letter.source === "dynamodb-stream")).toBe(true);
 
   // A redrive converges: every target equals the source, the DLQ is empty.
-  const config = loadConfig(process.env);
+  const config = readContract(process.env);
   const clients = createClients(config);
   const summary = await runRedrive(
     { queueUrl: harness.dlqUrl, dryRun: false, maxMessages: undefined },

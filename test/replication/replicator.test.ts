@@ -9,7 +9,7 @@ import { CopyObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-jest";
-import type { ReplicationConfig } from "../../lib/replication/env";
+import type { ReplicationSettings } from "../../lib/replication/contract";
 import { ReplicationFailedError } from "../../lib/replication/errors";
 import { logger } from "../../lib/replication/logger";
 import { createReplicator, rawEventId } from "../../lib/replication/replicator";
@@ -22,7 +22,7 @@ import {
   streamSequenceAt,
 } from "../../tools/emulators/events";
 
-const config: ReplicationConfig = {
+const config: ReplicationSettings = {
   region: "us-east-1",
   sourceEnvironment: "prod",
   sourceBucket: "prod-bucket",
@@ -35,6 +35,8 @@ const config: ReplicationConfig = {
   maxAttempts: 3,
   forcePathStyle: false,
   retryBaseDelayMs: undefined,
+  serviceName: "replication",
+  logLevel: "SILENT",
 };
 const clients = {
   s3: new S3Client({ region: "us-east-1" }),

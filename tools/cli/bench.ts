@@ -39,6 +39,7 @@ import {
 } from "../bench/stats";
 import { ensureBundle } from "../common/bundle-file";
 import { runMain } from "../common/cli-args";
+import { discoverStacks } from "../offline/plan-report";
 
 const THROUGHPUT_CASES = [
   { label: "1 KB", size: KB, count: 200, minRatio: 1 },
@@ -52,7 +53,6 @@ const BYTE_SIZES = [
 ] as const;
 const MAX_BYTES_PER_TARGET = 2 * KB;
 const MAX_COLD_REQUIRE_RATIO = 1 / 3;
-const STACKS = ["dev", "staging", "prod"] as const;
 
 const log = (line: string): void => {
   console.error(line);
@@ -215,7 +215,7 @@ async function main(): Promise<number> {
 
   if (parts.includes("plan")) {
     log(`Offline plan per stack (npm run plan -- --stack <s> --json, via tsx), ${runs} runs`);
-    for (const stack of STACKS) {
+    for (const stack of discoverStacks()) {
       const times: number[] = [];
       for (let run = 0; run < runs; run++) {
         const timed = timeCommand(process.execPath, [

@@ -5,7 +5,7 @@
  * Exit codes: 0 all replayed, 1 some failed (left in the queue), 2 bad arguments/environment.
  */
 import { createClients } from "../../lib/replication/clients";
-import { ConfigError, loadConfig } from "../../lib/replication/env";
+import { ContractError, readContract } from "../../lib/replication/contract";
 import {
   REDRIVE_USAGE,
   UsageError,
@@ -18,14 +18,14 @@ import { runMain } from "../common/cli-args";
 
 async function main(): Promise<number> {
   let options: RedriveOptions;
-  let config: ReturnType<typeof loadConfig>;
+  let config: ReturnType<typeof readContract>;
   try {
     options = parseRedriveArgs(process.argv.slice(2));
-    config = loadConfig({ DLQ_URL: options.queueUrl, ...process.env });
+    config = readContract({ DLQ_URL: options.queueUrl, ...process.env });
   } catch (error: unknown) {
-    if (error instanceof UsageError || error instanceof ConfigError) {
+    if (error instanceof UsageError || error instanceof ContractError) {
       console.error(error.message);
-      if (error instanceof ConfigError) console.error(REDRIVE_USAGE);
+      if (error instanceof ContractError) console.error(REDRIVE_USAGE);
       return 2;
     }
     throw error;

@@ -12,7 +12,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { tokenProblems } from "../common/cli-args";
 import { DeadLetterSchema } from "../../lib/replication/dead-letter";
-import type { ReplicationTarget } from "../../lib/replication/env";
+import type { ReplicationTarget } from "../../lib/replication/contract";
 import { summarizeError } from "../../lib/replication/errors";
 import type { Replicator } from "../../lib/replication/replicator";
 

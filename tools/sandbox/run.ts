@@ -7,7 +7,7 @@
  */
 import * as path from "node:path";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
-import { planStacks } from "../offline/plan-report";
+import { discoverStacks, planStacks } from "../offline/plan-report";
 import {
   createBucket,
   createQueue,
@@ -29,8 +29,6 @@ import { ensureBundle, loadHandler } from "../common/bundle-file";
 import { deliver, planDeliveries, seededRandom, type DeliveryReport } from "./delivery";
 import { SCENARIO, applyChange, type ScenarioEvent } from "./scenario";
 import { differences, readState, renderTable, type EnvironmentState } from "./state";
-
-export const STACKS = ["dev", "staging", "prod"] as const;
 
 export interface SandboxEnvironment {
   readonly environment: string;
@@ -107,9 +105,10 @@ export async function runSandbox(options: {
   const started = Date.now();
   const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(1)} s`;
 
-  print(`Planning ${STACKS.join(", ")} offline (Pulumi mocks) for their physical names...`);
-  const plans = await planStacks(STACKS);
-  const environments = STACKS.map((stack): SandboxEnvironment => {
+  const stacks = discoverStacks();
+  print(`Planning ${stacks.join(", ")} offline (Pulumi mocks) for their physical names...`);
+  const plans = await planStacks(stacks);
+  const environments = stacks.map((stack): SandboxEnvironment => {
     const outputs = plans[stack]?.outputs ?? {};
     return {
       environment: stack,
