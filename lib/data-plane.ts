@@ -125,7 +125,9 @@ export function createDataPlane(
       pointInTimeRecovery: { enabled: true },
       serverSideEncryption: { enabled: true },
       deletionProtectionEnabled: config.deletionProtection,
-      ...(args.streamEnabled ? { streamEnabled: true, streamViewType: "NEW_AND_OLD_IMAGES" } : {}),
+      // KEYS_ONLY: the function re-reads the source item (consistent GetItem), so images would
+      // only make records and their dead letters larger.
+      ...(args.streamEnabled ? { streamEnabled: true, streamViewType: "KEYS_ONLY" } : {}),
       tags,
     },
     opts,
@@ -178,6 +180,8 @@ export function createDataPlane(
       comparisonOperator: "GreaterThanThreshold",
       treatMissingData: "notBreaching",
       alarmActions: [failureTopic.arn],
+      // Tell people when the queue is empty again (after a redrive), not only when it fills.
+      okActions: [failureTopic.arn],
       tags,
     },
     opts,

@@ -138,9 +138,12 @@ export function replicationRolePolicy(args: ReplicationPolicyArgs): PolicyDocume
     {
       Sid: "TargetObjectsWrite",
       Effect: "Allow",
+      // GetObject: HeadObject of the replica (the ordering guard); Get/PutObjectTagging: tag-only
+      // changes compare and set the replica's tags (CopyObject copies them with the body).
       Action: [
         "s3:GetObject",
         "s3:PutObject",
+        "s3:GetObjectTagging",
         "s3:PutObjectTagging",
         "s3:AbortMultipartUpload",
         "s3:DeleteObject",
@@ -172,9 +175,11 @@ export function replicationRolePolicy(args: ReplicationPolicyArgs): PolicyDocume
       Resource: "*",
     },
     {
+      // Conditional writes only: the replica's recorded sequence is checked by the condition
+      // expression, never read.
       Sid: "TargetTablesWrite",
       Effect: "Allow",
-      Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+      Action: ["dynamodb:PutItem", "dynamodb:DeleteItem"],
       Resource: [...args.targetTableArns],
     },
     {

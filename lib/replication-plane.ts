@@ -23,19 +23,43 @@ export const replicationRetry = {
   streamMaximumRecordAgeSeconds: 3600,
 } as const;
 
-/** The EventBridge pattern: only object created/deleted events of the source bucket. */
+/**
+ * S3 event types that change what a replica must hold: its body and metadata (created, deleted)
+ * or its tags. https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html
+ */
+export const replicatedDetailTypes = [
+  "Object Created",
+  "Object Deleted",
+  "Object Tags Added",
+  "Object Tags Deleted",
+] as const;
+
+/**
+ * The EventBridge pattern: the replicated event types of the source bucket (optionally some key
+ * prefixes), except lifecycle expirations. With this stack's lifecycle rule (current versions never
+ * expire) a "Lifecycle Expiration" only removes noncurrent versions or expired delete markers,
+ * which never changes the key's current state; the handler would skip them anyway, at the price
+ * of a HEAD per target. `reason` is absent from tag events, hence the `exists: false` branch
+ * (an absent field never matches `anything-but`: "the event must contain all the field names
+ * listed in the event pattern", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern.html;
+ * operators: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html).
+ */
 export function replicationEventPattern(
   bucketName: string,
   keyPrefixes: readonly string[],
 ): Record<string, unknown> {
   return {
     source: ["aws.s3"],
-    "detail-type": ["Object Created", "Object Deleted"],
+    "detail-type": [...replicatedDetailTypes],
     detail: {
       bucket: { name: [bucketName] },
       ...(keyPrefixes.length > 0
         ? { object: { key: keyPrefixes.map((prefix) => ({ prefix })) } }
         : {}),
+      $or: [
+        { reason: [{ "anything-but": ["Lifecycle Expiration"] }] },
+        { reason: [{ exists: false }] },
+      ],
     },
   };
 }
@@ -150,7 +174,7 @@ export function createReplicationPlane(
     opts,
   );
 
-  new aws.sqs.QueuePolicy(
+  const queuePolicy = new aws.sqs.QueuePolicy(
     `${name}-dlq-policy`,
     {
       queueUrl: data.deadLetterQueue.url,
@@ -242,15 +266,18 @@ export function createReplicationPlane(
       functionName: fn.name,
       maximumEventAgeInSeconds: replicationRetry.asyncMaximumAgeSeconds,
       maximumRetryAttempts: replicationRetry.asyncMaximumRetryAttempts,
+      // A failed invocation (timeout, crash, retries exhausted) leaves its invocation record,
+      // which carries the original event (`requestPayload`), in the DLQ: redrive replays it, and
+      // the DLQ alarm tells people. https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
       destinationConfig: {
         onSuccess: { destination: data.successTopic.arn },
-        onFailure: { destination: data.failureTopic.arn },
+        onFailure: { destination: data.deadLetterQueue.arn },
       },
     },
     opts,
   );
 
-  new aws.lambda.Permission(
+  const invokePermission = new aws.lambda.Permission(
     `${name}-replication-invoke`,
     {
       action: "lambda:InvokeFunction",
@@ -272,7 +299,10 @@ export function createReplicationPlane(
       },
       deadLetterConfig: { arn: data.deadLetterQueue.arn },
     },
-    opts,
+    // EventBridge sends an event that fails on permissions straight to the DLQ, without retry
+    // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html): the target
+    // exists only once it may invoke the function and write to the queue.
+    { parent, dependsOn: [invokePermission, queuePolicy] },
   );
 
   const streamMapping = new aws.lambda.EventSourceMapping(

@@ -31,6 +31,10 @@ const replicationMatrix: readonly [action: string, resource: string, expected: E
   // May write dev and staging objects and items.
   ["s3:PutObject", "<dev-bucket>/data/report.csv", "allow"],
   ["s3:PutObjectTagging", "<dev-bucket>/data/report.csv", "allow"],
+  ["s3:GetObjectTagging", "<dev-bucket>/data/report.csv", "allow"],
+  // Never reads a target item: the writes are conditional on the recorded sequence.
+  ["dynamodb:GetItem", "<dev-table>", "deny"],
+  ["dynamodb:GetItem", "<staging-table>", "deny"],
   ["s3:DeleteObject", "<dev-bucket>/data/report.csv", "allow"],
   ["s3:AbortMultipartUpload", "<dev-bucket>/data/big.bin", "allow"],
   ["s3:PutObject", "<staging-bucket>/data/report.csv", "allow"],

@@ -44,6 +44,7 @@ function resource(
     type,
     name,
     parent: undefined,
+    dependsOn: [],
     custom: true,
     taggable: false,
     inputs,

@@ -285,8 +285,19 @@ describe("replication plane helpers", () => {
   it("builds the event pattern with and without key prefixes", () => {
     expect(replicationEventPattern("b", [])).toEqual({
       source: ["aws.s3"],
-      "detail-type": ["Object Created", "Object Deleted"],
-      detail: { bucket: { name: ["b"] } },
+      "detail-type": [
+        "Object Created",
+        "Object Deleted",
+        "Object Tags Added",
+        "Object Tags Deleted",
+      ],
+      detail: {
+        bucket: { name: ["b"] },
+        $or: [
+          { reason: [{ "anything-but": ["Lifecycle Expiration"] }] },
+          { reason: [{ exists: false }] },
+        ],
+      },
     });
     expect(replicationEventPattern("b", ["x/"])).toMatchObject({
       detail: { bucket: { name: ["b"] }, object: { key: [{ prefix: "x/" }] } },

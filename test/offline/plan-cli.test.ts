@@ -282,6 +282,7 @@ describe("rendering", () => {
     type,
     name,
     parent,
+    dependsOn: [],
     custom: true,
     taggable: false,
     inputs,

@@ -177,10 +177,19 @@ describe("optional settings", () => {
   it("filters the rule on the configured key prefixes", () => {
     expect(jsonInput(only(prod, "aws:cloudwatch/eventRule:EventRule"), "eventPattern")).toEqual({
       source: ["aws.s3"],
-      "detail-type": ["Object Created", "Object Deleted"],
+      "detail-type": [
+        "Object Created",
+        "Object Deleted",
+        "Object Tags Added",
+        "Object Tags Deleted",
+      ],
       detail: {
         bucket: { name: ["company-data-prod-eu-west-1-123456789012"] },
         object: { key: [{ prefix: "incoming/" }, { prefix: "exports/" }] },
+        $or: [
+          { reason: [{ "anything-but": ["Lifecycle Expiration"] }] },
+          { reason: [{ exists: false }] },
+        ],
       },
     });
   });

@@ -187,8 +187,9 @@ describe.each(stackNames)("%s data plane", (s) => {
       tags: tags(env),
     });
     expect(deletionProtectionEnabled).toBe(env === "prod");
+    // Keys only: the function re-reads the source item, so images would only add weight.
     expect([streamEnabled, streamViewType]).toEqual(
-      env === "prod" ? [true, "NEW_AND_OLD_IMAGES"] : [undefined, undefined],
+      env === "prod" ? [true, "KEYS_ONLY"] : [undefined, undefined],
     );
   });
 
@@ -262,6 +263,7 @@ describe.each(stackNames)("%s data plane", (s) => {
       comparisonOperator: "GreaterThanThreshold",
       treatMissingData: "notBreaching",
       alarmActions: [arnOf(failure)],
+      okActions: [arnOf(failure)],
       tags: tags(env),
     });
   });
@@ -342,14 +344,25 @@ describe("prod replication plane", () => {
     });
   });
 
-  it("matches only Object Created/Deleted events of the prod bucket", () => {
+  it("matches object and tag changes of the prod bucket, except lifecycle expirations", () => {
     const rule = only(prod(), T.rule);
     const pattern = jsonInput(rule, "eventPattern");
 
     expect(pattern).toEqual({
       source: ["aws.s3"],
-      "detail-type": ["Object Created", "Object Deleted"],
-      detail: { bucket: { name: [bucketName("prod")] } },
+      "detail-type": [
+        "Object Created",
+        "Object Deleted",
+        "Object Tags Added",
+        "Object Tags Deleted",
+      ],
+      detail: {
+        bucket: { name: [bucketName("prod")] },
+        $or: [
+          { reason: [{ "anything-but": ["Lifecycle Expiration"] }] },
+          { reason: [{ exists: false }] },
+        ],
+      },
     });
     expect(rule.inputs.eventPattern).not.toContain(bucketName("dev"));
     expect(rule.inputs.eventPattern).not.toContain(bucketName("staging"));
@@ -363,6 +376,14 @@ describe("prod replication plane", () => {
       retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 8 },
       deadLetterConfig: { arn: queueArn() },
     });
+  });
+
+  it("creates the target only once EventBridge may invoke the function and write the DLQ", () => {
+    // EventBridge dead-letters an event that fails on permissions at once, without retry.
+    expect(only(prod(), T.target).dependsOn).toEqual([
+      only(prod(), T.permission).urn,
+      only(prod(), T.queuePolicy).urn,
+    ]);
   });
 
   it("lets EventBridge dead-letter into the queue for this rule only", () => {
@@ -441,14 +462,14 @@ describe("prod replication plane", () => {
     });
   });
 
-  it("notifies the topics from async invocations", () => {
+  it("sends successes to the success topic and failed invocations to the DLQ", () => {
     expect(only(prod(), T.invokeConfig).inputs).toEqual({
       functionName: "company-replication-prod",
       maximumEventAgeInSeconds: 3600,
       maximumRetryAttempts: 2,
       destinationConfig: {
         onSuccess: { destination: output(prod(), "successTopicArn") },
-        onFailure: { destination: output(prod(), "failureTopicArn") },
+        onFailure: { destination: queueArn() },
       },
     });
   });
@@ -522,6 +543,7 @@ describe("prod replication plane", () => {
         Action: [
           "s3:GetObject",
           "s3:PutObject",
+          "s3:GetObjectTagging",
           "s3:PutObjectTagging",
           "s3:AbortMultipartUpload",
           "s3:DeleteObject",
@@ -550,7 +572,7 @@ describe("prod replication plane", () => {
       {
         Sid: "TargetTablesWrite",
         Effect: "Allow",
-        Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+        Action: ["dynamodb:PutItem", "dynamodb:DeleteItem"],
         Resource: [dev.tableArn, staging.tableArn],
       },
       { Sid: "DeadLetterSend", Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArn() },

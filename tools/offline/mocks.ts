@@ -21,6 +21,8 @@ export interface PlannedResource {
   readonly custom: boolean;
   /** True when the resource class has a `tagsAll` property (AWS taggable resource). */
   readonly taggable: boolean;
+  /** URNs of the resources named in `dependsOn` (explicit dependencies only). */
+  readonly dependsOn: readonly string[];
   /** Inputs, fully resolved. */
   readonly inputs: PlainRecord;
   /** Physical id the mock assigned (undefined for components). */
@@ -214,6 +216,7 @@ interface Observed {
   readonly urn: string;
   readonly parent: string | undefined;
   readonly taggable: boolean;
+  readonly dependsOn: readonly string[];
 }
 
 interface Registration {
@@ -311,7 +314,18 @@ export function createMocks(args: CreateMocksArgs): OfflineMocks {
     qualifiedTypes.set(urn, qualifiedType);
     const key = `${t.type}::${t.name}`;
     const list = observed.get(key) ?? [];
-    list.push({ urn, parent, taggable: "tagsAll" in t.props });
+    // Resources registered earlier, named in dependsOn directly or in a plain list.
+    const declared: unknown = t.opts.dependsOn;
+    const dependsOn = (Array.isArray(declared) ? (declared as unknown[]) : [declared]).flatMap(
+      (dependency) => {
+        const known =
+          typeof dependency === "object" && dependency !== null
+            ? urns.get(dependency as pulumi.Resource)
+            : undefined;
+        return known === undefined ? [] : [known];
+      },
+    );
+    list.push({ urn, parent, taggable: "tagsAll" in t.props, dependsOn });
     observed.set(key, list);
     return undefined;
   };
@@ -330,6 +344,7 @@ export function createMocks(args: CreateMocksArgs): OfflineMocks {
         parent: seen?.parent,
         custom: r.custom,
         taggable: seen?.taggable ?? false,
+        dependsOn: seen?.dependsOn ?? [],
         inputs: r.inputs,
         id: r.id,
         state: r.state,
