@@ -103,8 +103,6 @@ describe("parseItemRecord", () => {
     eventName: "MODIFY",
     keys: itemKeys("user#1", "profile"),
     sequenceNumber: streamSequenceAt(5),
-    newImage: { ...itemKeys("user#1", "profile"), name: { S: "Ada" } },
-    oldImage: { ...itemKeys("user#1", "profile"), name: { S: "Ad" } },
     eventID: "evt-1",
   });
 

@@ -225,7 +225,6 @@ describe("DynamoDB stream batches", () => {
       eventName: "INSERT",
       keys,
       sequenceNumber: streamSequenceAt(1),
-      newImage: keys,
       eventID: id,
     });
 

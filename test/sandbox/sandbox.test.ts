@@ -127,7 +127,6 @@ const itemEvent = (pk: string, n: number): ScenarioEvent => ({
     table: "t",
     eventName: "INSERT",
     keys: itemKeys(pk, "s"),
-    newImage: itemKeys(pk, "s"),
     sequenceNumber: String(100 + n),
     eventID: `record-${pk}`,
   }),
