@@ -6,7 +6,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { bundleReplication, lambdaHandler, lambdaRuntime } from "./bundle";
+import { bundleFileName, bundleReplication, lambdaHandler, lambdaRuntime } from "./bundle";
 import { replicationServiceName, type StackConfig } from "./config";
 import type { DataPlane } from "./data-plane";
 import { deadLetterQueuePolicy, lambdaAssumeRolePolicy, replicationRolePolicy } from "./iam";
@@ -232,7 +232,7 @@ export function createReplicationPlane(
       memorySize: config.lambda.memoryMb,
       timeout: config.lambda.timeoutSeconds,
       code: new pulumi.asset.AssetArchive({
-        "index.js": new pulumi.asset.StringAsset(bundleReplication()),
+        [bundleFileName]: new pulumi.asset.StringAsset(bundleReplication()),
       }),
       environment: {
         variables: pulumi

@@ -1,18 +1,30 @@
 /**
- * AWS SDK clients for the replication Lambda, all on the SDK's standard retry strategy
- * (jittered exponential backoff, retry quota) with `maxAttempts` from the environment.
- * Endpoints come from the SDK's own `AWS_ENDPOINT_URL_<SERVICE>` variables when set.
+ * AWS SDK clients of the replication function: one S3 and one DynamoDB client per region (created
+ * on first use, then reused for the life of the execution environment) and one SQS client, all on
+ * the SDK's standard retry strategy (jittered exponential backoff, retry quota) with
+ * `maxAttempts` from the environment. Endpoints: the SDK's own `AWS_ENDPOINT_URL_<SERVICE>`
+ * variables for the function's region; `REGION_ENDPOINTS` (emulators only) for other regions.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { ConfiguredRetryStrategy } from "@smithy/core/retry";
-import type { ReplicationSettings } from "./contract";
+import type { ReplicationSettings, ReplicationTarget } from "./contract";
 
+/** The clients the replication code uses, by region. */
 export interface ReplicationClients {
-  readonly s3: S3Client;
-  readonly dynamodb: DynamoDBClient;
+  /** The function's own region: the source bucket, table and the DLQ live there. */
+  readonly region: string;
+  s3(region?: string): S3Client;
+  dynamodb(region?: string): DynamoDBClient;
   readonly sqs: SQSClient;
+  /** Destroys every client created so far. */
+  destroy(): void;
+}
+
+/** The region a target lives in: its own, or the function's. */
+export function targetRegion(target: ReplicationTarget, settings: { region: string }): string {
+  return target.region ?? settings.region;
 }
 
 /** Upper bound of one backoff delay, as in the SDK's standard strategy. */
@@ -29,22 +41,62 @@ export function jitteredBackoff(baseMs: number): (attempt: number) => number {
  * custom backoff) uses full-jitter exponential backoff from that base.
  */
 export function retrySettings(
-  config: Pick<ReplicationSettings, "maxAttempts" | "retryBaseDelayMs">,
+  settings: Pick<ReplicationSettings, "maxAttempts" | "retryBaseDelayMs">,
 ): { maxAttempts: number; retryMode: "standard" } | { retryStrategy: ConfiguredRetryStrategy } {
-  const base = config.retryBaseDelayMs;
+  const base = settings.retryBaseDelayMs;
   if (base === undefined) {
-    return { maxAttempts: config.maxAttempts, retryMode: "standard" };
+    return { maxAttempts: settings.maxAttempts, retryMode: "standard" };
   }
   return {
-    retryStrategy: new ConfiguredRetryStrategy(config.maxAttempts, jitteredBackoff(base)),
+    retryStrategy: new ConfiguredRetryStrategy(settings.maxAttempts, jitteredBackoff(base)),
   };
 }
 
-export function createClients(config: ReplicationSettings): ReplicationClients {
-  const common = { region: config.region, ...retrySettings(config) };
+type Settings = Pick<
+  ReplicationSettings,
+  "region" | "maxAttempts" | "retryBaseDelayMs" | "forcePathStyle" | "regionEndpoints"
+>;
+
+export function createClients(settings: Settings): ReplicationClients {
+  const common = (region: string) => ({ region, ...retrySettings(settings) });
+  // The function's own region takes the SDK's endpoint variables; another region's endpoints
+  // are only ever set for emulators (REGION_ENDPOINTS).
+  const endpoint = (region: string, service: "s3" | "dynamodb"): { endpoint?: string } => {
+    const url =
+      region === settings.region ? undefined : settings.regionEndpoints?.[region]?.[service];
+    return url === undefined ? {} : { endpoint: url };
+  };
+  const s3 = new Map<string, S3Client>();
+  const dynamodb = new Map<string, DynamoDBClient>();
+  const sqs = new SQSClient(common(settings.region));
+  const cached = <C>(cache: Map<string, C>, region: string, create: () => C): C => {
+    const found = cache.get(region);
+    if (found !== undefined) return found;
+    const client = create();
+    cache.set(region, client);
+    return client;
+  };
   return {
-    s3: new S3Client({ ...common, forcePathStyle: config.forcePathStyle }),
-    dynamodb: new DynamoDBClient(common),
-    sqs: new SQSClient(common),
+    region: settings.region,
+    s3: (region = settings.region) =>
+      cached(s3, region, () => {
+        return new S3Client({
+          ...common(region),
+          ...endpoint(region, "s3"),
+          forcePathStyle: settings.forcePathStyle,
+        });
+      }),
+    dynamodb: (region = settings.region) =>
+      cached(
+        dynamodb,
+        region,
+        () => new DynamoDBClient({ ...common(region), ...endpoint(region, "dynamodb") }),
+      ),
+    sqs,
+    destroy() {
+      for (const client of [...s3.values(), ...dynamodb.values(), sqs]) client.destroy();
+      s3.clear();
+      dynamodb.clear();
+    },
   };
 }

@@ -58,6 +58,31 @@ const targets = z.codec(
   },
 );
 
+/** Emulators only: endpoints of the services in regions other than the function's own. */
+const regionEndpoints = z.codec(
+  z.string(),
+  z.record(
+    region,
+    z.object({
+      s3: z.optional(nonEmpty),
+      dynamodb: z.optional(nonEmpty),
+      sqs: z.optional(nonEmpty),
+    }),
+  ),
+  {
+    decode: (raw, payload) => {
+      try {
+        const parsed: unknown = JSON.parse(raw);
+        return parsed as Record<string, { s3?: string; dynamodb?: string; sqs?: string }>;
+      } catch {
+        payload.issues.push({ code: "custom", message: "not valid JSON", input: raw });
+        return z.NEVER;
+      }
+    },
+    encode: (value) => JSON.stringify(value),
+  },
+);
+
 interface Variable<T> {
   /** The environment variable. */
   readonly name: string;
@@ -103,6 +128,11 @@ const variables = {
   retryBaseDelayMs: variable("RETRY_BASE_DELAY_MS", integer(0, 60_000), { optional: true }),
   /** Emulators: path-style S3 requests. */
   forcePathStyle: variable("S3_FORCE_PATH_STYLE", flag, { fallback: false }),
+  /**
+   * Emulators: `{ "<region>": { "s3": url, "dynamodb": url, "sqs": url } }` for regions other
+   * than the function's (whose endpoints are the SDK's own `AWS_ENDPOINT_URL_<SERVICE>`).
+   */
+  regionEndpoints: variable("REGION_ENDPOINTS", regionEndpoints, { optional: true }),
 } as const;
 
 type Variables = typeof variables;

@@ -1,22 +1,34 @@
 /**
- * Dead-letter messages: one JSON message per event that cannot be replicated (foreign or
- * malformed) or per target that still failed after the SDK's retries. It carries everything
- * the redrive command needs to replay it through the same code.
+ * The function's own dead letters: one JSON message per change and failed target (or per change
+ * that cannot be replicated at all), carrying everything redrive needs to replay it through the
+ * same code. lib/replication/README.md documents this and every other shape the DLQ receives.
  */
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { z } from "zod";
-import type { ErrorSummary } from "./errors";
 import type { ReplicationTarget } from "./contract";
+import type { ErrorSummary, PermanentChangeError } from "./errors";
 
-export type DeadLetterSource = "eventbridge" | "dynamodb-stream";
+/** Where the change came from. */
+export type DeadLetterSource = "eventbridge" | "dynamodb-stream" | "batch-operations";
 
-/** Why a message was dead-lettered. */
-export type DeadLetterReason = "malformed-event" | "foreign-source" | "target-failed";
+/**
+ * Why it was dead-lettered: the event is not one this function replicates (malformed, foreign),
+ * a target failed after the SDK's retries, or the change cannot be applied as it stands.
+ */
+export type DeadLetterReason =
+  "malformed-event" | "foreign-source" | "target-failed" | PermanentChangeError["reason"];
+
+export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
+  "malformed-event",
+  "foreign-source",
+  "target-failed",
+  "metadata-too-large",
+  "time-budget",
+];
 
 export interface DeadLetter {
   readonly reason: DeadLetterReason;
   readonly source: DeadLetterSource;
-  /** The original EventBridge event, or the original stream record. */
+  /** The original EventBridge event, stream record or Batch Operations task. */
   readonly event: unknown;
   /** The one target that failed (absent when the whole event was rejected). */
   readonly target?: ReplicationTarget;
@@ -26,17 +38,6 @@ export interface DeadLetter {
   /** ISO time of the failure. */
   readonly failedAt: string;
 }
-
-/** Schema of a message body, for the redrive command. */
-export const DeadLetterSchema = z.object({
-  reason: z.enum(["malformed-event", "foreign-source", "target-failed"]),
-  source: z.enum(["eventbridge", "dynamodb-stream"]),
-  event: z.unknown(),
-  target: z.object({ environment: z.string(), bucket: z.string(), table: z.string() }).optional(),
-  error: z.object({ name: z.string(), message: z.string() }).optional(),
-  attempts: z.number().int().optional(),
-  failedAt: z.string(),
-});
 
 export async function sendDeadLetter(
   sqs: SQSClient,

@@ -1,9 +1,30 @@
 /** Named errors of the replication Lambda and the classification of AWS errors it relies on. */
 import { isServerError, isThrottlingError, isTransientError } from "@smithy/core/retry";
 
-/** Thrown by the EventBridge path when at least one target failed (after dead-lettering it). */
-export class ReplicationFailedError extends Error {
-  override readonly name = "ReplicationFailedError";
+/**
+ * A change that retrying cannot fix as it stands: it is dead-lettered at once, with `reason`, for
+ * an operator (redrive, resync) rather than retried.
+ */
+export abstract class PermanentChangeError extends Error {
+  abstract readonly reason: "metadata-too-large" | "time-budget";
+}
+
+/**
+ * The source's user metadata leaves no room for the replication markers within S3's 2 KB limit
+ * for user-defined metadata (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html).
+ */
+export class MetadataTooLargeError extends PermanentChangeError {
+  override readonly name = "MetadataTooLargeError";
+  readonly reason = "metadata-too-large";
+}
+
+/**
+ * A copy that cannot finish in the invocation's remaining time: not started (or its multipart
+ * upload aborted), so that redrive or resync, which have no time limit, completes it.
+ */
+export class TimeBudgetError extends PermanentChangeError {
+  override readonly name = "TimeBudgetError";
+  readonly reason = "time-budget";
 }
 
 /** The event could not be parsed or is not one this function handles. */
@@ -51,7 +72,7 @@ export function statusOf(error: unknown): number | undefined {
  * transient network error, 5xx): it is worth retrying the record later, unlike AccessDenied.
  */
 export function isRetryable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
+  if (!(error instanceof Error) || error instanceof PermanentChangeError) return false;
   const sdkError = error as Parameters<typeof isTransientError>[0];
   return isThrottlingError(sdkError) || isTransientError(sdkError) || isServerError(sdkError);
 }

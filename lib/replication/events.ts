@@ -1,32 +1,44 @@
 /**
- * Parses events at the boundary with Powertools Parser schemas: S3 `Object Created` /
- * `Object Deleted` events as EventBridge delivers them, and DynamoDB stream records
- * (NEW_AND_OLD_IMAGES). The core works on the typed values returned here.
+ * Parses what invokes the function at the boundary, checking strictly only the fields the code
+ * uses and treating the rest as opaque (AWS adds fields, and e.g. `source-ip-address` is IPv6 for
+ * clients of S3's dual-stack endpoints). The core works on the typed changes returned here.
  *
- * Object keys: S3 -> EventBridge events carry the key as stored, NOT URL-encoded (unlike S3
- * event notifications delivered straight to Lambda/SQS/SNS, which encode it and turn spaces
- * into '+'; see https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html
- * versus https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html, whose
- * `object.key` has no such note). So the key is used exactly as given: never decoded.
+ * - S3 events through EventBridge: "EventBridge event message structure",
+ *   https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html. Object keys are used
+ *   exactly as given, never decoded: that page shows no URL-encoding for EventBridge events,
+ *   unlike S3 notifications sent straight to SQS/SNS/Lambda
+ *   (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html).
+ *   The README states this as an assumption, with the commands that confirm it.
+ * - DynamoDB stream records (KEYS_ONLY): https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html
  */
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
-import {
-  DynamoDBStreamChangeRecordBase,
-  DynamoDBStreamRecord,
-} from "@aws-lambda-powertools/parser/schemas/dynamodb";
-import { S3EventNotificationEventBridgeSchema } from "@aws-lambda-powertools/parser/schemas/s3";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { ForeignSourceError, MalformedEventError } from "./errors";
 import { isS3Sequencer, isStreamSequence } from "./sequence";
 
-/** "Key K of the source bucket changed at sequencer S". */
+/** S3 event types that change a key's body and metadata, and the ones that change its tags. */
+export const CONTENT_DETAIL_TYPES = ["Object Created", "Object Deleted"] as const;
+export const TAG_DETAIL_TYPES = ["Object Tags Added", "Object Tags Deleted"] as const;
+type DetailType = (typeof CONTENT_DETAIL_TYPES)[number] | (typeof TAG_DETAIL_TYPES)[number];
+
+/**
+ * "Key K of the source bucket changed": its contents (created, deleted, or a resync that
+ * converges it whatever happened), or only its tags.
+ */
 export interface ObjectChange {
   readonly kind: "object";
+  /** What changed: body and metadata (with tags), or tags only. */
+  readonly scope: "contents" | "tags";
+  /** The EventBridge event id, or an id the caller gives (resync, Batch Operations task). */
   readonly eventId: string;
-  readonly detailType: "Object Created" | "Object Deleted";
   readonly bucket: string;
   readonly key: string;
-  readonly sequencer: string;
+  /** S3's ordering of changes to this key; absent from tag events and resyncs. */
+  readonly sequencer: string | undefined;
+  /** When the change happened at the source (the event's `time`), for the latency metric. */
+  readonly time: string | undefined;
+  /** For the logs: the event type, and `reason` / `deletion-type` when S3 gave them. */
+  readonly description: string;
 }
 
 export type ItemKey = Record<string, AttributeValue>;
@@ -39,29 +51,74 @@ export interface ItemChange {
   readonly table: string;
   readonly keys: ItemKey;
   readonly sequenceNumber: string;
+  /** When the change happened at the source (`ApproximateCreationDateTime`), for latency. */
+  readonly time: string | undefined;
 }
 
-const DETAIL_TYPES = ["Object Created", "Object Deleted"] as const;
+const nonEmpty = z.string().check(z.minLength(1, "must not be empty"));
 
-function describeIssues(error: z.ZodError): string {
+const S3EventSchema = z.object({
+  id: z.string(),
+  source: z.string(),
+  "detail-type": z.string(),
+  time: z.optional(z.string()),
+  detail: z.object({
+    bucket: z.object({ name: nonEmpty }),
+    object: z.object({
+      key: nonEmpty,
+      sequencer: z.optional(
+        z.string().check(z.refine(isS3Sequencer, "must be a hexadecimal sequencer")),
+      ),
+    }),
+    reason: z.optional(z.string()),
+    "deletion-type": z.optional(z.string()),
+  }),
+});
+
+const AttributeMap = z.record(
+  z.string(),
+  z.custom<AttributeValue>(
+    (value: unknown) =>
+      typeof value === "object" && value !== null && Object.keys(value).length === 1,
+    { error: "not a DynamoDB attribute value" },
+  ),
+);
+
+const StreamRecordSchema = z.object({
+  eventID: z.string(),
+  eventName: z.enum(["INSERT", "MODIFY", "REMOVE"]),
+  eventSourceARN: z.string(),
+  dynamodb: z.object({
+    Keys: AttributeMap,
+    SequenceNumber: z
+      .string()
+      .check(z.refine(isStreamSequence, "must be a decimal sequence number")),
+    ApproximateCreationDateTime: z.optional(z.number()),
+  }),
+});
+
+function describeIssues(error: z.core.$ZodError): string {
   return error.issues
     .map((issue) => `${issue.path.map(String).join(".") || "(root)"}: ${issue.message}`)
     .join("; ");
 }
 
-/** Parses an EventBridge S3 event for the source bucket; throws Malformed/ForeignSource errors. */
+const isDetailType = (value: string): value is DetailType =>
+  (CONTENT_DETAIL_TYPES as readonly string[]).includes(value) ||
+  (TAG_DETAIL_TYPES as readonly string[]).includes(value);
+
+/** Parses an S3 event (through EventBridge) for the source bucket. */
 export function parseObjectEvent(event: unknown, sourceBucket: string): ObjectChange {
-  const parsed = S3EventNotificationEventBridgeSchema.safeParse(event);
+  const parsed = S3EventSchema.safeParse(event);
   if (!parsed.success) {
     throw new MalformedEventError(`not an S3 EventBridge event: ${describeIssues(parsed.error)}`);
   }
-  const { id, detail } = parsed.data;
+  const { id, source, time, detail } = parsed.data;
   const detailType = parsed.data["detail-type"];
-  if (parsed.data.source !== "aws.s3") {
-    throw new MalformedEventError(`unexpected event source "${parsed.data.source}"`);
+  if (source !== "aws.s3") {
+    throw new MalformedEventError(`unexpected event source "${source}"`);
   }
-  const knownType = DETAIL_TYPES.find((type) => type === detailType);
-  if (knownType === undefined) {
+  if (!isDetailType(detailType)) {
     throw new MalformedEventError(`unsupported detail-type "${detailType}"`);
   }
   if (detail.bucket.name !== sourceBucket) {
@@ -69,68 +126,28 @@ export function parseObjectEvent(event: unknown, sourceBucket: string): ObjectCh
       `event for bucket "${detail.bucket.name}", not the source bucket "${sourceBucket}"`,
     );
   }
+  const scope = (TAG_DETAIL_TYPES as readonly string[]).includes(detailType) ? "tags" : "contents";
   const { key, sequencer } = detail.object;
-  if (key === "") {
-    throw new MalformedEventError("empty object key");
+  if (scope === "contents" && sequencer === undefined) {
+    throw new MalformedEventError(`${detailType} event without a sequencer`);
   }
-  if (sequencer === undefined || !isS3Sequencer(sequencer)) {
-    throw new MalformedEventError(`missing or invalid sequencer "${String(sequencer)}"`);
-  }
+  const details = [detail.reason, detail["deletion-type"]].filter((part) => part !== undefined);
   return {
     kind: "object",
+    scope,
     eventId: id,
-    detailType: knownType,
     bucket: detail.bucket.name,
     key,
     sequencer,
+    time,
+    description: details.length > 0 ? `${detailType} (${details.join(", ")})` : detailType,
   };
 }
-
-const AttributeMap = z.record(
-  z.string(),
-  z.custom<AttributeValue>(
-    (value) => typeof value === "object" && value !== null && Object.keys(value).length === 1,
-    { error: "not a DynamoDB attribute value" },
-  ),
-);
-
-/** The stream record schema, keeping attribute values in wire form (we write them as-is). */
-const StreamRecordSchema = DynamoDBStreamRecord.extend({
-  dynamodb: DynamoDBStreamChangeRecordBase.extend({
-    Keys: AttributeMap,
-    NewImage: AttributeMap.optional(),
-    OldImage: AttributeMap.optional(),
-  }),
-});
 
 /** `arn:aws:dynamodb:region:account:table/NAME/stream/LABEL` -> NAME. */
 export function tableNameFromStreamArn(arn: string): string | undefined {
   const match = /^arn:[^:]+:dynamodb:[^:]*:[^:]*:table\/([^/]+)\/stream\//.exec(arn);
   return match?.[1];
-}
-
-/**
- * Best-effort key of a raw event or record, for log lines about events that were rejected:
- * `detail.object.key` of an EventBridge event, the JSON of a stream record's `dynamodb.Keys`.
- */
-export function rawKey(event: unknown): string | undefined {
-  const at = (value: unknown, name: string): unknown =>
-    typeof value === "object" && value !== null && name in value
-      ? (value as Record<string, unknown>)[name]
-      : undefined;
-  const objectKey = at(at(at(event, "detail"), "object"), "key");
-  if (typeof objectKey === "string") return objectKey;
-  const keys = at(at(event, "dynamodb"), "Keys");
-  return keys === undefined ? undefined : JSON.stringify(keys);
-}
-
-/** Best-effort id of a raw stream record (for batchItemFailures of records that do not parse). */
-export function rawRecordId(record: unknown): string | undefined {
-  if (typeof record === "object" && record !== null && "eventID" in record) {
-    const id = record.eventID;
-    return typeof id === "string" ? id : undefined;
-  }
-  return undefined;
 }
 
 /** Parses one DynamoDB stream record for the source table. */
@@ -149,12 +166,10 @@ export function parseItemRecord(record: unknown, sourceTable: string): ItemChang
       `record from table "${table}", not the source table "${sourceTable}"`,
     );
   }
-  if (!isStreamSequence(dynamodb.SequenceNumber)) {
-    throw new MalformedEventError(`invalid SequenceNumber "${dynamodb.SequenceNumber}"`);
-  }
   if (Object.keys(dynamodb.Keys).length === 0) {
     throw new MalformedEventError("record has no Keys");
   }
+  const created = dynamodb.ApproximateCreationDateTime;
   return {
     kind: "item",
     eventId: eventID,
@@ -162,23 +177,49 @@ export function parseItemRecord(record: unknown, sourceTable: string): ItemChang
     table,
     keys: dynamodb.Keys,
     sequenceNumber: dynamodb.SequenceNumber,
+    time: created === undefined ? undefined : new Date(created * 1000).toISOString(),
   };
 }
 
-/** Which kind of event the handler got: a stream batch, an EventBridge event, or neither. */
+const at = (value: unknown, name: string): unknown =>
+  typeof value === "object" && value !== null && name in value
+    ? (value as Record<string, unknown>)[name]
+    : undefined;
+
+/**
+ * Best-effort key of a raw event or record, for log lines about events that were rejected:
+ * `detail.object.key` of an EventBridge event, the JSON of a stream record's `dynamodb.Keys`.
+ */
+export function rawKey(event: unknown): string | undefined {
+  const objectKey = at(at(at(event, "detail"), "object"), "key");
+  if (typeof objectKey === "string") return objectKey;
+  const keys = at(at(event, "dynamodb"), "Keys");
+  return keys === undefined ? undefined : JSON.stringify(keys);
+}
+
+/** The stream record's `dynamodb.SequenceNumber` (what Lambda checkpoints on), when it has one. */
+export function rawSequenceNumber(record: unknown): string | undefined {
+  const sequence = at(at(record, "dynamodb"), "SequenceNumber");
+  return typeof sequence === "string" && sequence !== "" ? sequence : undefined;
+}
+
+/** The envelope id of an EventBridge event, or the `eventID` of a stream record. */
+export function rawEventId(event: unknown): string {
+  const id = at(event, "id") ?? at(event, "eventID");
+  return typeof id === "string" ? id : "unknown";
+}
+
+/** Which kind of invocation the function got. */
 export type EventShape =
   | { readonly shape: "dynamodb-stream"; readonly records: readonly unknown[] }
   | { readonly shape: "eventbridge"; readonly event: unknown }
   | { readonly shape: "unknown"; readonly event: unknown };
 
 export function classifyEvent(event: unknown): EventShape {
-  if (typeof event === "object" && event !== null) {
-    if ("Records" in event && Array.isArray(event.Records)) {
-      return { shape: "dynamodb-stream", records: (event as { Records: unknown[] }).Records };
-    }
-    if ("detail-type" in event && "detail" in event) {
-      return { shape: "eventbridge", event };
-    }
+  const records = at(event, "Records");
+  if (Array.isArray(records)) return { shape: "dynamodb-stream", records };
+  if (at(event, "detail-type") !== undefined && at(event, "detail") !== undefined) {
+    return { shape: "eventbridge", event };
   }
   return { shape: "unknown", event };
 }

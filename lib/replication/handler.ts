@@ -1,32 +1,25 @@
 /**
- * Replication Lambda entry. Reads the environment contract once at load (failing with a clear
- * message naming each missing or malformed variable), builds the SDK clients, and hands every
- * event to the replicator: EventBridge S3 `Object Created` / `Object Deleted` events (throws
- * `ReplicationFailedError` after dead-lettering when a target failed, so the async-invoke
- * onSuccess destination fires only when every target succeeded) and DynamoDB stream batches
- * (returns `{ batchItemFailures }`).
+ * Replication function entry (bundled as index.mjs, export `handler`). Reads the environment
+ * contract once at load (failing with one message naming each missing or malformed variable),
+ * creates the SDK clients once per execution environment, and hands every invocation to the
+ * invocation handler: S3 events from EventBridge and DynamoDB stream batches.
  */
-import type {
-  Context,
-  DynamoDBStreamEvent,
-  S3ObjectCreatedNotificationEvent,
-  S3ObjectDeletedNotificationEvent,
-} from "aws-lambda";
+import type { Context } from "aws-lambda";
 import { createClients } from "./clients";
 import { readContract } from "./contract";
+import { createInvocationHandler, type InvocationResult } from "./invocation";
 import { logger } from "./logger";
-import { createReplicator, type HandlerResult } from "./replicator";
+import { createReplicator } from "./replicator";
 
-const config = readContract(process.env);
-const replicator = createReplicator(config, createClients(config));
+const settings = readContract(process.env);
+const clients = createClients(settings);
+const invocations = createInvocationHandler({
+  replicator: createReplicator(settings, clients),
+  sqs: clients.sqs,
+  dlqUrl: settings.dlqUrl,
+});
 
-export type ReplicationEvent =
-  S3ObjectCreatedNotificationEvent | S3ObjectDeletedNotificationEvent | DynamoDBStreamEvent;
-
-export const handler = async (
-  event: ReplicationEvent,
-  context?: Context,
-): Promise<HandlerResult> => {
+export const handler = async (event: unknown, context?: Context): Promise<InvocationResult> => {
   if (context) logger.addContext(context);
-  return replicator.handle(event);
+  return invocations.handle(event, context);
 };

@@ -11,7 +11,6 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
-import type { ReplicationTarget } from "./contract";
 import type { ItemChange, ItemKey } from "./events";
 import type { AppliedAction } from "./outcome";
 import { ITEM_SEQUENCE_ATTRIBUTE, paddedStreamSequence } from "./sequence";
@@ -35,11 +34,15 @@ const NEWER_GUARD = {
   ExpressionAttributeNames: { "#seq": ITEM_SEQUENCE_ATTRIBUTE },
 };
 
-/** Puts or deletes the key in the target so it matches the source, guarded by sequence. */
+/**
+ * Puts or deletes the key in the target table so it matches the source, guarded by sequence.
+ * `table` is the target's name, or its ARN when it is in another account (DynamoDB addresses a
+ * table of another account only by ARN: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-cross-account-access.html).
+ */
 export async function applyItemChange(
   dynamodb: DynamoDBClient,
   change: ItemChange,
-  target: ReplicationTarget,
+  table: string,
   source: Item | undefined,
 ): Promise<AppliedAction> {
   const sequence: AttributeValue = { S: paddedStreamSequence(change.sequenceNumber) };
@@ -47,7 +50,7 @@ export async function applyItemChange(
     if (source === undefined) {
       await dynamodb.send(
         new DeleteItemCommand({
-          TableName: target.table,
+          TableName: table,
           Key: change.keys,
           ...NEWER_GUARD,
           ExpressionAttributeValues: { ":seq": sequence },
@@ -57,7 +60,7 @@ export async function applyItemChange(
     }
     await dynamodb.send(
       new PutItemCommand({
-        TableName: target.table,
+        TableName: table,
         Item: { ...source, [ITEM_SEQUENCE_ATTRIBUTE]: sequence },
         ...NEWER_GUARD,
         ExpressionAttributeValues: { ":seq": sequence },

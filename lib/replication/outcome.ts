@@ -1,9 +1,12 @@
 /** What applying one change to one target came to. */
-import type { ErrorSummary } from "./errors";
+import type { ErrorSummary, PermanentChangeError } from "./errors";
 import type { ReplicationTarget } from "./contract";
 
-/** copied/put: written; deleted: removed; skipped: the replica already has this change or a newer one; absent: nothing to delete. */
-export type AppliedAction = "copied" | "put" | "deleted" | "skipped" | "absent";
+/**
+ * copied/put: written; tagged: the replica's tags set; deleted: removed; skipped: the replica
+ * already has this change, a newer one, or the source's current state; absent: nothing to delete.
+ */
+export type AppliedAction = "copied" | "put" | "tagged" | "deleted" | "skipped" | "absent";
 
 export interface TargetSuccess {
   readonly ok: true;
@@ -18,6 +21,8 @@ export interface TargetFailure {
   readonly attempts: number;
   /** The SDK classes the error as retryable (throttling, 5xx, network): worth retrying later. */
   readonly retryable: boolean;
+  /** Set when the change cannot be applied as it stands (see `PermanentChangeError`). */
+  readonly reason?: PermanentChangeError["reason"];
 }
 
 export type TargetResult = TargetSuccess | TargetFailure;

@@ -1,331 +1,132 @@
 /**
- * The replication core shared by the Lambda handler and the redrive command: routes an event,
- * reads the source once per change, serves every target in parallel, dead-letters what cannot
- * be applied, and builds the invocation result.
+ * The convergence core shared by the function, redrive and resync: for one change, reads the
+ * source once, then serves every target in parallel (each in its own region) and returns one
+ * result per target. It never dead-letters: what to do with a failure is the caller's business.
  */
-import type { DynamoDBBatchResponse } from "aws-lambda";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { ReplicationClients } from "./clients";
-import { sendDeadLetter, type DeadLetter, type DeadLetterSource } from "./dead-letter";
+import { targetRegion } from "./clients";
 import type { ReplicationSettings, ReplicationTarget } from "./contract";
-import {
-  ForeignSourceError,
-  MalformedEventError,
-  ReplicationFailedError,
-  attemptsOf,
-  isRetryable,
-  summarizeError,
-} from "./errors";
-import {
-  classifyEvent,
-  parseItemRecord,
-  parseObjectEvent,
-  rawKey,
-  rawRecordId,
-  type ItemChange,
-  type ObjectChange,
-} from "./events";
+import { PermanentChangeError, attemptsOf, isRetryable, summarizeError } from "./errors";
+import type { ItemChange, ObjectChange } from "./events";
 import { applyItemChange, readSourceItem, type Item } from "./items";
-import { changeLogger, logger } from "./logger";
-import { applyObjectChange, readSourceObject } from "./objects";
+import { changeLogger } from "./logger";
+import { convergeObject, readSourceObject } from "./objects";
 import type { AppliedAction, TargetFailure, TargetResult } from "./outcome";
+import { UNLIMITED, type TimeBudget } from "./time-budget";
 
-const isFailure = (result: TargetResult): result is TargetFailure => !result.ok;
+export const isFailure = (result: TargetResult): result is TargetFailure => !result.ok;
 
-/** Records of one stream batch processed at once. */
-const RECORD_CONCURRENCY = 8;
-
-/** Result of an EventBridge invocation in which every target succeeded. */
-export interface ObjectReplicationSummary {
-  readonly eventId: string;
-  readonly key?: string;
-  readonly status: "replicated" | "dead-lettered";
-  readonly results: readonly { environment: string; action: string }[];
-}
-
-export type HandlerResult = ObjectReplicationSummary | DynamoDBBatchResponse;
-
-/** Outcome of one change: parsed (with per-target results) or rejected before any target. */
-export type ChangeOutcome<C> =
-  | { readonly kind: "applied"; readonly change: C; readonly results: readonly TargetResult[] }
-  | {
-      readonly kind: "rejected";
-      readonly reason: "malformed-event" | "foreign-source";
-      readonly error: Error;
-    };
-
-function keyOfItem(change: ItemChange): string {
-  return JSON.stringify(change.keys);
-}
-
-async function serveTargets(
-  targets: readonly ReplicationTarget[],
-  eventId: string,
-  key: string,
-  apply: (target: ReplicationTarget, log: Logger) => Promise<AppliedAction>,
-): Promise<TargetResult[]> {
-  return Promise.all(
-    targets.map(async (target): Promise<TargetResult> => {
-      const log = changeLogger({ eventId, key, target: target.environment });
-      try {
-        const action = await apply(target, log);
-        log.info("target replicated", { action });
-        return { ok: true, target, action };
-      } catch (error: unknown) {
-        const failure: TargetResult = {
-          ok: false,
-          target,
-          error: summarizeError(error),
-          attempts: attemptsOf(error),
-          retryable: isRetryable(error),
-        };
-        log.error("target failed", {
-          error: failure.error,
-          attempts: failure.attempts,
-          retryable: failure.retryable,
-        });
-        return failure;
-      }
-    }),
-  );
-}
-
-/** Every target fails with the same error (the source read failed before any target). */
-function allFailed(targets: readonly ReplicationTarget[], error: unknown): TargetResult[] {
-  return targets.map((target) => ({
+function failure(target: ReplicationTarget, error: unknown): TargetFailure {
+  return {
     ok: false,
     target,
     error: summarizeError(error),
     attempts: attemptsOf(error),
     retryable: isRetryable(error),
-  }));
+    ...(error instanceof PermanentChangeError ? { reason: error.reason } : {}),
+  };
 }
 
-function rejection(error: unknown): ChangeOutcome<never> {
-  if (error instanceof ForeignSourceError)
-    return { kind: "rejected", reason: "foreign-source", error };
-  if (error instanceof MalformedEventError)
-    return { kind: "rejected", reason: "malformed-event", error };
-  throw error;
+async function serveTargets(
+  targets: readonly ReplicationTarget[],
+  keys: { eventId: string; key: string },
+  apply: (target: ReplicationTarget, log: Logger) => Promise<AppliedAction>,
+): Promise<TargetResult[]> {
+  return Promise.all(
+    targets.map(async (target): Promise<TargetResult> => {
+      const log = changeLogger({ ...keys, target: target.environment });
+      try {
+        const action = await apply(target, log);
+        log.info("target replicated", { action });
+        return { ok: true, target, action };
+      } catch (error: unknown) {
+        const result = failure(target, error);
+        log.error("target failed", {
+          error: result.error,
+          attempts: result.attempts,
+          retryable: result.retryable,
+        });
+        return result;
+      }
+    }),
+  );
+}
+
+export interface ReplicateOptions {
+  /** Only these targets (redrive of one target's dead letter). @default every target */
+  readonly targets?: readonly ReplicationTarget[];
+  /** The invocation's time budget for copies. @default no limit */
+  readonly budget?: TimeBudget;
 }
 
 export interface Replicator {
-  /** The Lambda entry: EventBridge S3 events and DynamoDB stream batches. */
-  handle(event: unknown): Promise<HandlerResult>;
-  /** Applies one EventBridge S3 event to the given targets (no dead-lettering). */
-  replicateObjectEvent(
-    event: unknown,
-    targets?: readonly ReplicationTarget[],
-  ): Promise<ChangeOutcome<ObjectChange>>;
-  /** Applies one DynamoDB stream record to the given targets (no dead-lettering). */
-  replicateItemRecord(
-    record: unknown,
-    targets?: readonly ReplicationTarget[],
-  ): Promise<ChangeOutcome<ItemChange>>;
+  readonly settings: ReplicationSettings;
+  /** Converges every target's copy of the changed key. */
+  replicateObject(change: ObjectChange, options?: ReplicateOptions): Promise<TargetResult[]>;
+  /** Converges every target's copy of the changed item. */
+  replicateItem(change: ItemChange, options?: ReplicateOptions): Promise<TargetResult[]>;
 }
 
 export function createReplicator(
-  config: ReplicationSettings,
+  settings: ReplicationSettings,
   clients: ReplicationClients,
 ): Replicator {
-  const deadLetter = (letter: Omit<DeadLetter, "failedAt">): Promise<void> =>
-    sendDeadLetter(clients.sqs, config.dlqUrl, { ...letter, failedAt: new Date().toISOString() });
-
-  const replicateObjectEvent = async (
-    event: unknown,
-    targets: readonly ReplicationTarget[] = config.targets,
-  ): Promise<ChangeOutcome<ObjectChange>> => {
-    let change: ObjectChange;
-    try {
-      change = parseObjectEvent(event, config.sourceBucket);
-    } catch (error: unknown) {
-      return rejection(error);
-    }
-    // Read once per event; the targets start their own reads meanwhile and then wait for it.
-    const sourceRead = readSourceObject(clients.s3, change.bucket, change.key);
-    const sourceFailure = sourceRead.then(
+  const replicateObject = async (
+    change: ObjectChange,
+    options: ReplicateOptions = {},
+  ): Promise<TargetResult[]> => {
+    const targets = options.targets ?? settings.targets;
+    const source = clients.s3();
+    // Read once per change; the targets start their own reads meanwhile and then wait for it.
+    const sourceRead = readSourceObject(source, change.bucket, change.key);
+    const sourceFailed = sourceRead.then(
       () => undefined,
       (error: unknown) => ({ error }),
     );
-    const results = await serveTargets(targets, change.eventId, change.key, (target, log) =>
-      applyObjectChange(clients.s3, change, target, sourceRead, log),
+    const results = await serveTargets(targets, change, (target, log) =>
+      convergeObject({
+        route: {
+          source,
+          target: clients.s3(targetRegion(target, settings)),
+          sourceBucket: change.bucket,
+          targetBucket: target.bucket,
+          key: change.key,
+        },
+        change,
+        source: sourceRead,
+        budget: options.budget ?? UNLIMITED,
+        log,
+      }),
     );
-    const failed = await sourceFailure;
-    if (failed !== undefined) {
-      changeLogger({ eventId: change.eventId, key: change.key }).error("source read failed", {
-        error: summarizeError(failed.error),
-      });
-      return { kind: "applied", change, results: allFailed(targets, failed.error) };
-    }
-    return { kind: "applied", change, results };
+    const failed = await sourceFailed;
+    if (failed === undefined) return results;
+    changeLogger(change).error("source read failed", { error: summarizeError(failed.error) });
+    return targets.map((target) => failure(target, failed.error));
   };
 
-  const replicateItemRecord = async (
-    record: unknown,
-    targets: readonly ReplicationTarget[] = config.targets,
-  ): Promise<ChangeOutcome<ItemChange>> => {
-    let change: ItemChange;
-    try {
-      change = parseItemRecord(record, config.sourceTable);
-    } catch (error: unknown) {
-      return rejection(error);
-    }
-    const key = keyOfItem(change);
+  const replicateItem = async (
+    change: ItemChange,
+    options: ReplicateOptions = {},
+  ): Promise<TargetResult[]> => {
+    const targets = options.targets ?? settings.targets;
+    const keys = { eventId: change.eventId, key: JSON.stringify(change.keys) };
     let source: Item | undefined;
     try {
-      source = await readSourceItem(clients.dynamodb, change.table, change.keys);
+      source = await readSourceItem(clients.dynamodb(), change.table, change.keys);
     } catch (error: unknown) {
-      changeLogger({ eventId: change.eventId, key }).error("source read failed", {
-        error: summarizeError(error),
-      });
-      return { kind: "applied", change, results: allFailed(targets, error) };
+      changeLogger(keys).error("source read failed", { error: summarizeError(error) });
+      return targets.map((target) => failure(target, error));
     }
-    const results = await serveTargets(targets, change.eventId, key, (target) =>
-      applyItemChange(clients.dynamodb, change, target, source),
-    );
-    return { kind: "applied", change, results };
-  };
-
-  const rejectAndDeadLetter = async (
-    source: DeadLetterSource,
-    event: unknown,
-    outcome: Extract<ChangeOutcome<unknown>, { kind: "rejected" }>,
-    eventId: string,
-  ): Promise<void> => {
-    logger.error("event rejected", {
-      eventId,
-      key: rawKey(event),
-      reason: outcome.reason,
-      error: summarizeError(outcome.error),
-    });
-    await deadLetter({
-      reason: outcome.reason,
-      source,
-      event,
-      error: summarizeError(outcome.error),
-    });
-  };
-
-  const deadLetterFailures = async (
-    source: DeadLetterSource,
-    event: unknown,
-    failures: readonly TargetFailure[],
-  ): Promise<void> => {
-    for (const failure of failures) {
-      await deadLetter({
-        reason: "target-failed",
+    return serveTargets(targets, keys, (target) =>
+      applyItemChange(
+        clients.dynamodb(targetRegion(target, settings)),
+        change,
+        target.table,
         source,
-        event,
-        target: failure.target,
-        error: failure.error,
-        attempts: failure.attempts,
-      });
-    }
+      ),
+    );
   };
 
-  const handleEventBridge = async (event: unknown): Promise<ObjectReplicationSummary> => {
-    const outcome = await replicateObjectEvent(event);
-    const eventId = rawEventId(event);
-    if (outcome.kind === "rejected") {
-      await rejectAndDeadLetter("eventbridge", event, outcome, eventId);
-      return { eventId, status: "dead-lettered", results: [] };
-    }
-    const failures = outcome.results.filter(isFailure);
-    await deadLetterFailures("eventbridge", event, failures);
-    if (failures.length > 0) {
-      throw new ReplicationFailedError(
-        `${failures.length} of ${outcome.results.length} targets failed for ${outcome.change.key} (event ${eventId}): ` +
-          failures.map((failure) => failure.target.environment).join(", "),
-      );
-    }
-    return {
-      eventId,
-      key: outcome.change.key,
-      status: "replicated",
-      results: outcome.results.map((result) => ({
-        environment: result.target.environment,
-        action: result.ok ? result.action : "failed",
-      })),
-    };
-  };
-
-  /**
-   * Stream records: a record that failed on some target with a retryable error is reported in
-   * batchItemFailures (the event source mapping retries it; targets that succeeded skip it);
-   * permanent failures, malformed and foreign records go to the DLQ and are not reported.
-   */
-  const handleRecord = async (record: unknown): Promise<boolean> => {
-    const outcome = await replicateItemRecord(record);
-    if (outcome.kind === "rejected") {
-      await rejectAndDeadLetter(
-        "dynamodb-stream",
-        record,
-        outcome,
-        rawRecordId(record) ?? "unknown",
-      );
-      return true;
-    }
-    const failures = outcome.results.filter(isFailure);
-    const retryable = failures.filter((failure) => failure.retryable);
-    const permanent = failures.filter((failure) => !failure.retryable);
-    await deadLetterFailures("dynamodb-stream", record, permanent);
-    return retryable.length === 0;
-  };
-
-  const handleStream = async (records: readonly unknown[]): Promise<DynamoDBBatchResponse> => {
-    const failed: string[] = [];
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < records.length) {
-        const record = records[next++];
-        let ok: boolean;
-        try {
-          ok = await handleRecord(record);
-        } catch (error: unknown) {
-          logger.error("record could not be dead-lettered", {
-            eventId: rawRecordId(record),
-            error: summarizeError(error),
-          });
-          ok = false;
-        }
-        const id = rawRecordId(record);
-        if (!ok && id !== undefined) failed.push(id);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(RECORD_CONCURRENCY, records.length) }, worker));
-    return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
-  };
-
-  const handle = async (event: unknown): Promise<HandlerResult> => {
-    const shape = classifyEvent(event);
-    switch (shape.shape) {
-      case "dynamodb-stream":
-        return handleStream(shape.records);
-      case "eventbridge":
-        return handleEventBridge(shape.event);
-      case "unknown": {
-        const error = new MalformedEventError(
-          "neither an EventBridge event nor a DynamoDB stream batch",
-        );
-        await rejectAndDeadLetter(
-          "eventbridge",
-          event,
-          { kind: "rejected", reason: "malformed-event", error },
-          "unknown",
-        );
-        return { eventId: "unknown", status: "dead-lettered", results: [] };
-      }
-    }
-  };
-
-  return { handle, replicateObjectEvent, replicateItemRecord };
-}
-
-/** The EventBridge envelope id, or "unknown" for events without one. */
-export function rawEventId(event: unknown): string {
-  if (typeof event === "object" && event !== null && "id" in event) {
-    const id = event.id;
-    if (typeof id === "string") return id;
-  }
-  return "unknown";
+  return { settings, replicateObject, replicateItem };
 }

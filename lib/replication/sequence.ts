@@ -7,6 +7,9 @@
 /** Metadata key (without `x-amz-meta-`) holding the applied S3 sequencer on a replica object. */
 export const OBJECT_SEQUENCE_METADATA = "replication-sequencer";
 
+/** Metadata key holding the fingerprint of the source state a replica object was copied from. */
+export const OBJECT_SOURCE_METADATA = "replication-source";
+
 /** Attribute holding the applied stream sequence number on a replica item. */
 export const ITEM_SEQUENCE_ATTRIBUTE = "_replicationSequence";
 

@@ -57,9 +57,29 @@ describe("npm run redrive", () => {
     const run = await redrive(["--bogus", "--max-messages", "0"], {});
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(
-      'unknown option "--bogus"; --queue-url is required; --max-messages must be a positive integer: "0"',
+      'unknown option "--bogus"; --function or --queue-url is required; --max-messages must be a positive integer: "0"',
     );
-    expect(run.stderr).toContain("usage: npm run redrive -- --queue-url URL");
+    expect(run.stderr).toContain("usage: npm run redrive -- (--function NAME | --queue-url URL)");
+  });
+
+  it("documents --function in --help and exits 0", async () => {
+    const run = await redrive(["--help"], {});
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/--function NAME +the replication function: its settings/);
+  });
+
+  it("exits 2 naming the function when its configuration cannot be read", async () => {
+    const run = await redrive(["--function", "company-replication-prod"], {
+      AWS_ENDPOINT_URL_LAMBDA: "http://127.0.0.1:9",
+      AWS_REGION: "eu-west-1",
+      AWS_ACCESS_KEY_ID: "test",
+      AWS_SECRET_ACCESS_KEY: "test",
+      AWS_MAX_ATTEMPTS: "1",
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      'cannot read the configuration of function "company-replication-prod"',
+    );
   });
 
   it("exits 2 naming the missing environment", async () => {
@@ -76,15 +96,19 @@ describe("npm run redrive", () => {
       ...emulatorEnvironment(emulators),
       ...contract,
     });
-    expect(run.stdout).toContain("redrive: received 1, replayed 0, skipped 0, failed 1");
-    expect(run.stderr).toMatch(/failed .*: body is not JSON/);
+    expect(run.stdout).toContain(
+      `redrive of ${queueUrl}: received 1 (unknown 1), replayed 0, skipped 0, failed 1`,
+    );
+    expect(run.stderr).toMatch(/kept .*: unknown message: unknown shape: body is not JSON/);
     expect(run.code).toBe(1);
 
     const dry = await redrive(["--queue-url", queueUrl, "--dry-run"], {
       ...emulatorEnvironment(emulators),
       ...contract,
     });
-    expect(dry.stdout).toContain("redrive (dry run): received 1, replayed 0, skipped 1, failed 0");
+    expect(dry.stdout).toContain(
+      `redrive (dry run) of ${queueUrl}: received 1 (unknown 1), replayed 0, skipped 1, failed 0`,
+    );
     expect(dry.code).toBe(0);
   });
 });

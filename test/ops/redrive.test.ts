@@ -1,4 +1,14 @@
-/** Unit tests of the redrive command's core (tools/ops/redrive.ts) with a mocked SQS. */
+/**
+ * The redrive command's core (tools/ops/redrive.ts): each of the four shapes the DLQ receives is
+ * replayed (or kept, saying why), with a mocked SQS, a mocked DynamoDB Streams API (no emulator
+ * has one) and a stub replicator.
+ */
+import {
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  TrimmedDataAccessException,
+} from "@aws-sdk/client-dynamodb-streams";
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
@@ -8,9 +18,11 @@ import {
 } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-jest";
+import type { ReplicationTarget } from "../../lib/replication/contract";
 import type { DeadLetter } from "../../lib/replication/dead-letter";
-import { MalformedEventError } from "../../lib/replication/errors";
+import type { ItemChange, ObjectChange } from "../../lib/replication/events";
 import type { TargetResult } from "../../lib/replication/outcome";
+import type { ReplicateOptions, Replicator } from "../../lib/replication/replicator";
 import {
   REDRIVE_USAGE,
   REDRIVE_VISIBILITY_TIMEOUT_SECONDS,
@@ -18,29 +30,43 @@ import {
   parseRedriveArgs,
   runRedrive,
 } from "../../tools/ops/redrive";
-import type { Replicator } from "../../lib/replication/replicator";
+import {
+  SHARD_ID,
+  asyncFailureRecord,
+  eventBridgeDeadLetter,
+  itemKeys,
+  objectCreatedEvent,
+  streamArn,
+  streamFailureRecord,
+  streamRecord,
+  streamSequenceAt,
+} from "../../tools/emulators/events";
+import { settings } from "../support/settings";
 
 const queueUrl = "http://127.0.0.1:9324/123456789012/dlq";
-const dev = { environment: "dev", bucket: "dev-bucket", table: "dev-table" };
-const staging = { environment: "staging", bucket: "staging-bucket", table: "staging-table" };
+const [dev, staging] = settings.targets as [ReplicationTarget, ReplicationTarget];
+const credentials = { accessKeyId: "t", secretAccessKey: "t" };
 
 describe("parseRedriveArgs", () => {
-  it("parses the options", () => {
-    expect(parseRedriveArgs(["--queue-url", queueUrl])).toEqual({
-      queueUrl,
+  it("takes the function, or a queue URL with the environment contract", () => {
+    expect(parseRedriveArgs(["--function", "company-replication-prod"])).toEqual({
+      functionName: "company-replication-prod",
+      queueUrl: undefined,
       dryRun: false,
       maxMessages: undefined,
+      help: false,
     });
     expect(
       parseRedriveArgs([`--queue-url=${queueUrl}`, "--dry-run", "--max-messages", "5"]),
-    ).toEqual({ queueUrl, dryRun: true, maxMessages: 5 });
+    ).toMatchObject({ functionName: undefined, queueUrl, dryRun: true, maxMessages: 5 });
+    expect(parseRedriveArgs(["--help"]).help).toBe(true);
   });
 
   it("lists every problem at once, with the usage", () => {
     const run = () => parseRedriveArgs(["--bogus", "extra", "--max-messages", "0"]);
     expect(run).toThrow(UsageError);
     expect(run).toThrow(
-      `unknown option "--bogus"; unexpected argument "extra"; --queue-url is required; ` +
+      `unknown option "--bogus"; unexpected argument "extra"; --function or --queue-url is required; ` +
         `--max-messages must be a positive integer: "0"\n${REDRIVE_USAGE}`,
     );
   });
@@ -48,172 +74,297 @@ describe("parseRedriveArgs", () => {
   it.each([
     [["--queue-url", "not-a-url"], /--queue-url must be an http\(s\) queue URL: "not-a-url"/],
     [["--queue-url"], /--queue-url needs a value/],
-    [
-      ["--queue-url", queueUrl, "--max-messages", "x"],
-      /--max-messages must be a positive integer: "x"/,
-    ],
-    [["--queue-url", queueUrl, "--max-messages"], /--max-messages needs a value/],
-    [["--queue-url", queueUrl, "--dry-run=yes"], /--dry-run takes no value: "yes"/],
+    [["--function"], /--function needs a value/],
+    [["--function", "f", "--max-messages", "x"], /--max-messages must be a positive integer: "x"/],
+    [["--function", "f", "--dry-run=yes"], /--dry-run takes no value: "yes"/],
   ])("rejects %j", (argv, message) => {
     expect(() => parseRedriveArgs(argv)).toThrow(message);
+  });
+
+  it("documents --function in its usage", () => {
+    expect(REDRIVE_USAGE).toMatch(/--function NAME {5}the replication function: its settings/);
   });
 });
 
 describe("runRedrive", () => {
-  const sqs = new SQSClient({ region: "us-east-1" });
-  const mock = mockClient(sqs);
-  const objectEvent = { id: "evt" };
-  const itemRecord = { eventID: "rec" };
+  const sqs = new SQSClient({ region: "us-east-1", credentials });
+  const queue = mockClient(sqs);
+  const streams = new DynamoDBStreamsClient({ region: "us-east-1", credentials });
+  const stream = mockClient(streams);
 
-  const letter = (overrides: Partial<DeadLetter>): Message => ({
-    MessageId: `m-${JSON.stringify(overrides).length}`,
-    ReceiptHandle: `rh-${JSON.stringify(overrides)}`,
-    Body: JSON.stringify({
-      reason: "target-failed",
-      source: "eventbridge",
-      event: objectEvent,
-      target: dev,
-      error: { name: "AccessDenied", message: "denied" },
-      attempts: 1,
-      failedAt: "2026-11-28T12:00:00.000Z",
-      ...overrides,
-    }),
-  });
+  /** A replicator that records what it is asked and answers with `results`. */
+  function stubReplicator(
+    results: (change: ObjectChange | ItemChange) => TargetResult[] = () => [],
+  ) {
+    const calls: { change: ObjectChange | ItemChange; targets: string[] }[] = [];
+    const record = (change: ObjectChange | ItemChange, options?: ReplicateOptions) => {
+      const targets = options?.targets ?? settings.targets;
+      calls.push({ change, targets: targets.map((t) => t.environment) });
+      const answer = results(change);
+      return Promise.resolve(
+        answer.length > 0
+          ? answer
+          : targets.map((target): TargetResult => ({ ok: true, target, action: "copied" })),
+      );
+    };
+    const replicator: Replicator = {
+      settings,
+      replicateObject: record,
+      replicateItem: record,
+    };
+    return { replicator, calls };
+  }
 
-  const ok = (target: typeof dev): TargetResult => ({ ok: true, target, action: "copied" });
-  const failed = (target: typeof dev): TargetResult => ({
-    ok: false,
-    target,
-    error: { name: "SlowDown", message: "slow" },
-    attempts: 5,
-    retryable: true,
-  });
+  let n = 0;
+  const message = (body: unknown, attributes: Record<string, string> = {}): Message => {
+    n += 1;
+    return {
+      MessageId: `m-${n}`,
+      ReceiptHandle: `rh-${n}`,
+      Body: typeof body === "string" ? body : JSON.stringify(body),
+      MessageAttributes: Object.fromEntries(
+        Object.entries(attributes).map(([name, value]) => [
+          name,
+          { DataType: "String", StringValue: value },
+        ]),
+      ),
+    };
+  };
+  const deliver = (...messages: Message[]): void => {
+    queue.on(ReceiveMessageCommand).resolvesOnce({ Messages: messages }).resolves({ Messages: [] });
+  };
+  const run = (replicator: Replicator, dryRun = false) =>
+    runRedrive(
+      { queueUrl, dryRun, maxMessages: undefined },
+      { sqs, replicator, streams: () => streams },
+    );
 
-  let replicator: jest.Mocked<Pick<Replicator, "replicateObjectEvent" | "replicateItemRecord">>;
-  const deps = () => ({
-    sqs,
-    replicator: replicator as unknown as Replicator,
-    targets: [dev, staging],
+  const event = objectCreatedEvent({ bucket: "prod-bucket", key: "k.txt", sequencer: "0A" });
+  const own = (overrides: Partial<DeadLetter>): DeadLetter => ({
+    reason: "target-failed",
+    source: "eventbridge",
+    event,
+    target: staging,
+    error: { name: "AccessDenied", message: "denied" },
+    attempts: 1,
+    failedAt: "2026-11-28T12:00:00.000Z",
+    ...overrides,
   });
 
   beforeEach(() => {
-    mock.reset();
-    mock.on(DeleteMessageCommand).resolves({});
-    mock.on(ChangeMessageVisibilityCommand).resolves({});
-    replicator = {
-      replicateObjectEvent: jest.fn((_event: unknown, targets = [dev, staging]) =>
-        Promise.resolve({
-          kind: "applied" as const,
-          change: {} as never,
-          results: targets.map(ok),
-        }),
-      ),
-      replicateItemRecord: jest.fn((_record: unknown, targets = [dev, staging]) =>
-        Promise.resolve({
-          kind: "applied" as const,
-          change: {} as never,
-          results: targets.map(ok),
-        }),
-      ),
-    };
+    queue.reset();
+    stream.reset();
+    queue.on(DeleteMessageCommand).resolves({});
+    queue.on(ChangeMessageVisibilityCommand).resolves({});
   });
 
-  it("replays each message to its target and deletes it after success", async () => {
-    const first = letter({});
-    const second = letter({ source: "dynamodb-stream", event: itemRecord, target: undefined });
-    mock
-      .on(ReceiveMessageCommand)
-      .resolvesOnce({ Messages: [first, second] })
-      .resolves({});
-    const summary = await runRedrive({ queueUrl, dryRun: false, maxMessages: undefined }, deps());
-    expect(summary).toEqual({ received: 2, replayed: 2, skipped: 0, failed: 0, failures: [] });
-    expect(replicator.replicateObjectEvent).toHaveBeenCalledWith(objectEvent, [dev]);
-    expect(replicator.replicateItemRecord).toHaveBeenCalledWith(itemRecord, [dev, staging]);
-    expect(mock).toHaveReceivedCommandWith(DeleteMessageCommand, {
-      QueueUrl: queueUrl,
-      ReceiptHandle: first.ReceiptHandle,
+  it("replays the function's own dead letter to the one target it names, then deletes it", async () => {
+    const { replicator, calls } = stubReplicator();
+    deliver(message(own({})), message(own({ reason: "time-budget", target: dev })));
+
+    const summary = await run(replicator);
+
+    expect(summary).toMatchObject({
+      received: 2,
+      replayed: 2,
+      failed: 0,
+      shapes: { replication: 2 },
     });
-    expect(mock).toHaveReceivedCommandTimes(DeleteMessageCommand, 2);
-    expect(mock).toHaveReceivedCommandWith(ReceiveMessageCommand, {
-      QueueUrl: queueUrl,
-      MaxNumberOfMessages: 10,
+    expect(calls.map((c) => [c.change.kind, c.targets])).toEqual([
+      ["object", ["staging"]],
+      ["object", ["dev"]],
+    ]);
+    expect(queue).toHaveReceivedCommandTimes(DeleteMessageCommand, 2);
+    expect(queue).toHaveReceivedCommandWith(ReceiveMessageCommand, {
       VisibilityTimeout: REDRIVE_VISIBILITY_TIMEOUT_SECONDS,
+      MessageAttributeNames: ["All"],
     });
   });
 
-  it("keeps a message whose replay failed, and says why", async () => {
-    replicator.replicateObjectEvent.mockResolvedValue({
-      kind: "applied",
-      change: {} as never,
-      results: [failed(dev)],
+  it("replays a stream record's dead letter through the item path", async () => {
+    const { replicator, calls } = stubReplicator();
+    const record = streamRecord({
+      table: "prod-table",
+      eventName: "REMOVE",
+      keys: itemKeys("a", "b"),
+      sequenceNumber: streamSequenceAt(4),
     });
-    const message = letter({});
-    mock
-      .on(ReceiveMessageCommand)
-      .resolvesOnce({ Messages: [message] })
-      .resolves({});
-    const summary = await runRedrive({ queueUrl, dryRun: false, maxMessages: undefined }, deps());
-    expect(summary).toMatchObject({ received: 1, replayed: 0, failed: 1 });
-    expect(summary.failures).toEqual([`${message.MessageId ?? ""}: dev: SlowDown slow`]);
-    expect(mock).not.toHaveReceivedCommand(DeleteMessageCommand);
-    // Released at the end, so a later run can retry it at once.
-    expect(mock).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, {
-      QueueUrl: queueUrl,
-      ReceiptHandle: message.ReceiptHandle,
+    deliver(message(own({ source: "dynamodb-stream", event: record })));
+
+    await expect(run(replicator)).resolves.toMatchObject({ replayed: 1 });
+    expect(calls[0]?.change).toMatchObject({ kind: "item", sequenceNumber: streamSequenceAt(4) });
+  });
+
+  it("replays an EventBridge target dead letter (the event, with ERROR_* attributes) to every target", async () => {
+    const { replicator, calls } = stubReplicator();
+    const dead = eventBridgeDeadLetter({ event, ruleName: "object-changes", functionName: "f" });
+    deliver(message(dead.body, dead.attributes));
+
+    const summary = await run(replicator);
+
+    expect(summary).toMatchObject({ replayed: 1, shapes: { "eventbridge-target": 1 } });
+    expect(calls).toEqual([
+      { change: expect.objectContaining({ key: "k.txt" }) as unknown, targets: ["dev", "staging"] },
+    ]);
+  });
+
+  it("replays an asynchronous invocation record's requestPayload to every target", async () => {
+    const { replicator, calls } = stubReplicator();
+    deliver(message(asyncFailureRecord({ event, functionName: "f" })));
+
+    const summary = await run(replicator);
+
+    expect(summary).toMatchObject({ replayed: 1, shapes: { "async-invocation": 1 } });
+    expect(calls[0]?.targets).toEqual(["dev", "staging"]);
+  });
+
+  it("reads a failed stream batch back from the stream and replays each of its records", async () => {
+    const { replicator, calls } = stubReplicator();
+    const arn = streamArn("prod-table");
+    const failure = streamFailureRecord({
+      table: "prod-table",
+      functionName: "f",
+      startSequenceNumber: streamSequenceAt(10),
+      endSequenceNumber: streamSequenceAt(12),
+      batchSize: 3,
+    });
+    const got = (n: number) => ({
+      eventID: `e${n}`,
+      eventName: "MODIFY" as const,
+      dynamodb: {
+        Keys: itemKeys(`k${n}`, "s"),
+        SequenceNumber: streamSequenceAt(n),
+        ApproximateCreationDateTime: new Date(1795000000000),
+      },
+    });
+    stream
+      .on(GetShardIteratorCommand, {
+        StreamArn: arn,
+        ShardId: SHARD_ID,
+        ShardIteratorType: "AT_SEQUENCE_NUMBER",
+        SequenceNumber: streamSequenceAt(10),
+      })
+      .resolves({ ShardIterator: "it-1" });
+    stream
+      .on(GetRecordsCommand, { ShardIterator: "it-1" })
+      .resolves({ Records: [got(10), got(11)], NextShardIterator: "it-2" });
+    stream
+      .on(GetRecordsCommand, { ShardIterator: "it-2" })
+      .resolves({ Records: [got(12), got(13)], NextShardIterator: "it-3" });
+    deliver(message(failure));
+
+    const summary = await run(replicator);
+
+    expect(summary).toMatchObject({ replayed: 1, failed: 0, shapes: { "stream-batch": 1 } });
+    expect(calls.map((c) => (c.change as ItemChange).sequenceNumber)).toEqual(
+      [10, 11, 12].map(streamSequenceAt),
+    );
+    expect(calls[0]?.change).toMatchObject({ time: new Date(1795000000000).toISOString() });
+  });
+
+  it("keeps a stream batch that is past the stream's retention, naming resync as the way back", async () => {
+    const { replicator, calls } = stubReplicator();
+    stream
+      .on(GetShardIteratorCommand)
+      .rejects(new TrimmedDataAccessException({ message: "trimmed", $metadata: {} }));
+    deliver(
+      message(
+        streamFailureRecord({
+          table: "prod-table",
+          functionName: "f",
+          startSequenceNumber: streamSequenceAt(1),
+          endSequenceNumber: streamSequenceAt(2),
+          batchSize: 2,
+        }),
+      ),
+    );
+
+    const summary = await run(replicator);
+
+    expect(summary.failed).toBe(1);
+    expect(summary.failures[0]).toMatch(
+      /stream batch record \(RetryAttemptsExhausted: .*\): StreamRetentionError: .* \(past its 24-hour retention.*run `npm run resync -- --items-only`/,
+    );
+    expect(calls).toEqual([]);
+    expect(queue).not.toHaveReceivedCommand(DeleteMessageCommand);
+  });
+
+  it("keeps what it cannot replay, listing each message and why, and releases it", async () => {
+    const { replicator } = stubReplicator((change) =>
+      change.kind === "object"
+        ? [
+            {
+              ok: false,
+              target: staging,
+              error: { name: "AccessDenied", message: "still denied" },
+              attempts: 1,
+              retryable: false,
+            },
+          ]
+        : [],
+    );
+    deliver(
+      message("not json"),
+      message({ hello: "world" }),
+      message(
+        own({ reason: "malformed-event", error: { name: "MalformedEventError", message: "bad" } }),
+      ),
+      message(own({ target: { ...staging, bucket: "gone" } })),
+      message(own({})),
+      message(own({ event: { not: "an event" } })),
+    );
+
+    const summary = await run(replicator);
+
+    expect(summary).toMatchObject({ received: 6, replayed: 0, failed: 6 });
+    expect(summary.failures).toEqual([
+      "m-" + String(n - 5) + ": unknown message: unknown shape: body is not JSON",
+      expect.stringMatching(/: unknown message: unknown shape: neither a replication dead letter/),
+      expect.stringMatching(
+        /: replication dead letter \(malformed-event, eventbridge, target staging\): not replayable \(malformed-event\): bad/,
+      ),
+      expect.stringMatching(
+        /: target \{"environment":"staging","bucket":"gone".*\} is not configured/,
+      ),
+      expect.stringMatching(/: staging: AccessDenied still denied$/),
+      expect.stringMatching(/: MalformedEventError: not an S3 EventBridge event/),
+    ]);
+    expect(queue).not.toHaveReceivedCommand(DeleteMessageCommand);
+    expect(queue).toHaveReceivedCommandTimes(ChangeMessageVisibilityCommand, 6);
+    expect(queue).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, {
       VisibilityTimeout: 0,
     });
   });
 
-  it("keeps messages it cannot replay", async () => {
-    replicator.replicateObjectEvent.mockResolvedValueOnce({
-      kind: "rejected",
-      reason: "malformed-event",
-      error: new MalformedEventError("bad"),
-    });
-    replicator.replicateObjectEvent.mockRejectedValueOnce(new Error("boom"));
-    const messages: Message[] = [
-      { MessageId: "not-json", Body: "{" },
-      { MessageId: "no-body" },
-      { MessageId: "not-a-letter", Body: '{"hello":1}' },
-      { ...letter({ reason: "foreign-source", target: undefined }), MessageId: "foreign" },
-      { ...letter({ target: { ...dev, bucket: "elsewhere" } }), MessageId: "unknown-target" },
-      { ...letter({}), MessageId: "rejected" },
-      { ...letter({}), MessageId: "throws" },
-    ];
-    mock.on(ReceiveMessageCommand).resolvesOnce({ Messages: messages }).resolves({ Messages: [] });
-    const summary = await runRedrive({ queueUrl, dryRun: false, maxMessages: undefined }, deps());
-    expect(summary).toMatchObject({ received: 7, replayed: 0, failed: 7 });
+  it("only describes the messages in a dry run, and changes nothing", async () => {
+    const { replicator, calls } = stubReplicator();
+    deliver(message(own({})), message(asyncFailureRecord({ event, functionName: "f" })));
+
+    const summary = await run(replicator, true);
+
+    expect(summary).toMatchObject({ received: 2, replayed: 0, skipped: 2, failed: 0 });
     expect(summary.failures).toEqual([
-      "not-json: body is not JSON",
-      "no-body: body is not JSON",
-      "not-a-letter: body is not a dead-letter message",
-      "foreign: not replayable (foreign-source): denied",
-      'unknown-target: target {"environment":"dev","bucket":"elsewhere","table":"dev-table"} is not configured',
-      "rejected: malformed-event: bad",
-      "throws: Error: boom",
+      expect.stringMatching(
+        /replication dead letter \(target-failed, eventbridge, target staging\) \(dry run, kept\)/,
+      ),
+      expect.stringMatching(
+        /asynchronous invocation record \(RetriesExhausted: Task timed out after 120.00 seconds\) \(dry run, kept\)/,
+      ),
     ]);
-    expect(mock).not.toHaveReceivedCommand(DeleteMessageCommand);
+    expect(calls).toEqual([]);
+    expect(queue).not.toHaveReceivedCommand(DeleteMessageCommand);
   });
 
-  it("only counts messages in a dry run", async () => {
-    mock
-      .on(ReceiveMessageCommand)
-      .resolvesOnce({ Messages: [letter({}), {}] })
-      .resolves({});
-    const summary = await runRedrive({ queueUrl, dryRun: true, maxMessages: undefined }, deps());
-    expect(summary).toEqual({ received: 2, replayed: 0, skipped: 2, failed: 0, failures: [] });
-    expect(replicator.replicateObjectEvent).not.toHaveBeenCalled();
-    expect(mock).not.toHaveReceivedCommand(DeleteMessageCommand);
-    expect(mock).toHaveReceivedCommandTimes(ChangeMessageVisibilityCommand, 1);
-  });
+  it("stops after --max-messages", async () => {
+    const { replicator } = stubReplicator();
+    queue.on(ReceiveMessageCommand).resolves({ Messages: [message(own({}))] });
 
-  it("stops at --max-messages", async () => {
-    mock.on(ReceiveMessageCommand).resolves({ Messages: [letter({}), letter({ attempts: 2 })] });
-    const summary = await runRedrive({ queueUrl, dryRun: false, maxMessages: 3 }, deps());
-    expect(summary.received).toBe(4);
-    const asked = mock
-      .commandCalls(ReceiveMessageCommand)
-      .map((call) => call.args[0].input.MaxNumberOfMessages);
-    expect(asked).toEqual([3, 1]);
+    const summary = await runRedrive(
+      { queueUrl, dryRun: false, maxMessages: 3 },
+      { sqs, replicator, streams: () => streams },
+    );
+
+    expect(summary.received).toBe(3);
+    expect(queue).toHaveReceivedCommandWith(ReceiveMessageCommand, { MaxNumberOfMessages: 1 });
   });
 });

@@ -1,6 +1,11 @@
 /** Unit tests of the SDK client setup (lib/replication/clients.ts). */
 import { ConfiguredRetryStrategy } from "@smithy/core/retry";
-import { createClients, jitteredBackoff, retrySettings } from "../../lib/replication/clients";
+import {
+  createClients,
+  jitteredBackoff,
+  retrySettings,
+  targetRegion,
+} from "../../lib/replication/clients";
 import type { ReplicationSettings } from "../../lib/replication/contract";
 
 const config: ReplicationSettings = {
@@ -15,6 +20,7 @@ const config: ReplicationSettings = {
   retryBaseDelayMs: undefined,
   serviceName: "replication",
   logLevel: "SILENT",
+  regionEndpoints: undefined,
 };
 
 describe("retrySettings", () => {
@@ -56,17 +62,63 @@ describe("jitteredBackoff", () => {
 });
 
 describe("createClients", () => {
-  // Endpoints come from the SDK's own AWS_ENDPOINT_URL_* variables, resolved per request:
-  // the integration tests prove it by configuring the bundle through them alone.
+  // Endpoints of the function's own region come from the SDK's own AWS_ENDPOINT_URL_* variables,
+  // resolved per request: the integration tests prove it by configuring the bundle through them.
   it("configures region, retries and path-style S3 on every client", async () => {
     const clients = createClients(config);
-    await expect(clients.s3.config.region()).resolves.toBe("eu-west-1");
-    expect(clients.s3.config.forcePathStyle).toBe(true);
-    await expect(clients.s3.config.maxAttempts()).resolves.toBe(4);
-    await expect(clients.dynamodb.config.maxAttempts()).resolves.toBe(4);
-    await expect(clients.dynamodb.config.region()).resolves.toBe("eu-west-1");
+    const s3 = clients.s3();
+    await expect(s3.config.region()).resolves.toBe("eu-west-1");
+    expect(s3.config.forcePathStyle).toBe(true);
+    await expect(s3.config.maxAttempts()).resolves.toBe(4);
+    await expect(clients.dynamodb().config.maxAttempts()).resolves.toBe(4);
+    await expect(clients.dynamodb().config.region()).resolves.toBe("eu-west-1");
     await expect(clients.sqs.config.region()).resolves.toBe("eu-west-1");
     expect(clients.sqs.config.retryMode).toBe("standard");
     await expect(clients.sqs.config.maxAttempts()).resolves.toBe(4);
+    clients.destroy();
+  });
+
+  it("keeps one client per region, created on first use and reused", async () => {
+    const clients = createClients(config);
+
+    const home = clients.s3();
+    const away = clients.s3("us-west-2");
+
+    expect(clients.s3("eu-west-1")).toBe(home);
+    expect(clients.s3("us-west-2")).toBe(away);
+    expect(away).not.toBe(home);
+    await expect(away.config.region()).resolves.toBe("us-west-2");
+    expect(clients.dynamodb("us-west-2")).toBe(clients.dynamodb("us-west-2"));
+    await expect(clients.dynamodb("us-west-2").config.region()).resolves.toBe("us-west-2");
+    clients.destroy();
+  });
+
+  it("points another region's clients at REGION_ENDPOINTS (emulators), and only those", async () => {
+    const clients = createClients({
+      ...config,
+      regionEndpoints: {
+        "us-west-2": { s3: "http://127.0.0.1:9001", dynamodb: "http://127.0.0.1:9002" },
+        "eu-west-1": { s3: "http://127.0.0.1:9999" },
+      },
+    });
+
+    const endpoint = async (client: {
+      config: { endpoint?: () => Promise<{ hostname: string; port?: number }> };
+    }) => {
+      const resolved = await client.config.endpoint?.();
+      return resolved === undefined ? undefined : `${resolved.hostname}:${String(resolved.port)}`;
+    };
+    await expect(endpoint(clients.s3("us-west-2"))).resolves.toBe("127.0.0.1:9001");
+    await expect(endpoint(clients.dynamodb("us-west-2"))).resolves.toBe("127.0.0.1:9002");
+    // The function's own region keeps the SDK's own endpoint resolution.
+    await expect(endpoint(clients.s3())).resolves.toBeUndefined();
+    clients.destroy();
+  });
+
+  it("gives a target its own region, or the function's", () => {
+    expect(
+      targetRegion({ environment: "dev", bucket: "b", table: "t", region: "us-west-2" }, config),
+    ).toBe("us-west-2");
+    expect(targetRegion({ environment: "dev", bucket: "b", table: "t" }, config)).toBe("eu-west-1");
   });
 });

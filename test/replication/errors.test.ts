@@ -1,5 +1,12 @@
 /** Unit tests of error summaries and classification (lib/replication/errors.ts). */
-import { attemptsOf, isRetryable, statusOf, summarizeError } from "../../lib/replication/errors";
+import {
+  MetadataTooLargeError,
+  TimeBudgetError,
+  attemptsOf,
+  isRetryable,
+  statusOf,
+  summarizeError,
+} from "../../lib/replication/errors";
 
 const sdkError = (name: string, status?: number, extra: object = {}): Error =>
   Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status }, ...extra });
@@ -41,5 +48,17 @@ describe("isRetryable", () => {
     ["a non-error", "oops", false],
   ])("classes %s as retryable=%s", (_name, error, expected) => {
     expect(isRetryable(error)).toBe(expected);
+  });
+});
+
+describe("changes that cannot be applied as they stand", () => {
+  it("are never retryable, and carry their reason", () => {
+    const tooLarge = new MetadataTooLargeError("no room");
+    const late = new TimeBudgetError("no time");
+
+    expect([tooLarge.reason, late.reason]).toEqual(["metadata-too-large", "time-budget"]);
+    expect(isRetryable(tooLarge)).toBe(false);
+    expect(isRetryable(late)).toBe(false);
+    expect([tooLarge.name, late.name]).toEqual(["MetadataTooLargeError", "TimeBudgetError"]);
   });
 });

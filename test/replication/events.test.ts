@@ -1,17 +1,23 @@
-/** Unit tests of event parsing at the boundary (lib/replication/events.ts). */
+/**
+ * Parsing at the boundary (lib/replication/events.ts), from events shaped as AWS documents
+ * them (tools/emulators/events.ts names the page of each).
+ */
 import { ForeignSourceError, MalformedEventError } from "../../lib/replication/errors";
 import {
   classifyEvent,
   parseItemRecord,
   parseObjectEvent,
+  rawEventId,
   rawKey,
-  rawRecordId,
+  rawSequenceNumber,
   tableNameFromStreamArn,
 } from "../../lib/replication/events";
 import {
+  IPV6_CLIENT,
   itemKeys,
   objectCreatedEvent,
   objectDeletedEvent,
+  objectTagsEvent,
   streamArn,
   streamEvent,
   streamRecord,
@@ -22,18 +28,82 @@ const bucket = "prod-bucket";
 const table = "prod-table";
 
 describe("parseObjectEvent", () => {
-  it("parses Object Created and Object Deleted events", () => {
-    const created = objectCreatedEvent({ bucket, key: "a/b.txt", sequencer: "0055AED6DCD90281E5" });
-    expect(parseObjectEvent(created, bucket)).toEqual({
-      kind: "object",
-      eventId: created.id,
-      detailType: "Object Created",
+  it("reads an Object Created event: key, sequencer, time", () => {
+    const created = objectCreatedEvent({
       bucket,
       key: "a/b.txt",
       sequencer: "0055AED6DCD90281E5",
+      time: "2026-11-28T12:00:00Z",
     });
-    const deleted = objectDeletedEvent({ bucket, key: "a/b.txt", sequencer: "0055AED6DCD90281E6" });
-    expect(parseObjectEvent(deleted, bucket).detailType).toBe("Object Deleted");
+
+    expect(parseObjectEvent(created, bucket)).toEqual({
+      kind: "object",
+      scope: "contents",
+      eventId: created.id,
+      bucket,
+      key: "a/b.txt",
+      sequencer: "0055AED6DCD90281E5",
+      time: "2026-11-28T12:00:00Z",
+      description: "Object Created (PutObject)",
+    });
+  });
+
+  it.each([
+    ["DeleteObject", "Delete Marker Created"],
+    ["DeleteObject", "Permanently Deleted"],
+    ["Lifecycle Expiration", "Delete Marker Created"],
+    ["Lifecycle Expiration", "Permanently Deleted"],
+  ] as const)(
+    "reads an Object Deleted event (%s, %s) as a contents change",
+    (reason, deletionType) => {
+      const deleted = objectDeletedEvent({
+        bucket,
+        key: "k",
+        sequencer: "0A",
+        reason,
+        deletionType,
+      });
+
+      expect(parseObjectEvent(deleted, bucket)).toMatchObject({
+        scope: "contents",
+        sequencer: "0A",
+        description: `Object Deleted (${reason}, ${deletionType})`,
+      });
+    },
+  );
+
+  it.each(["added", "deleted"] as const)(
+    "reads an Object Tags %s event, which has no sequencer",
+    (tags) => {
+      const event = objectTagsEvent({ bucket, key: "k", change: tags });
+
+      expect(parseObjectEvent(event, bucket)).toMatchObject({
+        scope: "tags",
+        sequencer: undefined,
+        description: tags === "added" ? "Object Tags Added" : "Object Tags Deleted",
+      });
+    },
+  );
+
+  it("accepts an event from a client on S3's dual-stack (IPv6) endpoint, and fields it does not use", () => {
+    const event = {
+      ...objectCreatedEvent({ bucket, key: "k", sequencer: "0A", sourceIp: IPV6_CLIENT }),
+      "new-envelope-field": { anything: true },
+    };
+
+    expect(parseObjectEvent(event, bucket).key).toBe("k");
+  });
+
+  it("accepts an event without the optional version-id, etag and size", () => {
+    const event = objectCreatedEvent({ bucket, key: "k", sequencer: "0A" });
+    const { key, sequencer } = event.detail.object;
+
+    expect(
+      parseObjectEvent(
+        { ...event, detail: { ...event.detail, object: { key, sequencer } } },
+        bucket,
+      ).key,
+    ).toBe("k");
   });
 
   it.each([
@@ -57,127 +127,118 @@ describe("parseObjectEvent", () => {
     );
   });
 
+  const created = objectCreatedEvent({ bucket, key: "k", sequencer: "0A" });
   it.each([
-    ["not an object", "hello", /not an S3 EventBridge event/],
+    ["a non-object", "oops", /not an S3 EventBridge event: \(root\)/],
+    ["another source", { ...created, source: "aws.ec2" }, /unexpected event source "aws.ec2"/],
     [
-      "missing detail",
-      { ...objectCreatedEvent({ bucket, key: "k", sequencer: "01" }), detail: undefined },
-      /not an S3 EventBridge event: detail/,
+      "an event type it does not replicate",
+      { ...created, "detail-type": "Object Restore Completed" },
+      /unsupported detail-type "Object Restore Completed"/,
     ],
     [
-      "another source",
-      { ...objectCreatedEvent({ bucket, key: "k", sequencer: "01" }), source: "aws.ec2" },
-      /unexpected event source "aws.ec2"/,
+      "an empty key",
+      { ...created, detail: { ...created.detail, object: { key: "", sequencer: "0A" } } },
+      /detail.object.key: must not be empty/,
     ],
     [
-      "another detail-type",
-      {
-        ...objectCreatedEvent({ bucket, key: "k", sequencer: "01" }),
-        "detail-type": "Object Tags Added",
-      },
-      /unsupported detail-type "Object Tags Added"/,
+      "a sequencer that is not hexadecimal",
+      { ...created, detail: { ...created.detail, object: { key: "k", sequencer: "xyz" } } },
+      /detail.object.sequencer: must be a hexadecimal sequencer/,
     ],
-    ["an empty key", objectCreatedEvent({ bucket, key: "", sequencer: "01" }), /empty object key/],
     [
-      "a non-hex sequencer",
-      objectCreatedEvent({ bucket, key: "k", sequencer: "XYZ" }),
-      /missing or invalid sequencer "XYZ"/,
+      "a created event without a sequencer",
+      { ...created, detail: { ...created.detail, object: { key: "k" } } },
+      /Object Created event without a sequencer/,
     ],
   ])("rejects %s as malformed", (_name, event, message) => {
     expect(() => parseObjectEvent(event, bucket)).toThrow(MalformedEventError);
     expect(() => parseObjectEvent(event, bucket)).toThrow(message);
   });
-
-  it("rejects an event without a sequencer", () => {
-    const event = objectDeletedEvent({ bucket, key: "k", sequencer: "01" });
-    const object = { key: event.detail.object.key };
-    expect(() =>
-      parseObjectEvent({ ...event, detail: { ...event.detail, object } }, bucket),
-    ).toThrow(/missing or invalid sequencer "undefined"/);
-  });
 });
 
 describe("parseItemRecord", () => {
+  const keys = itemKeys("user#1", "profile");
   const record = streamRecord({
     table,
     eventName: "MODIFY",
-    keys: itemKeys("user#1", "profile"),
+    keys,
     sequenceNumber: streamSequenceAt(5),
-    eventID: "evt-1",
+    approximateCreationDateTime: 1795000000,
   });
 
-  it("parses a stream record, keeping keys in attribute-value form", () => {
+  it("reads a KEYS_ONLY record: keys, sequence number, creation time", () => {
     expect(parseItemRecord(record, table)).toEqual({
       kind: "item",
-      eventId: "evt-1",
+      eventId: record.eventID,
       eventName: "MODIFY",
       table,
-      keys: { pk: { S: "user#1" }, sk: { S: "profile" } },
+      keys,
       sequenceNumber: streamSequenceAt(5),
+      time: new Date(1795000000 * 1000).toISOString(),
     });
   });
 
-  it("rejects a record from another table as foreign", () => {
-    const foreign = { ...record, eventSourceARN: streamArn("other-table") };
-    expect(() => parseItemRecord(foreign, table)).toThrow(ForeignSourceError);
-    expect(() => parseItemRecord(foreign, table)).toThrow(/record from table "other-table"/);
+  it("rejects a record of another table as foreign", () => {
+    const other = { ...record, eventSourceARN: streamArn("other") };
+    expect(() => parseItemRecord(other, table)).toThrow(
+      'record from table "other", not the source table "prod-table"',
+    );
   });
 
   it.each([
-    ["not a record", 42, /not a DynamoDB stream record/],
-    ["an unknown eventName", { ...record, eventName: "UPSERT" }, /eventName/],
     [
-      "a bad ARN",
-      { ...record, eventSourceARN: "arn:aws:sqs:us-east-1:1:q" },
-      /unrecognised eventSourceARN/,
+      "without keys",
+      { ...record, dynamodb: { ...record.dynamodb, Keys: {} } },
+      /record has no Keys/,
     ],
     [
-      "a non-decimal sequence",
-      { ...record, dynamodb: { ...record.dynamodb, SequenceNumber: "12ab" } },
-      /invalid SequenceNumber "12ab"/,
+      "with a bad sequence number",
+      { ...record, dynamodb: { ...record.dynamodb, SequenceNumber: "12a" } },
+      /dynamodb.SequenceNumber: must be a decimal sequence number/,
     ],
-    ["no keys", { ...record, dynamodb: { ...record.dynamodb, Keys: {} } }, /record has no Keys/],
+    ["with a bad ARN", { ...record, eventSourceARN: "arn:nope" }, /unrecognised eventSourceARN/],
     [
-      "keys that are not attribute values",
-      { ...record, dynamodb: { ...record.dynamodb, Keys: { pk: "plain" } } },
+      "with a bad attribute value",
+      { ...record, dynamodb: { ...record.dynamodb, Keys: { pk: { S: "a", N: "1" } } } },
       /not a DynamoDB attribute value/,
     ],
-  ])("rejects %s as malformed", (_name, bad, message) => {
+    ["of another event name", { ...record, eventName: "TOUCH" }, /eventName/],
+  ])("rejects a record %s as malformed", (_name, bad, message) => {
     expect(() => parseItemRecord(bad, table)).toThrow(MalformedEventError);
     expect(() => parseItemRecord(bad, table)).toThrow(message);
   });
-
-  it("reads the table name from a stream ARN", () => {
-    expect(tableNameFromStreamArn(streamArn("t-1"))).toBe("t-1");
-    expect(tableNameFromStreamArn("arn:aws:dynamodb:us-east-1:1:table/t-1")).toBeUndefined();
-  });
-
-  it("reads a raw record id when there is one", () => {
-    expect(rawRecordId(record)).toBe("evt-1");
-    expect(rawRecordId({ eventID: 7 })).toBeUndefined();
-    expect(rawRecordId(null)).toBeUndefined();
-  });
 });
 
-describe("rawKey", () => {
-  it("finds the key of raw events and records, when there is one", () => {
-    expect(rawKey(objectCreatedEvent({ bucket, key: "a b", sequencer: "1" }))).toBe("a b");
+describe("helpers", () => {
+  it("takes the table name from a stream ARN", () => {
+    expect(tableNameFromStreamArn(streamArn("t-1"))).toBe("t-1");
+    expect(tableNameFromStreamArn("arn:aws:s3:::b")).toBeUndefined();
+  });
+
+  it("finds a raw event's key, id and sequence number for log lines and batch responses", () => {
     const record = streamRecord({
       table,
-      eventName: "REMOVE",
-      keys: itemKeys("p", "s"),
-      sequenceNumber: "1",
+      eventName: "INSERT",
+      keys: itemKeys("a", "b"),
+      sequenceNumber: streamSequenceAt(9),
+      eventID: "ev-9",
     });
-    expect(rawKey(record)).toBe('{"pk":{"S":"p"},"sk":{"S":"s"}}');
-    expect(rawKey({ detail: { object: { key: 7 } } })).toBeUndefined();
-    expect(rawKey("x")).toBeUndefined();
+    expect(rawKey(objectCreatedEvent({ bucket, key: "k", sequencer: "0A", id: "id-1" }))).toBe("k");
+    expect(rawKey(record)).toBe(JSON.stringify(itemKeys("a", "b")));
+    expect(rawKey(42)).toBeUndefined();
+    expect(rawEventId(record)).toBe("ev-9");
+    expect(rawEventId(objectCreatedEvent({ bucket, key: "k", sequencer: "0A", id: "id-1" }))).toBe(
+      "id-1",
+    );
+    expect(rawEventId(null)).toBe("unknown");
+    expect(rawSequenceNumber(record)).toBe(streamSequenceAt(9));
+    expect(rawSequenceNumber({ dynamodb: { SequenceNumber: "" } })).toBeUndefined();
   });
-});
 
-describe("classifyEvent", () => {
-  it("tells stream batches, EventBridge events and anything else apart", () => {
+  it("classifies stream batches, EventBridge events and anything else", () => {
     expect(classifyEvent(streamEvent([])).shape).toBe("dynamodb-stream");
-    expect(classifyEvent(objectCreatedEvent({ bucket, key: "k", sequencer: "1" })).shape).toBe(
+    expect(classifyEvent(objectCreatedEvent({ bucket, key: "k", sequencer: "0A" })).shape).toBe(
       "eventbridge",
     );
     expect(classifyEvent({ Records: "nope" }).shape).toBe("unknown");

@@ -16,6 +16,8 @@ import { itemKeys, streamSequenceAt } from "../../tools/emulators/events";
 const dynamodb = new DynamoDBClient({ region: "us-east-1" });
 const mock = mockClient(dynamodb);
 const target = { environment: "dev", bucket: "dev-bucket", table: "dev-table" };
+/** A table of another account, addressed by ARN. */
+const crossAccountTable = "arn:aws:dynamodb:eu-west-1:210987654321:table/company-metadata-dev";
 const keys = itemKeys("user#1", "profile");
 const change: ItemChange = {
   kind: "item",
@@ -24,6 +26,7 @@ const change: ItemChange = {
   table: "prod-table",
   keys,
   sequenceNumber: streamSequenceAt(7),
+  time: undefined,
 };
 const guard = {
   ConditionExpression: "attribute_not_exists(#seq) OR #seq < :seq",
@@ -57,7 +60,7 @@ describe("applyItemChange", () => {
   it("puts the source item with the applied sequence, only over an older replica", async () => {
     mock.on(PutItemCommand).resolves({});
     const item = { ...keys, name: { S: "Ada" } };
-    await expect(applyItemChange(dynamodb, change, target, item)).resolves.toBe("put");
+    await expect(applyItemChange(dynamodb, change, target.table, item)).resolves.toBe("put");
     expect(mock).toHaveReceivedCommandWith(PutItemCommand, {
       TableName: "dev-table",
       Item: {
@@ -70,7 +73,9 @@ describe("applyItemChange", () => {
 
   it("deletes the key when the source no longer has it, with the same guard", async () => {
     mock.on(DeleteItemCommand).resolves({});
-    await expect(applyItemChange(dynamodb, change, target, undefined)).resolves.toBe("deleted");
+    await expect(applyItemChange(dynamodb, change, target.table, undefined)).resolves.toBe(
+      "deleted",
+    );
     expect(mock).toHaveReceivedCommandWith(DeleteItemCommand, {
       TableName: "dev-table",
       Key: keys,
@@ -82,13 +87,22 @@ describe("applyItemChange", () => {
     mock
       .on(PutItemCommand)
       .rejects(new ConditionalCheckFailedException({ message: "failed", $metadata: {} }));
-    await expect(applyItemChange(dynamodb, change, target, keys)).resolves.toBe("skipped");
+    await expect(applyItemChange(dynamodb, change, target.table, keys)).resolves.toBe("skipped");
   });
 
   it("rethrows other errors", async () => {
     mock.on(DeleteItemCommand).rejects(new Error("AccessDeniedException"));
-    await expect(applyItemChange(dynamodb, change, target, undefined)).rejects.toThrow(
+    await expect(applyItemChange(dynamodb, change, target.table, undefined)).rejects.toThrow(
       "AccessDeniedException",
     );
+  });
+});
+
+describe("applyItemChange in a table of another account", () => {
+  it("addresses the table by the ARN it is given", async () => {
+    mock.on(PutItemCommand).resolves({});
+
+    await expect(applyItemChange(dynamodb, change, crossAccountTable, keys)).resolves.toBe("put");
+    expect(mock).toHaveReceivedCommandWith(PutItemCommand, { TableName: crossAccountTable });
   });
 });

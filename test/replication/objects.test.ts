@@ -1,47 +1,53 @@
-/** Unit tests of object replication with a mocked S3 client (lib/replication/objects.ts). */
+/** Convergence of one key in one target, with mocked S3 clients (lib/replication/objects.ts). */
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
+  PutObjectTaggingCommand,
   S3Client,
   S3ServiceException,
   UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-jest";
+import { MetadataTooLargeError, TimeBudgetError } from "../../lib/replication/errors";
 import type { ObjectChange } from "../../lib/replication/events";
 import { logger } from "../../lib/replication/logger";
 import {
   MAX_CONFLICT_ROUNDS,
   MAX_COPY_OBJECT_BYTES,
+  MAX_USER_METADATA_BYTES,
   MIN_PART_BYTES,
-  applyObjectChange,
+  convergeObject,
   copySource,
   readSourceObject,
+  type ObjectConvergence,
   type SourceObject,
 } from "../../lib/replication/objects";
+import { UNLIMITED, copyRate, invocationBudget } from "../../lib/replication/time-budget";
 
-const s3 = new S3Client({ region: "us-east-1" });
-const mock = mockClient(s3);
-const target = { environment: "dev", bucket: "dev-bucket", table: "dev-table" };
-const change: ObjectChange = {
+const credentials = { accessKeyId: "test", secretAccessKey: "test" };
+const sourceS3 = new S3Client({ region: "us-east-1", credentials });
+const targetS3 = new S3Client({ region: "eu-west-1", credentials });
+const source = mockClient(sourceS3);
+const target = mockClient(targetS3);
+
+const KEY = "dir/my file+1.txt";
+const change = (overrides: Partial<ObjectChange> = {}): ObjectChange => ({
   kind: "object",
+  scope: "contents",
   eventId: "e-1",
-  detailType: "Object Created",
   bucket: "prod-bucket",
-  key: "dir/my file+1.txt",
+  key: KEY,
   sequencer: "0055AED6DCD90281E5",
-};
-const source: SourceObject = {
-  etag: '"abc"',
-  size: 10,
-  metadata: { owner: "ada", "replication-sequencer": "FFFF" },
-  contentType: "text/plain",
-  cacheControl: "max-age=60",
-};
+  time: undefined,
+  description: "Object Created",
+  ...overrides,
+});
 
 const s3Error = (name: string, status: number): S3ServiceException =>
   new S3ServiceException({
@@ -51,9 +57,57 @@ const s3Error = (name: string, status: number): S3ServiceException =>
     $metadata: { httpStatusCode: status },
   });
 
+const sourceHead = {
+  ETag: '"abc"',
+  ContentLength: 10,
+  VersionId: "v1",
+  LastModified: new Date("2026-11-28T12:00:00Z"),
+  Metadata: { owner: "ada" },
+  ContentType: "text/plain",
+  CacheControl: "max-age=60",
+  ExpiresString: "Wed, 21 Oct 2026 07:28:00 GMT",
+  WebsiteRedirectLocation: "/elsewhere",
+  StorageClass: "STANDARD_IA" as const,
+};
+
+let state: SourceObject;
+beforeAll(async () => {
+  source.on(HeadObjectCommand).resolves(sourceHead);
+  const read = await readSourceObject(sourceS3, "prod-bucket", KEY);
+  if (read === undefined) throw new Error("no source");
+  state = read;
+});
+
 beforeEach(() => {
-  mock.reset();
+  source.reset();
+  target.reset();
+  copyRate.reset();
   logger.setLogLevel("SILENT");
+});
+
+const work = (overrides: Partial<ObjectConvergence> = {}): ObjectConvergence => ({
+  route: {
+    source: sourceS3,
+    target: targetS3,
+    sourceBucket: "prod-bucket",
+    targetBucket: "dev-bucket",
+    key: KEY,
+  },
+  change: change(),
+  source: state,
+  budget: UNLIMITED,
+  log: logger,
+  ...overrides,
+});
+
+/** The replica as a previous copy of `of` left it. */
+const replicaOf = (of: SourceObject, sequencer = "0055AED6DCD90281E0") => ({
+  ETag: '"replica"',
+  Metadata: {
+    ...of.metadata,
+    "replication-sequencer": sequencer,
+    "replication-source": of.fingerprint,
+  },
 });
 
 describe("copySource", () => {
@@ -65,271 +119,403 @@ describe("copySource", () => {
 });
 
 describe("readSourceObject", () => {
-  it("returns the source's metadata and content headers", async () => {
-    mock.on(HeadObjectCommand).resolves({
-      ETag: '"e"',
-      ContentLength: 3,
-      Metadata: { a: "1" },
-      ContentType: "image/png",
-      ContentEncoding: "gzip",
+  it("keeps what a replica takes: metadata (without markers), content headers, Expires, redirect, storage class", async () => {
+    source.on(HeadObjectCommand).resolves({
+      ...sourceHead,
+      Metadata: { owner: "ada", "replication-sequencer": "FF", "replication-source": "x" },
     });
-    await expect(readSourceObject(s3, "b", "k")).resolves.toEqual({
-      etag: '"e"',
-      size: 3,
-      metadata: { a: "1" },
-      contentType: "image/png",
-      contentEncoding: "gzip",
-      cacheControl: undefined,
-      contentDisposition: undefined,
-      contentLanguage: undefined,
+
+    const read = await readSourceObject(sourceS3, "b", "k");
+
+    expect(read).toMatchObject({
+      etag: '"abc"',
+      size: 10,
+      metadata: { owner: "ada" },
+      headers: {
+        ContentType: "text/plain",
+        CacheControl: "max-age=60",
+        Expires: new Date("2026-10-21T07:28:00Z"),
+        WebsiteRedirectLocation: "/elsewhere",
+        StorageClass: "STANDARD_IA",
+      },
     });
+    expect(read?.fingerprint).toBe(state.fingerprint);
   });
 
-  it("returns undefined when the key does not exist", async () => {
-    mock.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
-    await expect(readSourceObject(s3, "b", "k")).resolves.toBeUndefined();
+  it("gives every state of the source its own fingerprint", async () => {
+    const fingerprints = new Set<string>([state.fingerprint]);
+    for (const changed of [
+      { VersionId: "v2" },
+      { ETag: '"other"' },
+      { LastModified: new Date("2026-11-28T12:00:01Z") },
+      { Metadata: { owner: "bob" } },
+      { ContentType: "text/csv" },
+      { StorageClass: "GLACIER_IR" as const },
+    ]) {
+      source.on(HeadObjectCommand).resolves({ ...sourceHead, ...changed });
+      fingerprints.add((await readSourceObject(sourceS3, "b", "k"))?.fingerprint ?? "");
+    }
+    expect(fingerprints.size).toBe(7);
   });
 
-  it("rethrows other errors", async () => {
-    mock.on(HeadObjectCommand).rejects(s3Error("AccessDenied", 403));
-    await expect(readSourceObject(s3, "b", "k")).rejects.toThrow("AccessDenied");
-  });
-
-  it("defaults missing fields", async () => {
-    mock.on(HeadObjectCommand).resolves({});
-    await expect(readSourceObject(s3, "b", "k")).resolves.toMatchObject({
+  it("ignores an Expires header that is not a date, and defaults missing fields", async () => {
+    source.on(HeadObjectCommand).resolves({ ExpiresString: "never" });
+    await expect(readSourceObject(sourceS3, "b", "k")).resolves.toMatchObject({
       etag: "",
       size: 0,
       metadata: {},
+      headers: { Expires: undefined },
     });
+  });
+
+  it("returns undefined when the key does not exist, and rethrows other errors", async () => {
+    source.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
+    await expect(readSourceObject(sourceS3, "b", "k")).resolves.toBeUndefined();
+    source.on(HeadObjectCommand).rejects(s3Error("AccessDenied", 403));
+    await expect(readSourceObject(sourceS3, "b", "k")).rejects.toThrow("AccessDenied");
   });
 });
 
-describe("applyObjectChange", () => {
-  it("reads the replica while the source read is still under way, then copies", async () => {
-    // Prepare: a source read that has not answered yet
-    mock.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
-    mock.on(CopyObjectCommand).resolves({});
+describe("convergeObject: contents", () => {
+  it("copies server-side with everything S3 Replication carries, conditional on both sides", async () => {
+    target.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
+    target.on(CopyObjectCommand).resolves({});
+
+    await expect(convergeObject(work())).resolves.toBe("copied");
+
+    expect(target).toHaveReceivedCommandWith(CopyObjectCommand, {
+      Bucket: "dev-bucket",
+      Key: KEY,
+      CopySource: "prod-bucket/dir/my%20file%2B1.txt",
+      CopySourceIfMatch: '"abc"',
+      MetadataDirective: "REPLACE",
+      Metadata: {
+        owner: "ada",
+        "replication-sequencer": "0055AED6DCD90281E5",
+        "replication-source": state.fingerprint,
+      },
+      ContentType: "text/plain",
+      CacheControl: "max-age=60",
+      Expires: new Date("2026-10-21T07:28:00Z"),
+      WebsiteRedirectLocation: "/elsewhere",
+      StorageClass: "STANDARD_IA",
+      IfNoneMatch: "*",
+    });
+    // Tags come along: TaggingDirective stays COPY (the default).
+    expect(
+      target.commandCalls(CopyObjectCommand)[0]?.args[0].input.TaggingDirective,
+    ).toBeUndefined();
+    expect(source).not.toHaveReceivedCommand(GetObjectTaggingCommand);
+  });
+
+  it("overwrites an older replica only as it was seen (IfMatch its ETag)", async () => {
+    target
+      .on(HeadObjectCommand)
+      .resolves({ ETag: '"old"', Metadata: { "replication-sequencer": "0055AED6DCD90281E0" } });
+    target.on(CopyObjectCommand).resolves({});
+
+    await expect(convergeObject(work())).resolves.toBe("copied");
+    expect(target).toHaveReceivedCommandWith(CopyObjectCommand, { IfMatch: '"old"' });
+  });
+
+  it("reads the replica while the source read is still under way", async () => {
+    target.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
+    target.on(CopyObjectCommand).resolves({});
     let answer: (value: SourceObject) => void = () => undefined;
     const pending = new Promise<SourceObject>((resolve) => {
       answer = resolve;
     });
-    // Act
-    const applied = applyObjectChange(s3, change, target, pending, logger);
+
+    const applied = convergeObject(work({ source: pending }));
     await new Promise((resolve) => setImmediate(resolve));
-    // Assess: the replica HEAD went out before the source answered; nothing was written yet
-    expect(mock).toHaveReceivedCommandWith(HeadObjectCommand, { Bucket: "dev-bucket" });
-    expect(mock).not.toHaveReceivedCommand(CopyObjectCommand);
-    answer(source);
+    expect(target).toHaveReceivedCommandTimes(HeadObjectCommand, 1);
+    expect(target).not.toHaveReceivedCommand(CopyObjectCommand);
+    answer(state);
+
     await expect(applied).resolves.toBe("copied");
-    expect(mock).toHaveReceivedCommandWith(CopyObjectCommand, { CopySourceIfMatch: '"abc"' });
   });
 
-  it("writes nothing when the shared source read fails", async () => {
-    mock.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
-    const failed = Promise.reject(s3Error("AccessDenied", 403));
-    await expect(applyObjectChange(s3, change, target, failed, logger)).rejects.toThrow(
-      "AccessDenied",
-    );
-    expect(mock).not.toHaveReceivedCommand(CopyObjectCommand);
-    expect(mock).not.toHaveReceivedCommand(DeleteObjectCommand);
+  it("skips a change the replica already has, or an older one: a HEAD, no copy", async () => {
+    target.on(HeadObjectCommand).resolves(replicaOf(state, "0055AED6DCD90281E5"));
+
+    await expect(convergeObject(work())).resolves.toBe("skipped");
+    await expect(
+      convergeObject(work({ change: change({ sequencer: "0055AED6DCD9" }) })),
+    ).resolves.toBe("skipped");
+    expect(target).toHaveReceivedCommandTimes(HeadObjectCommand, 2);
+    expect(target).not.toHaveReceivedCommand(CopyObjectCommand);
   });
 
-  it("copies server-side into an absent replica, preserving metadata and recording the sequencer", async () => {
-    mock.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
-    mock.on(CopyObjectCommand).resolves({});
-    await expect(applyObjectChange(s3, change, target, source, logger)).resolves.toBe("copied");
-    expect(mock).toHaveReceivedCommandWith(HeadObjectCommand, {
+  it("skips a newer change after which the key holds what the replica holds (a lifecycle expiration)", async () => {
+    // The replica was copied from the source's current state by an older change.
+    target.on(HeadObjectCommand).resolves(replicaOf(state, "0055AED6DCD90281E0"));
+    const expiration = change({
+      sequencer: "0055AED6DCD90281FF",
+      description: "Object Deleted (Lifecycle Expiration, Permanently Deleted)",
+    });
+
+    await expect(convergeObject(work({ change: expiration }))).resolves.toBe("skipped");
+    expect(target).not.toHaveReceivedCommand(CopyObjectCommand);
+    expect(target).not.toHaveReceivedCommand(DeleteObjectCommand);
+  });
+
+  it("copies again when the source's state changed since the replica was copied", async () => {
+    target.on(HeadObjectCommand).resolves({
+      ...replicaOf(state, "0055AED6DCD90281E0"),
+      Metadata: { "replication-sequencer": "0055AED6DCD90281E0", "replication-source": "older" },
+    });
+    target.on(CopyObjectCommand).resolves({});
+
+    await expect(convergeObject(work())).resolves.toBe("copied");
+  });
+
+  it("deletes the replica (IfMatch) when the source no longer has the key", async () => {
+    target.on(HeadObjectCommand).resolves({ ETag: '"r"', Metadata: {} });
+    target.on(DeleteObjectCommand).resolves({});
+
+    await expect(convergeObject(work({ source: undefined }))).resolves.toBe("deleted");
+    expect(target).toHaveReceivedCommandWith(DeleteObjectCommand, {
       Bucket: "dev-bucket",
-      Key: "dir/my file+1.txt",
+      Key: KEY,
+      IfMatch: '"r"',
     });
-    expect(mock).toHaveReceivedCommandWith(CopyObjectCommand, {
-      Bucket: "dev-bucket",
-      Key: "dir/my file+1.txt",
-      CopySource: "prod-bucket/dir/my%20file%2B1.txt",
-      CopySourceIfMatch: '"abc"',
-      MetadataDirective: "REPLACE",
-      Metadata: { owner: "ada", "replication-sequencer": "0055AED6DCD90281E5" },
-      ContentType: "text/plain",
-      CacheControl: "max-age=60",
-      IfNoneMatch: "*",
-    });
-    const input = mock.commandCalls(CopyObjectCommand)[0]?.args[0].input;
-    expect(input).not.toHaveProperty("IfMatch");
   });
 
-  it("overwrites an older replica, conditional on the replica's ETag", async () => {
-    mock.on(HeadObjectCommand).resolves({
-      ETag: '"old"',
-      Metadata: { "replication-sequencer": "0055AED6DCD90281E4" },
-    });
-    mock.on(CopyObjectCommand).resolves({});
-    await expect(applyObjectChange(s3, change, target, source, logger)).resolves.toBe("copied");
-    expect(mock).toHaveReceivedCommandWith(CopyObjectCommand, { IfMatch: '"old"' });
+  it("reports absent when neither side has the key", async () => {
+    target.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
+    await expect(convergeObject(work({ source: undefined }))).resolves.toBe("absent");
   });
 
-  it("overwrites a replica that has no recorded sequencer", async () => {
-    mock.on(HeadObjectCommand).resolves({ ETag: '"x"' });
-    mock.on(CopyObjectCommand).resolves({});
-    await expect(applyObjectChange(s3, change, target, source, logger)).resolves.toBe("copied");
-  });
-
-  it.each([
-    ["the same", "0055AED6DCD90281E5"],
-    ["a newer", "0055AED6DCD90281E6"],
-    ["a longer newer", "0055AED6DCD90281E500"],
-  ])("skips when the replica already has %s sequencer", async (_name, sequencer) => {
-    mock
+  it("keeps the replica's sequencer as a lower bound when the change has none (resync)", async () => {
+    target
       .on(HeadObjectCommand)
-      .resolves({ ETag: '"x"', Metadata: { "replication-sequencer": sequencer } });
-    await expect(applyObjectChange(s3, change, target, source, logger)).resolves.toBe("skipped");
-    expect(mock).not.toHaveReceivedCommand(CopyObjectCommand);
-    expect(mock).not.toHaveReceivedCommand(DeleteObjectCommand);
-  });
+      .resolves({ ETag: '"r"', Metadata: { "replication-sequencer": "0A" } });
+    target.on(CopyObjectCommand).resolves({});
 
-  it("deletes the replica when the source no longer has the key", async () => {
-    mock.on(HeadObjectCommand).resolves({
-      ETag: '"x"',
-      Metadata: { "replication-sequencer": "0055AED6DCD90281E4" },
-    });
-    mock.on(DeleteObjectCommand).resolves({});
-    await expect(applyObjectChange(s3, change, target, undefined, logger)).resolves.toBe("deleted");
-    expect(mock).toHaveReceivedCommandWith(DeleteObjectCommand, {
-      Bucket: "dev-bucket",
-      Key: "dir/my file+1.txt",
-      IfMatch: '"x"',
+    await convergeObject(work({ change: change({ sequencer: undefined, description: "Resync" }) }));
+
+    expect(target.commandCalls(CopyObjectCommand)[0]?.args[0].input.Metadata).toMatchObject({
+      "replication-sequencer": "0A",
     });
   });
 
-  it("does nothing when source and replica are both absent", async () => {
-    mock.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
-    await expect(applyObjectChange(s3, change, target, undefined, logger)).resolves.toBe("absent");
-    expect(mock).not.toHaveReceivedCommand(DeleteObjectCommand);
-  });
-
-  it("re-reads the source after losing a race and converges to its current state", async () => {
-    mock
-      .on(HeadObjectCommand, { Bucket: "dev-bucket" })
-      .rejects(s3Error("NotFound", 404))
-      .on(HeadObjectCommand, { Bucket: "prod-bucket" })
-      .rejects(s3Error("NotFound", 404));
-    mock.on(CopyObjectCommand).rejects(s3Error("PreconditionFailed", 412));
-    await expect(applyObjectChange(s3, change, target, source, logger)).resolves.toBe("absent");
-    expect(mock).toHaveReceivedCommandTimes(CopyObjectCommand, 1);
-    expect(mock).toHaveReceivedCommandWith(HeadObjectCommand, { Bucket: "prod-bucket" });
-  });
-
-  it("treats a vanished copy source (NoSuchKey) as a lost race", async () => {
-    mock.on(HeadObjectCommand, { Bucket: "dev-bucket" }).rejects(s3Error("NotFound", 404));
-    mock
-      .on(HeadObjectCommand, { Bucket: "prod-bucket" })
-      .resolves({ ETag: '"new"', ContentLength: 1 });
-    mock
+  it("re-reads the source and tries again when a conditional write lost a race (bounded)", async () => {
+    target.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
+    target
       .on(CopyObjectCommand)
-      .rejectsOnce(Object.assign(new Error("gone"), { name: "NoSuchKey" }))
+      .rejectsOnce(s3Error("PreconditionFailed", 412))
+      .rejectsOnce(s3Error("ConditionalRequestConflict", 409))
       .resolves({});
-    await expect(applyObjectChange(s3, change, target, source, logger)).resolves.toBe("copied");
-    const copies = mock.commandCalls(CopyObjectCommand).map((call) => call.args[0].input);
-    expect(copies.map((input) => input.CopySourceIfMatch)).toEqual(['"abc"', '"new"']);
+    source.on(HeadObjectCommand).resolves(sourceHead);
+
+    await expect(convergeObject(work())).resolves.toBe("copied");
+    expect(source).toHaveReceivedCommandTimes(HeadObjectCommand, 2);
+
+    target.reset();
+    target.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
+    target.on(CopyObjectCommand).rejects(s3Error("PreconditionFailed", 412));
+    await expect(convergeObject(work())).rejects.toThrow("PreconditionFailed");
+    expect(target).toHaveReceivedCommandTimes(CopyObjectCommand, MAX_CONFLICT_ROUNDS);
   });
 
-  it(`gives up after ${MAX_CONFLICT_ROUNDS} lost races`, async () => {
-    mock.on(HeadObjectCommand, { Bucket: "dev-bucket" }).rejects(s3Error("NotFound", 404));
-    mock
-      .on(HeadObjectCommand, { Bucket: "prod-bucket" })
-      .resolves({ ETag: '"e"', ContentLength: 1 });
-    mock.on(CopyObjectCommand).rejects(s3Error("ConditionalRequestConflict", 409));
-    await expect(applyObjectChange(s3, change, target, source, logger)).rejects.toThrow(
-      "ConditionalRequestConflict",
+  it("refuses a source whose metadata leaves no room for the markers: a permanent error, no copy", async () => {
+    target.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
+    const crowded: SourceObject = {
+      ...state,
+      metadata: { notes: "x".repeat(MAX_USER_METADATA_BYTES - 40) },
+    };
+
+    const attempt = convergeObject(work({ source: crowded }));
+
+    await expect(attempt).rejects.toThrow(MetadataTooLargeError);
+    await expect(convergeObject(work({ source: crowded }))).rejects.toThrow(
+      /the source's user metadata \(2013 bytes\) leaves no room for the replication markers: \d+ bytes > 2048 allowed by S3/,
     );
-    expect(mock).toHaveReceivedCommandTimes(CopyObjectCommand, MAX_CONFLICT_ROUNDS);
+    expect(target).not.toHaveReceivedCommand(CopyObjectCommand);
   });
 
-  it("does not retry non-conflict errors itself (the SDK already did)", async () => {
-    mock.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
-    mock.on(CopyObjectCommand).rejects(s3Error("AccessDenied", 403));
-    await expect(applyObjectChange(s3, change, target, source, logger)).rejects.toThrow(
-      "AccessDenied",
-    );
-    expect(mock).toHaveReceivedCommandTimes(CopyObjectCommand, 1);
+  it("does not start a copy that cannot finish in the time left", async () => {
+    target.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
+    const big: SourceObject = { ...state, size: 4 * 1024 ** 3 };
+
+    await expect(
+      convergeObject(work({ source: big, budget: invocationBudget(() => 30_000) })),
+    ).rejects.toThrow(TimeBudgetError);
+    expect(target).not.toHaveReceivedCommand(CopyObjectCommand);
+
+    target.on(CopyObjectCommand).resolves({});
+    await expect(
+      convergeObject(work({ source: big, budget: invocationBudget(() => 900_000) })),
+    ).resolves.toBe("copied");
   });
 });
 
-describe("multipart copy above 5 GiB", () => {
-  const big: SourceObject = { ...source, size: MAX_COPY_OBJECT_BYTES + 1 };
-  const partCount = Math.ceil(big.size / MIN_PART_BYTES);
+describe("convergeObject: multipart copy above 5 GiB", () => {
+  const huge = (): SourceObject => ({ ...state, size: MAX_COPY_OBJECT_BYTES + MIN_PART_BYTES });
 
-  it("copies with UploadPartCopy ranges and completes conditionally", async () => {
-    mock.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
-    mock.on(CreateMultipartUploadCommand).resolves({ UploadId: "up-1" });
-    mock.on(UploadPartCopyCommand).callsFake((input: { PartNumber: number }) => ({
+  beforeEach(() => {
+    target.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
+    source.on(GetObjectTaggingCommand).resolves({
+      TagSet: [
+        { Key: "team", Value: "data & more" },
+        { Key: "tier", Value: "gold" },
+      ],
+    });
+    target.on(CreateMultipartUploadCommand).resolves({ UploadId: "u-1" });
+    target.on(UploadPartCopyCommand).callsFake((input: { PartNumber: number }) => ({
       CopyPartResult: { ETag: `"p${input.PartNumber}"` },
     }));
-    mock.on(CompleteMultipartUploadCommand).resolves({});
-    await expect(applyObjectChange(s3, change, target, big, logger)).resolves.toBe("copied");
+    target.on(CompleteMultipartUploadCommand).resolves({});
+    target.on(AbortMultipartUploadCommand).resolves({});
+  });
 
-    expect(mock).not.toHaveReceivedCommand(CopyObjectCommand);
-    expect(mock).toHaveReceivedCommandWith(CreateMultipartUploadCommand, {
+  it("sets metadata, headers and the source's tags on the upload, copies every range, then completes", async () => {
+    await expect(convergeObject(work({ source: huge() }))).resolves.toBe("copied");
+
+    expect(target).toHaveReceivedCommandWith(CreateMultipartUploadCommand, {
       Bucket: "dev-bucket",
-      Key: change.key,
-      Metadata: { owner: "ada", "replication-sequencer": change.sequencer },
-      ContentType: "text/plain",
+      Key: KEY,
+      Metadata: {
+        owner: "ada",
+        "replication-sequencer": "0055AED6DCD90281E5",
+        "replication-source": state.fingerprint,
+      },
+      StorageClass: "STANDARD_IA",
+      WebsiteRedirectLocation: "/elsewhere",
+      Tagging: "team=data+%26+more&tier=gold",
     });
-    expect(mock).toHaveReceivedCommandTimes(UploadPartCopyCommand, partCount);
-    expect(mock).toHaveReceivedCommandWith(UploadPartCopyCommand, {
-      PartNumber: 1,
-      UploadId: "up-1",
-      CopySource: "prod-bucket/dir/my%20file%2B1.txt",
-      CopySourceIfMatch: '"abc"',
-      CopySourceRange: `bytes=0-${MIN_PART_BYTES - 1}`,
+    const ranges = target
+      .commandCalls(UploadPartCopyCommand)
+      .map((call) => call.args[0].input.CopySourceRange)
+      .sort();
+    expect(ranges).toHaveLength(11);
+    expect(ranges).toContain(`bytes=0-${MIN_PART_BYTES - 1}`);
+    expect(target).toHaveReceivedCommandWith(CompleteMultipartUploadCommand, {
+      UploadId: "u-1",
+      IfNoneMatch: "*",
     });
-    expect(mock).toHaveReceivedCommandWith(UploadPartCopyCommand, {
-      PartNumber: partCount,
-      CopySourceRange: `bytes=${(partCount - 1) * MIN_PART_BYTES}-${big.size - 1}`,
-    });
-    const complete = mock.commandCalls(CompleteMultipartUploadCommand)[0]?.args[0].input;
-    expect(complete?.IfNoneMatch).toBe("*");
-    expect(complete?.MultipartUpload?.Parts).toEqual(
-      Array.from({ length: partCount }, (_, index) => ({
-        ETag: `"p${index + 1}"`,
-        PartNumber: index + 1,
-      })),
+    const parts =
+      target.commandCalls(CompleteMultipartUploadCommand)[0]?.args[0].input.MultipartUpload
+        ?.Parts ?? [];
+    expect(parts.map((part) => part.PartNumber)).toEqual(
+      Array.from({ length: 11 }, (_, i) => i + 1),
     );
+    expect(target).not.toHaveReceivedCommand(AbortMultipartUploadCommand);
   });
 
   it("aborts the upload when a part fails", async () => {
-    mock.on(HeadObjectCommand).resolves({ ETag: '"old"' });
-    mock.on(CreateMultipartUploadCommand).resolves({ UploadId: "up-2" });
-    mock.on(UploadPartCopyCommand).rejects(s3Error("AccessDenied", 403));
-    mock.on(AbortMultipartUploadCommand).rejects(new Error("abort failed too"));
-    await expect(applyObjectChange(s3, change, target, big, logger)).rejects.toThrow(
-      "AccessDenied",
-    );
-    expect(mock).toHaveReceivedCommandWith(AbortMultipartUploadCommand, {
-      Bucket: "dev-bucket",
-      Key: change.key,
-      UploadId: "up-2",
+    target.on(UploadPartCopyCommand).rejects(s3Error("AccessDenied", 403));
+
+    await expect(convergeObject(work({ source: huge() }))).rejects.toThrow("AccessDenied");
+    expect(target).toHaveReceivedCommandWith(AbortMultipartUploadCommand, { UploadId: "u-1" });
+    expect(target).not.toHaveReceivedCommand(CompleteMultipartUploadCommand);
+  });
+
+  it("aborts the upload before the invocation's time runs out, leaving nothing half done", async () => {
+    let left = 600_000;
+    const budget = invocationBudget(() => left);
+    // The copy starts with plenty of time; then the clock runs, and parts never answer: only
+    // the budget can end the copy.
+    target.on(CreateMultipartUploadCommand).callsFake(() => {
+      left = 10_000;
+      return { UploadId: "u-1" };
     });
-    expect(mock).not.toHaveReceivedCommand(CompleteMultipartUploadCommand);
+    target.on(UploadPartCopyCommand).callsFake(() => new Promise(() => undefined));
+    jest.useFakeTimers();
+    try {
+      const outcome = expect(convergeObject(work({ source: huge(), budget }))).rejects.toThrow(
+        TimeBudgetError,
+      );
+      await jest.advanceTimersByTimeAsync(600_000);
+      await outcome;
+    } finally {
+      jest.useRealTimers();
+    }
+    expect(target).toHaveReceivedCommandWith(AbortMultipartUploadCommand, { UploadId: "u-1" });
+    expect(target).not.toHaveReceivedCommand(CompleteMultipartUploadCommand);
   });
 
-  it("fails clearly when no upload id comes back", async () => {
-    mock.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
-    mock.on(CreateMultipartUploadCommand).resolves({});
-    await expect(applyObjectChange(s3, change, target, big, logger)).rejects.toThrow(
-      /CreateMultipartUpload returned no UploadId for dev-bucket\/dir\/my file\+1.txt/,
+  it("fails clearly when S3 returns no upload id", async () => {
+    target.on(CreateMultipartUploadCommand).resolves({});
+    await expect(convergeObject(work({ source: huge() }))).rejects.toThrow(
+      `CreateMultipartUpload returned no UploadId for dev-bucket/${KEY}`,
+    );
+  });
+});
+
+describe("convergeObject: tags", () => {
+  const tagChange = change({
+    scope: "tags",
+    sequencer: undefined,
+    description: "Object Tags Added",
+  });
+
+  it("gives a current replica the source's tags, then checks they held", async () => {
+    target.on(HeadObjectCommand).resolves(replicaOf(state));
+    source.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: "a", Value: "1" }] });
+    target
+      .on(GetObjectTaggingCommand)
+      .resolvesOnce({ TagSet: [] })
+      .resolves({ TagSet: [{ Key: "a", Value: "1" }] });
+    target.on(PutObjectTaggingCommand).resolves({});
+
+    await expect(convergeObject(work({ change: tagChange }))).resolves.toBe("tagged");
+    expect(target).toHaveReceivedCommandWith(PutObjectTaggingCommand, {
+      Bucket: "dev-bucket",
+      Key: KEY,
+      Tagging: { TagSet: [{ Key: "a", Value: "1" }] },
+    });
+    expect(source).toHaveReceivedCommandTimes(GetObjectTaggingCommand, 2);
+  });
+
+  it("writes again when the source's tags changed meanwhile", async () => {
+    target.on(HeadObjectCommand).resolves(replicaOf(state));
+    source
+      .on(GetObjectTaggingCommand)
+      .resolvesOnce({ TagSet: [{ Key: "a", Value: "1" }] })
+      .resolves({ TagSet: [{ Key: "a", Value: "2" }] });
+    target
+      .on(GetObjectTaggingCommand)
+      .resolvesOnce({ TagSet: [] })
+      .resolvesOnce({ TagSet: [{ Key: "a", Value: "1" }] })
+      .resolves({ TagSet: [{ Key: "a", Value: "2" }] });
+    target.on(PutObjectTaggingCommand).resolves({});
+
+    await expect(convergeObject(work({ change: tagChange }))).resolves.toBe("tagged");
+    expect(target).toHaveReceivedCommandTimes(PutObjectTaggingCommand, 2);
+    expect(target.commandCalls(PutObjectTaggingCommand)[1]?.args[0].input.Tagging).toEqual({
+      TagSet: [{ Key: "a", Value: "2" }],
+    });
+  });
+
+  it("gives up when the source's tags never settle", async () => {
+    target.on(HeadObjectCommand).resolves(replicaOf(state));
+    let n = 0;
+    source
+      .on(GetObjectTaggingCommand)
+      .callsFake(() => ({ TagSet: [{ Key: "n", Value: String(++n) }] }));
+    target.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+    target.on(PutObjectTaggingCommand).resolves({});
+
+    await expect(convergeObject(work({ change: tagChange }))).rejects.toThrow(
+      `the source's tags of ${KEY} kept changing while they were copied`,
     );
   });
 
-  it("uses larger parts so a huge object stays within 10,000 parts", async () => {
-    const huge: SourceObject = { ...source, size: 10_000 * MIN_PART_BYTES + 1 };
-    mock.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
-    mock.on(CreateMultipartUploadCommand).resolves({ UploadId: "up-3" });
-    mock.on(UploadPartCopyCommand).resolves({});
-    mock.on(CompleteMultipartUploadCommand).resolves({});
-    await applyObjectChange(s3, change, target, huge, logger);
-    expect(mock.commandCalls(UploadPartCopyCommand).length).toBeLessThanOrEqual(10_000);
-    const complete = mock.commandCalls(CompleteMultipartUploadCommand)[0]?.args[0].input;
-    expect(complete?.MultipartUpload?.Parts?.[0]?.ETag).toBe("");
+  it("skips when the tags already match, or when the replica is not at the source's version", async () => {
+    target.on(HeadObjectCommand).resolves(replicaOf(state));
+    source.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: "a", Value: "1" }] });
+    target.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: "a", Value: "1" }] });
+    await expect(convergeObject(work({ change: tagChange }))).resolves.toBe("skipped");
+
+    target
+      .on(HeadObjectCommand)
+      .resolves({ ETag: '"r"', Metadata: { "replication-source": "older" } });
+    await expect(convergeObject(work({ change: tagChange }))).resolves.toBe("skipped");
+    await expect(convergeObject(work({ change: tagChange, source: undefined }))).resolves.toBe(
+      "skipped",
+    );
+    expect(target).not.toHaveReceivedCommand(PutObjectTaggingCommand);
+    expect(target).not.toHaveReceivedCommand(CopyObjectCommand);
   });
 });

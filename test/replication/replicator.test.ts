@@ -1,333 +1,224 @@
-/** Unit tests of the replication core with mocked AWS clients (lib/replication/replicator.ts). */
+/** The convergence core (lib/replication/replicator.ts) with mocked SDK clients per region. */
 import {
   DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { CopyObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import {
+  CopyObjectCommand,
+  HeadObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from "@aws-sdk/client-s3";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-jest";
-import type { ReplicationSettings } from "../../lib/replication/contract";
-import { ReplicationFailedError } from "../../lib/replication/errors";
+import type { ReplicationClients } from "../../lib/replication/clients";
+import type { ItemChange, ObjectChange } from "../../lib/replication/events";
 import { logger } from "../../lib/replication/logger";
-import { createReplicator, rawEventId } from "../../lib/replication/replicator";
-import {
-  itemKeys,
-  objectCreatedEvent,
-  streamArn,
-  streamEvent,
-  streamRecord,
-  streamSequenceAt,
-} from "../../tools/emulators/events";
+import { createReplicator } from "../../lib/replication/replicator";
+import { itemKeys, streamSequenceAt } from "../../tools/emulators/events";
+import { settings } from "../support/settings";
 
-const config: ReplicationSettings = {
-  region: "us-east-1",
-  sourceEnvironment: "prod",
-  sourceBucket: "prod-bucket",
-  sourceTable: "prod-table",
-  targets: [
-    { environment: "dev", bucket: "dev-bucket", table: "dev-table" },
-    { environment: "staging", bucket: "staging-bucket", table: "staging-table" },
-  ],
-  dlqUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/dlq",
-  maxAttempts: 3,
-  forcePathStyle: false,
-  retryBaseDelayMs: undefined,
-  serviceName: "replication",
-  logLevel: "SILENT",
-};
-const clients = {
-  s3: new S3Client({ region: "us-east-1" }),
-  dynamodb: new DynamoDBClient({ region: "us-east-1" }),
-  sqs: new SQSClient({ region: "us-east-1" }),
-};
-const s3 = mockClient(clients.s3);
-const dynamodb = mockClient(clients.dynamodb);
-const sqs = mockClient(clients.sqs);
-const replicator = createReplicator(config, clients);
+const credentials = { accessKeyId: "test", secretAccessKey: "test" };
 
-const awsError = (name: string, status: number, attempts = 3): Error =>
-  Object.assign(new Error(`${name} message`), {
-    name,
-    $metadata: { httpStatusCode: status, attempts },
-  });
-const notFound = () => awsError("NotFound", 404, 1);
-
-interface LogLine {
-  level: string;
-  message: string;
-  eventId?: string;
-  key?: string;
-  target?: string;
-  [name: string]: unknown;
+/** One mocked S3 and DynamoDB client per region, as createClients would give. */
+function regionalClients() {
+  const s3 = new Map(
+    ["us-east-1", "eu-west-1"].map((region) => [region, new S3Client({ region, credentials })]),
+  );
+  const dynamodb = new Map(
+    ["us-east-1", "eu-west-1"].map((region) => [
+      region,
+      new DynamoDBClient({ region, credentials }),
+    ]),
+  );
+  const pick = <C>(map: Map<string, C>, region: string): C => {
+    const found = map.get(region);
+    if (found === undefined) throw new Error(`no client for ${region}`);
+    return found;
+  };
+  const clients: ReplicationClients = {
+    region: "us-east-1",
+    s3: (region = "us-east-1") => pick(s3, region),
+    dynamodb: (region = "us-east-1") => pick(dynamodb, region),
+    sqs: new SQSClient({ region: "us-east-1", credentials }),
+    destroy: () => undefined,
+  };
+  return {
+    clients,
+    s3: { home: mockClient(pick(s3, "us-east-1")), away: mockClient(pick(s3, "eu-west-1")) },
+    dynamodb: {
+      home: mockClient(pick(dynamodb, "us-east-1")),
+      away: mockClient(pick(dynamodb, "eu-west-1")),
+    },
+  };
 }
-let lines: LogLine[];
+
+const notFound = new S3ServiceException({
+  name: "NotFound",
+  message: "NotFound",
+  $fault: "client",
+  $metadata: { httpStatusCode: 404 },
+});
+
+const objectChange: ObjectChange = {
+  kind: "object",
+  scope: "contents",
+  eventId: "e-1",
+  bucket: "prod-bucket",
+  key: "k.txt",
+  sequencer: "0A",
+  time: undefined,
+  description: "Object Created",
+};
+
+const itemChange: ItemChange = {
+  kind: "item",
+  eventId: "r-1",
+  eventName: "MODIFY",
+  table: "prod-table",
+  keys: itemKeys("user#1", "profile"),
+  sequenceNumber: streamSequenceAt(7),
+  time: undefined,
+};
 
 beforeEach(() => {
-  s3.reset();
-  dynamodb.reset();
-  sqs.reset();
-  sqs.on(SendMessageCommand).resolves({ MessageId: "m" });
-  lines = [];
-  logger.setLogLevel("INFO");
-  const capture = (chunk: string | Uint8Array): boolean => {
-    lines.push(JSON.parse(String(chunk)) as LogLine);
-    return true;
-  };
-  jest.spyOn(process.stdout, "write").mockImplementation(capture);
-  jest.spyOn(process.stderr, "write").mockImplementation(capture);
+  logger.setLogLevel("SILENT");
 });
-afterEach(() => jest.restoreAllMocks());
 
-function deadLetters(): Record<string, unknown>[] {
-  return sqs
-    .commandCalls(SendMessageCommand)
-    .map((call) => JSON.parse(call.args[0].input.MessageBody ?? "") as Record<string, unknown>);
-}
+describe("replicateObject", () => {
+  it("reads the source once in the function's region and writes each target in its own region", async () => {
+    const { clients, s3 } = regionalClients();
+    s3.home
+      .on(HeadObjectCommand, { Bucket: "prod-bucket" })
+      .resolves({ ETag: '"s"', ContentLength: 1 });
+    s3.home.on(HeadObjectCommand, { Bucket: "staging-bucket" }).rejects(notFound);
+    s3.away.on(HeadObjectCommand, { Bucket: "dev-bucket" }).rejects(notFound);
+    s3.home.on(CopyObjectCommand).resolves({});
+    s3.away.on(CopyObjectCommand).resolves({});
 
-describe("EventBridge S3 events", () => {
-  const event = objectCreatedEvent({ bucket: "prod-bucket", key: "a b/c.txt", sequencer: "0A" });
+    const results = await createReplicator(settings, clients).replicateObject(objectChange);
 
-  it("copies into every target and returns a summary", async () => {
-    s3.on(HeadObjectCommand).rejects(notFound());
-    s3.on(HeadObjectCommand, { Bucket: "prod-bucket" }).resolves({ ETag: '"e"', ContentLength: 1 });
-    s3.on(CopyObjectCommand).resolves({});
-    await expect(replicator.handle(event)).resolves.toEqual({
-      eventId: event.id,
-      key: "a b/c.txt",
-      status: "replicated",
-      results: [
-        { environment: "dev", action: "copied" },
-        { environment: "staging", action: "copied" },
-      ],
+    expect(results.map((r) => [r.target.environment, r.ok && r.action])).toEqual([
+      ["dev", "copied"],
+      ["staging", "copied"],
+    ]);
+    expect(s3.home).toHaveReceivedCommandWith(HeadObjectCommand, { Bucket: "prod-bucket" });
+    expect(s3.home.commandCalls(HeadObjectCommand, { Bucket: "prod-bucket" })).toHaveLength(1);
+    // dev is in eu-west-1: its copy (from the us-east-1 source) goes to eu-west-1's endpoint.
+    expect(s3.away).toHaveReceivedCommandWith(CopyObjectCommand, {
+      Bucket: "dev-bucket",
+      CopySource: "prod-bucket/k.txt",
     });
-    expect(s3).toHaveReceivedCommandTimes(CopyObjectCommand, 2);
-    // The source is read once per event, not once per target.
-    expect(s3.commandCalls(HeadObjectCommand, { Bucket: "prod-bucket" })).toHaveLength(1);
-    expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
+    expect(s3.home).toHaveReceivedCommandWith(CopyObjectCommand, { Bucket: "staging-bucket" });
+    expect(s3.away).not.toHaveReceivedCommandWith(HeadObjectCommand, { Bucket: "prod-bucket" });
   });
 
-  it("logs structured lines carrying event id, key and target", async () => {
-    s3.on(HeadObjectCommand).rejects(notFound());
-    s3.on(HeadObjectCommand, { Bucket: "prod-bucket" }).resolves({ ETag: '"e"', ContentLength: 1 });
-    s3.on(CopyObjectCommand).resolves({});
-    await replicator.handle(event);
-    const replicated = lines.filter((line) => line.message === "target replicated");
-    expect(replicated).toHaveLength(2);
-    for (const line of replicated) {
-      expect(line).toMatchObject({ service: "replication", eventId: event.id, key: "a b/c.txt" });
-    }
-    expect(replicated.map((line) => line.target).sort()).toEqual(["dev", "staging"]);
+  it("serves only the targets asked for", async () => {
+    const { clients, s3 } = regionalClients();
+    s3.home.on(HeadObjectCommand, { Bucket: "prod-bucket" }).resolves({ ETag: '"s"' });
+    s3.home.on(HeadObjectCommand, { Bucket: "staging-bucket" }).rejects(notFound);
+    s3.home.on(CopyObjectCommand).resolves({});
+    const staging = settings.targets.slice(1);
+
+    const results = await createReplicator(settings, clients).replicateObject(objectChange, {
+      targets: staging,
+    });
+
+    expect(results.map((r) => r.target.environment)).toEqual(["staging"]);
+    expect(s3.away).not.toHaveReceivedAnyCommand();
   });
 
-  it("dead-letters a failed target, still serves the other, then throws", async () => {
-    s3.on(HeadObjectCommand).rejects(notFound());
-    s3.on(HeadObjectCommand, { Bucket: "prod-bucket" }).resolves({ ETag: '"e"', ContentLength: 1 });
-    s3.on(CopyObjectCommand, { Bucket: "dev-bucket" }).rejects(awsError("AccessDenied", 403, 1));
-    s3.on(CopyObjectCommand, { Bucket: "staging-bucket" }).resolves({});
-    await expect(replicator.handle(event)).rejects.toThrow(ReplicationFailedError);
-    expect(s3).toHaveReceivedCommandWith(CopyObjectCommand, { Bucket: "staging-bucket" });
-    const [letter, ...others] = deadLetters();
-    expect(others).toEqual([]);
-    expect(letter).toEqual({
-      reason: "target-failed",
-      source: "eventbridge",
-      event,
-      target: config.targets[0],
-      error: { name: "AccessDenied", message: "AccessDenied message" },
-      attempts: 1,
-      failedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as unknown,
-    });
-    expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, { QueueUrl: config.dlqUrl });
-    const failed = lines.find((line) => line.message === "target failed");
-    expect(failed).toMatchObject({
-      level: "ERROR",
-      eventId: event.id,
-      key: "a b/c.txt",
-      target: "dev",
-    });
-  });
-
-  it("names every failed target in the error", async () => {
-    s3.on(HeadObjectCommand).rejects(awsError("SlowDown", 503, 5));
-    await expect(replicator.handle(event)).rejects.toThrow(
-      /2 of 2 targets failed for a b\/c.txt .*: dev, staging/,
-    );
-    expect(deadLetters().map((letter) => letter.attempts)).toEqual([5, 5]);
-  });
-
-  it("dead-letters an event for a foreign bucket without throwing or touching S3", async () => {
-    const foreign = objectCreatedEvent({ bucket: "other", key: "k", sequencer: "01" });
-    await expect(replicator.handle(foreign)).resolves.toEqual({
-      eventId: foreign.id,
-      status: "dead-lettered",
-      results: [],
-    });
-    expect(s3.calls()).toHaveLength(0);
-    expect(deadLetters()).toEqual([
-      expect.objectContaining({
-        reason: "foreign-source",
-        source: "eventbridge",
-        event: foreign,
-        error: expect.objectContaining({ name: "ForeignSourceError" }) as unknown,
+  it("fails every target, retryably or not as the SDK classes it, when the source cannot be read", async () => {
+    const { clients, s3 } = regionalClients();
+    s3.home.on(HeadObjectCommand, { Bucket: "prod-bucket" }).rejects(
+      Object.assign(new Error("slow down"), {
+        name: "SlowDown",
+        $metadata: { httpStatusCode: 503, attempts: 3 },
       }),
-    ]);
-    expect(lines.find((line) => line.message === "event rejected")).toMatchObject({
-      level: "ERROR",
-      eventId: foreign.id,
-      key: "k",
-      reason: "foreign-source",
-    });
-  });
-
-  it("dead-letters a malformed EventBridge event", async () => {
-    const malformed = { ...event, detail: { ...event.detail, object: { key: "k" } } };
-    await expect(replicator.handle(malformed)).resolves.toMatchObject({ status: "dead-lettered" });
-    expect(deadLetters()).toEqual([expect.objectContaining({ reason: "malformed-event" })]);
-  });
-
-  it("dead-letters an event of unknown shape", async () => {
-    await expect(replicator.handle({ hello: "world" })).resolves.toEqual({
-      eventId: "unknown",
-      status: "dead-lettered",
-      results: [],
-    });
-    expect(deadLetters()).toEqual([
-      expect.objectContaining({ reason: "malformed-event", event: { hello: "world" } }),
-    ]);
-  });
-
-  it("throws when the dead letter itself cannot be sent (so Lambda retries)", async () => {
-    sqs.on(SendMessageCommand).rejects(awsError("InternalError", 500));
-    await expect(
-      replicator.handle(objectCreatedEvent({ bucket: "other", key: "k", sequencer: "01" })),
-    ).rejects.toThrow("InternalError");
-  });
-
-  it("replays to the given targets only", async () => {
-    s3.on(HeadObjectCommand).rejects(notFound());
-    s3.on(HeadObjectCommand, { Bucket: "prod-bucket" }).resolves({ ETag: '"e"', ContentLength: 1 });
-    s3.on(CopyObjectCommand).resolves({});
-    const outcome = await replicator.replicateObjectEvent(event, config.targets.slice(1));
-    expect(outcome).toMatchObject({ kind: "applied", results: [{ ok: true, action: "copied" }] });
-    expect(s3).toHaveReceivedCommandTimes(CopyObjectCommand, 1);
-    expect(s3).toHaveReceivedCommandWith(CopyObjectCommand, { Bucket: "staging-bucket" });
-  });
-});
-
-describe("DynamoDB stream batches", () => {
-  const keys = itemKeys("user#1", "profile");
-  const record = (id: string, table = "prod-table") =>
-    streamRecord({
-      table,
-      eventName: "INSERT",
-      keys,
-      sequenceNumber: streamSequenceAt(1),
-      eventID: id,
-    });
-
-  it("puts into every target and reports no failures", async () => {
-    dynamodb.on(GetItemCommand).resolves({ Item: keys });
-    dynamodb.on(PutItemCommand).resolves({});
-    await expect(replicator.handle(streamEvent([record("r1"), record("r2")]))).resolves.toEqual({
-      batchItemFailures: [],
-    });
-    expect(dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 4);
-    expect(lines.find((line) => line.message === "target replicated")).toMatchObject({
-      eventId: "r1",
-      key: JSON.stringify(keys),
-    });
-  });
-
-  it("reports a record that failed with a retryable error, without dead-lettering it", async () => {
-    dynamodb.on(GetItemCommand).resolves({});
-    dynamodb
-      .on(DeleteItemCommand, { TableName: "dev-table" })
-      .rejects(awsError("ProvisionedThroughputExceededException", 400));
-    dynamodb.on(DeleteItemCommand, { TableName: "staging-table" }).resolves({});
-    await expect(replicator.handle(streamEvent([record("r1")]))).resolves.toEqual({
-      batchItemFailures: [{ itemIdentifier: "r1" }],
-    });
-    expect(dynamodb).toHaveReceivedCommandWith(DeleteItemCommand, { TableName: "staging-table" });
-    expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
-  });
-
-  it("dead-letters a permanent failure and does not report it", async () => {
-    dynamodb.on(GetItemCommand).resolves({ Item: keys });
-    dynamodb
-      .on(PutItemCommand, { TableName: "dev-table" })
-      .rejects(awsError("AccessDeniedException", 400, 1));
-    dynamodb.on(PutItemCommand, { TableName: "staging-table" }).resolves({});
-    await expect(replicator.handle(streamEvent([record("r1")]))).resolves.toEqual({
-      batchItemFailures: [],
-    });
-    expect(deadLetters()).toEqual([
-      expect.objectContaining({
-        reason: "target-failed",
-        source: "dynamodb-stream",
-        event: record("r1"),
-        target: config.targets[0],
-        error: { name: "AccessDeniedException", message: "AccessDeniedException message" },
-        attempts: 1,
-      }),
-    ]);
-  });
-
-  it("reports the record when the source read fails transiently", async () => {
-    dynamodb.on(GetItemCommand).rejects(awsError("ThrottlingException", 400));
-    await expect(replicator.handle(streamEvent([record("r1"), record("r2")]))).resolves.toEqual({
-      batchItemFailures: [{ itemIdentifier: "r1" }, { itemIdentifier: "r2" }],
-    });
-    expect(dynamodb).not.toHaveReceivedCommand(PutItemCommand);
-  });
-
-  it("dead-letters foreign and malformed records and reports neither", async () => {
-    dynamodb.on(GetItemCommand).resolves({ Item: keys });
-    dynamodb.on(PutItemCommand).resolves({});
-    const foreign = record("r-foreign", "other-table");
-    const malformed = { ...record("r-bad"), eventSourceARN: "nope" };
-    await expect(
-      replicator.handle(streamEvent([record("r1"), foreign, malformed])),
-    ).resolves.toEqual({ batchItemFailures: [] });
-    expect(deadLetters().map((letter) => [letter.reason, letter.source])).toEqual(
-      expect.arrayContaining([
-        ["foreign-source", "dynamodb-stream"],
-        ["malformed-event", "dynamodb-stream"],
-      ]),
     );
-    expect(foreign.eventSourceARN).toBe(streamArn("other-table"));
-  });
+    s3.home.on(HeadObjectCommand, { Bucket: "staging-bucket" }).rejects(notFound);
+    s3.away.on(HeadObjectCommand).rejects(notFound);
 
-  it("reports a record whose dead letter cannot be sent", async () => {
-    sqs.on(SendMessageCommand).rejects(awsError("InternalError", 500));
-    const result = await replicator.handle(streamEvent([record("r-foreign", "other-table")]));
-    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: "r-foreign" }] });
-    expect(
-      lines.find((line) => line.message === "record could not be dead-lettered"),
-    ).toMatchObject({
-      eventId: "r-foreign",
-    });
-  });
+    const results = await createReplicator(settings, clients).replicateObject(objectChange);
 
-  it("cannot report a record without an id, but still dead-letters it", async () => {
-    const result = await replicator.handle(streamEvent([{}]));
-    expect(result).toEqual({ batchItemFailures: [] });
-    expect(deadLetters()).toEqual([
-      expect.objectContaining({ reason: "malformed-event", event: {} }),
+    expect(results).toEqual([
+      expect.objectContaining({
+        ok: false,
+        error: { name: "SlowDown", message: "slow down" },
+        attempts: 3,
+        retryable: true,
+      }),
+      expect.objectContaining({ ok: false, retryable: true }),
     ]);
+    expect(s3.home).not.toHaveReceivedCommand(CopyObjectCommand);
   });
 
-  it("handles an empty batch", async () => {
-    await expect(replicator.handle(streamEvent([]))).resolves.toEqual({ batchItemFailures: [] });
+  it("marks a change that cannot be applied as it stands with its reason", async () => {
+    const { clients, s3 } = regionalClients();
+    s3.home
+      .on(HeadObjectCommand, { Bucket: "prod-bucket" })
+      .resolves({ ETag: '"s"', Metadata: { big: "x".repeat(2100) } });
+    s3.home.on(HeadObjectCommand, { Bucket: "staging-bucket" }).rejects(notFound);
+    s3.away.on(HeadObjectCommand, { Bucket: "dev-bucket" }).rejects(notFound);
+
+    const results = await createReplicator(settings, clients).replicateObject(objectChange);
+
+    expect(results.map((r) => !r.ok && [r.reason, r.retryable])).toEqual([
+      ["metadata-too-large", false],
+      ["metadata-too-large", false],
+    ]);
   });
 });
 
-describe("rawEventId", () => {
-  it("reads the envelope id when it is a string", () => {
-    expect(rawEventId({ id: "x" })).toBe("x");
-    expect(rawEventId({ id: 1 })).toBe("unknown");
-    expect(rawEventId("x")).toBe("unknown");
+describe("replicateItem", () => {
+  it("reads the source item once (consistent) and writes each target table in its region", async () => {
+    const { clients, dynamodb } = regionalClients();
+    const item = { ...itemKeys("user#1", "profile"), name: { S: "Ada" } };
+    dynamodb.home.on(GetItemCommand).resolves({ Item: item });
+    dynamodb.home.on(PutItemCommand).resolves({});
+    dynamodb.away.on(PutItemCommand).resolves({});
+
+    const results = await createReplicator(settings, clients).replicateItem(itemChange);
+
+    expect(results.map((r) => r.ok && r.action)).toEqual(["put", "put"]);
+    expect(dynamodb.home).toHaveReceivedCommandTimes(GetItemCommand, 1);
+    expect(dynamodb.home).toHaveReceivedCommandWith(GetItemCommand, {
+      TableName: "prod-table",
+      ConsistentRead: true,
+    });
+    expect(dynamodb.away).toHaveReceivedCommandWith(PutItemCommand, { TableName: "dev-table" });
+    expect(dynamodb.home).toHaveReceivedCommandWith(PutItemCommand, { TableName: "staging-table" });
+  });
+
+  it("deletes from every target when the source no longer has the item", async () => {
+    const { clients, dynamodb } = regionalClients();
+    dynamodb.home.on(GetItemCommand).resolves({});
+    dynamodb.home.on(DeleteItemCommand).resolves({});
+    dynamodb.away.on(DeleteItemCommand).resolves({});
+
+    const results = await createReplicator(settings, clients).replicateItem(itemChange);
+
+    expect(results.map((r) => r.ok && r.action)).toEqual(["deleted", "deleted"]);
+  });
+
+  it("fails every target when the source cannot be read", async () => {
+    const { clients, dynamodb } = regionalClients();
+    dynamodb.home.on(GetItemCommand).rejects(
+      Object.assign(new Error("denied"), {
+        name: "AccessDeniedException",
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+
+    const results = await createReplicator(settings, clients).replicateItem(itemChange);
+
+    expect(results.map((r) => !r.ok && r.error.name)).toEqual([
+      "AccessDeniedException",
+      "AccessDeniedException",
+    ]);
+    expect(dynamodb.away).not.toHaveReceivedAnyCommand();
   });
 });

@@ -21,7 +21,7 @@ import {
   type Emulators,
 } from "../emulators/emulators";
 import { objectCreatedEvent, sequencerAt } from "../emulators/events";
-import { loadHandler, type ReplicationHandler } from "../common/bundle-file";
+import { importHandler, type ReplicationHandler } from "../common/bundle-file";
 import { startByteCounter } from "./byte-counter";
 import { naiveHandler } from "./naive-handler";
 
@@ -60,7 +60,7 @@ export async function startReplicationBench(): Promise<ReplicationBench> {
   return {
     emulators,
     async withEndpoint(s3Endpoint, run) {
-      const { handler, restore } = loadHandler({
+      const { handler, restore } = await importHandler({
         ...emulatorEnvironment({ ...emulators, s3: { endpoint: s3Endpoint } }),
         REGION: "us-east-1",
         SOURCE_ENVIRONMENT: "prod",

@@ -1,18 +1,18 @@
 /**
- * The built replication bundle for the sandbox and the benchmarks: `ensureBundle` writes
- * dist/replication/index.js (as `npm run build` does) when it is missing or differs from what the
- * current source bundles to, so a fresh clone works right after `npm ci`; `loadHandler` loads a
- * fresh copy of it in this process with an environment contract, as Lambda would.
+ * The built replication bundle on disk, for `npm run build`, the sandbox, the benchmarks and the
+ * tests: `ensureBundle` writes dist/replication/index.mjs when it is missing or differs from what
+ * the current source bundles to (so a fresh clone works right after `npm ci`); `importHandler`
+ * loads a fresh copy of it into this process with an environment contract, as Lambda would.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import * as path from "node:path";
-import { bundleReplication } from "../../lib/bundle";
+import { pathToFileURL } from "node:url";
+import { bundleFileName, bundleReplication } from "../../lib/bundle";
 
 /** Where `npm run build` writes the bundle. */
-export const bundleFile = path.join(__dirname, "..", "..", "dist", "replication", "index.js");
+export const bundleFile = path.join(__dirname, "..", "..", "dist", "replication", bundleFileName);
 
-export type ReplicationHandler = (event: unknown) => Promise<unknown>;
+export type ReplicationHandler = (event: unknown, context?: unknown) => Promise<unknown>;
 
 /** Writes the bundle if missing or stale; says which. */
 export function ensureBundle(file: string = bundleFile): {
@@ -33,31 +33,36 @@ export function ensureBundle(file: string = bundleFile): {
   return { file, bytes, status };
 }
 
+let loads = 0;
+
 /**
- * Sets `env` on process.env, loads a fresh copy of the bundle (it reads its environment at
- * load) and returns its handler. The variables stay set: the SDK reads endpoint variables
- * lazily, so keep them until the handler is no longer used, then call `restore`.
+ * Sets `env` on process.env, imports a fresh copy of the bundle (it reads its environment when it
+ * loads; a query string makes Node load the module again) and returns its handler. The variables
+ * stay set: the SDK reads endpoint variables lazily, so keep them until the handler is no longer
+ * used, then call `restore`. In-process, for the sandbox and the benchmarks; jest suites run the
+ * bundle in a child process (tools/emulators/lambda-host.ts).
  */
-export function loadHandler(
+export async function importHandler(
   env: Readonly<Record<string, string>>,
   file: string = bundleFile,
-): { handler: ReplicationHandler; restore: () => void } {
+): Promise<{ handler: ReplicationHandler; restore: () => void }> {
   const previous = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
-  Object.assign(process.env, env);
-  const nodeRequire = createRequire(__filename);
-  const resolved = nodeRequire.resolve(file);
-  Reflect.deleteProperty(nodeRequire.cache, resolved);
-  const loaded = nodeRequire(resolved) as { handler?: unknown };
-  Reflect.deleteProperty(nodeRequire.cache, resolved);
-  const { handler } = loaded;
-  if (typeof handler !== "function") throw new Error(`${file} exports no handler function`);
-  return {
-    handler: handler as ReplicationHandler,
-    restore: () => {
-      for (const [name, value] of Object.entries(previous)) {
-        if (value === undefined) Reflect.deleteProperty(process.env, name);
-        else process.env[name] = value;
-      }
-    },
+  const restore = (): void => {
+    for (const [name, value] of Object.entries(previous)) {
+      if (value === undefined) Reflect.deleteProperty(process.env, name);
+      else process.env[name] = value;
+    }
   };
+  Object.assign(process.env, env);
+  try {
+    loads += 1;
+    const url = `${pathToFileURL(path.resolve(file)).href}?load=${loads}`;
+    const loaded = (await import(url)) as { handler?: unknown };
+    const { handler } = loaded;
+    if (typeof handler !== "function") throw new Error(`${file} exports no handler function`);
+    return { handler: handler as ReplicationHandler, restore };
+  } catch (error: unknown) {
+    restore();
+    throw error;
+  }
 }

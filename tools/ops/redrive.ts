@@ -1,8 +1,11 @@
 /**
- * The redrive command's core: receives dead-letter messages in batches, replays each through the
- * same replication code (only to the failed target when the message names one), deletes a
- * message only after its replay succeeded, and returns a summary. `--dry-run` only reports.
+ * The redrive command's core: receives dead-letter messages in batches, tells their shape apart
+ * (tools/ops/dead-letters.ts), replays each through the same convergence code as the function
+ * (only to the failed target when the message names one), deletes a message only after its
+ * replay succeeded, and keeps (and lists) every message it cannot replay, with the reason.
+ * Replays are safe beside live replication: every write is guarded exactly as the function's.
  */
+import type { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
@@ -10,14 +13,23 @@ import {
   type Message,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { tokenProblems } from "../common/cli-args";
-import { DeadLetterSchema } from "../../lib/replication/dead-letter";
 import type { ReplicationTarget } from "../../lib/replication/contract";
 import { summarizeError } from "../../lib/replication/errors";
-import type { Replicator } from "../../lib/replication/replicator";
+import { parseItemRecord, parseObjectEvent } from "../../lib/replication/events";
+import type { TargetResult } from "../../lib/replication/outcome";
+import { isFailure, type Replicator } from "../../lib/replication/replicator";
+import { tokenProblems } from "../common/cli-args";
+import { classifyLetter, type QueuedLetter } from "./dead-letters";
+import { readStreamRange } from "./stream-range";
 
 export const REDRIVE_USAGE =
-  "usage: npm run redrive -- --queue-url URL [--dry-run] [--max-messages N]";
+  "usage: npm run redrive -- (--function NAME | --queue-url URL) [--queue-url URL] [--dry-run] [--max-messages N]\n" +
+  "  --function NAME     the replication function: its settings (source, targets, DLQ) are read\n" +
+  "                      from its configuration (GetFunctionConfiguration)\n" +
+  "  --queue-url URL     the dead-letter queue (default: the function's DLQ_URL); without\n" +
+  "                      --function, the settings come from the environment contract\n" +
+  "  --dry-run           only report what each message is and whether it can be replayed\n" +
+  "  --max-messages N    stop after N messages";
 
 /** Bad command-line arguments; the message lists every problem. */
 export class UsageError extends Error {
@@ -25,24 +37,31 @@ export class UsageError extends Error {
 }
 
 export interface RedriveOptions {
-  readonly queueUrl: string;
+  readonly functionName: string | undefined;
+  readonly queueUrl: string | undefined;
   readonly dryRun: boolean;
   /** Stop after this many messages. @default unlimited */
   readonly maxMessages: number | undefined;
+  readonly help: boolean;
 }
 
 const OPTIONS = {
+  function: { type: "string" },
   "queue-url": { type: "string" },
   "dry-run": { type: "boolean" },
   "max-messages": { type: "string" },
+  help: { type: "boolean" },
 } as const;
 
 export function parseRedriveArgs(argv: readonly string[]): RedriveOptions {
   const { values, problems } = tokenProblems(argv, OPTIONS);
-  const queueUrl = values["queue-url"];
-  if (queueUrl === undefined) {
-    problems.push("--queue-url is required");
-  } else if (typeof queueUrl === "string" && !/^https?:\/\/[^/]+\/.+/.test(queueUrl)) {
+  const help = values.help === true;
+  const functionName = typeof values.function === "string" ? values.function : undefined;
+  const queueUrl = typeof values["queue-url"] === "string" ? values["queue-url"] : undefined;
+  if (!help && functionName === undefined && queueUrl === undefined) {
+    problems.push("--function or --queue-url is required");
+  }
+  if (queueUrl !== undefined && !/^https?:\/\/[^/]+\/.+/.test(queueUrl)) {
     problems.push(`--queue-url must be an http(s) queue URL: "${queueUrl}"`);
   }
   const rawMax = values["max-messages"];
@@ -53,10 +72,8 @@ export function parseRedriveArgs(argv: readonly string[]): RedriveOptions {
       problems.push(`--max-messages must be a positive integer: "${rawMax}"`);
     }
   }
-  if (problems.length > 0 || typeof queueUrl !== "string") {
-    throw new UsageError(`${problems.join("; ")}\n${REDRIVE_USAGE}`);
-  }
-  return { queueUrl, dryRun: values["dry-run"] === true, maxMessages };
+  if (problems.length > 0) throw new UsageError(`${problems.join("; ")}\n${REDRIVE_USAGE}`);
+  return { functionName, queueUrl, dryRun: values["dry-run"] === true, maxMessages, help };
 }
 
 export interface RedriveSummary {
@@ -66,102 +83,142 @@ export interface RedriveSummary {
   skipped: number;
   /** Kept in the queue: replay failed, or the message cannot be replayed. */
   failed: number;
-  /** One line per message that failed, with the reason. */
+  /** Messages by shape. */
+  shapes: Partial<Record<QueuedLetter["shape"], number>>;
+  /** One line per message kept, with the reason. */
   failures: string[];
 }
 
 export interface RedriveDependencies {
   readonly sqs: SQSClient;
   readonly replicator: Replicator;
-  readonly targets: readonly ReplicationTarget[];
+  /** A DynamoDB Streams client for a stream's region. */
+  readonly streams: (region: string) => DynamoDBStreamsClient;
 }
 
 /**
  * Seconds a received message stays invisible, so one run sees each message at most once.
  * Messages the run keeps (dry run, failed replay) are made visible again when it ends.
  */
-export const REDRIVE_VISIBILITY_TIMEOUT_SECONDS = 120;
+export const REDRIVE_VISIBILITY_TIMEOUT_SECONDS = 300;
 
 type Verdict = { ok: true } | { ok: false; reason: string };
 
-async function replay(message: Message, deps: RedriveDependencies): Promise<Verdict> {
-  let body: unknown;
-  try {
-    body = JSON.parse(message.Body ?? "");
-  } catch {
-    return { ok: false, reason: "body is not JSON" };
-  }
-  const parsed = DeadLetterSchema.safeParse(body);
-  if (!parsed.success) return { ok: false, reason: "body is not a dead-letter message" };
-  const letter = parsed.data;
-  if (letter.reason !== "target-failed") {
-    return {
-      ok: false,
-      reason: `not replayable (${letter.reason}): ${letter.error?.message ?? ""}`,
-    };
-  }
-  let targets = deps.targets;
-  if (letter.target !== undefined) {
-    const named = letter.target;
-    targets = deps.targets.filter(
-      (target) =>
-        target.environment === named.environment &&
-        target.bucket === named.bucket &&
-        target.table === named.table,
-    );
-    if (targets.length === 0) {
-      return { ok: false, reason: `target ${JSON.stringify(named)} is not configured` };
-    }
-  }
-  const outcome =
-    letter.source === "eventbridge"
-      ? await deps.replicator.replicateObjectEvent(letter.event, targets)
-      : await deps.replicator.replicateItemRecord(letter.event, targets);
-  if (outcome.kind === "rejected") {
-    return { ok: false, reason: `${outcome.reason}: ${outcome.error.message}` };
-  }
-  const failures = outcome.results.filter((result) => !result.ok);
-  if (failures.length > 0) {
-    return {
-      ok: false,
-      reason: failures
-        .map(
-          (failure) =>
-            `${failure.target.environment}: ${failure.error.name} ${failure.error.message}`,
-        )
-        .join("; "),
-    };
-  }
-  return { ok: true };
+const failed = (reason: string): Verdict => ({ ok: false, reason });
+
+function verdictOf(results: readonly TargetResult[]): Verdict {
+  const failures = results.filter(isFailure);
+  if (failures.length === 0) return { ok: true };
+  return failed(
+    failures.map((f) => `${f.target.environment}: ${f.error.name} ${f.error.message}`).join("; "),
+  );
 }
 
-/** Replays one message and deletes it when the replay succeeded. */
-async function replayAndDelete(
-  message: Message,
-  queueUrl: string,
+/** The targets a dead letter names (one), or every target. */
+function targetsOf(
+  named: ReplicationTarget | undefined,
+  all: readonly ReplicationTarget[],
+): readonly ReplicationTarget[] | string {
+  if (named === undefined) return all;
+  const found = all.filter(
+    (target) =>
+      target.environment === named.environment &&
+      target.bucket === named.bucket &&
+      target.table === named.table,
+  );
+  return found.length > 0 ? found : `target ${JSON.stringify(named)} is not configured`;
+}
+
+const regionOfArn = (arn: string): string => arn.split(":")[3] ?? "";
+
+async function replayObjectEvent(
+  event: unknown,
   deps: RedriveDependencies,
+  targets?: readonly ReplicationTarget[],
 ): Promise<Verdict> {
+  const change = parseObjectEvent(event, deps.replicator.settings.sourceBucket);
+  return verdictOf(await deps.replicator.replicateObject(change, targets && { targets }));
+}
+
+async function replayItemRecord(
+  record: unknown,
+  deps: RedriveDependencies,
+  targets?: readonly ReplicationTarget[],
+): Promise<Verdict> {
+  const change = parseItemRecord(record, deps.replicator.settings.sourceTable);
+  return verdictOf(await deps.replicator.replicateItem(change, targets && { targets }));
+}
+
+/** Replays one message; never throws (a failure is a verdict). */
+async function replay(letter: QueuedLetter, deps: RedriveDependencies): Promise<Verdict> {
   try {
-    const verdict = await replay(message, deps);
-    if (verdict.ok) {
-      await deps.sqs.send(
-        new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
-      );
+    switch (letter.shape) {
+      case "replication": {
+        const { reason, source, event, target } = letter.letter;
+        if (reason === "malformed-event" || reason === "foreign-source") {
+          return failed(`not replayable (${reason}): ${letter.letter.error?.message ?? ""}`);
+        }
+        const targets = targetsOf(target, deps.replicator.settings.targets);
+        if (typeof targets === "string") return failed(targets);
+        if (source === "dynamodb-stream") return await replayItemRecord(event, deps, targets);
+        return await replayObjectEvent(event, deps, targets);
+      }
+      case "eventbridge-target":
+      case "async-invocation":
+        return await replayObjectEvent(letter.event, deps);
+      case "stream-batch": {
+        const { batch } = letter;
+        const records = await readStreamRange(deps.streams(regionOfArn(batch.streamArn)), batch);
+        for (const record of records) {
+          const verdict = await replayItemRecord(record, deps);
+          if (!verdict.ok) return verdict;
+        }
+        return { ok: true };
+      }
+      case "unknown":
+        return failed(`unknown shape: ${letter.why}`);
     }
-    return verdict;
   } catch (error: unknown) {
-    const { name, message: text } = summarizeError(error);
-    return { ok: false, reason: `${name}: ${text}` };
+    const { name, message } = summarizeError(error);
+    return failed(`${name}: ${message}`);
+  }
+}
+
+/** A one-line description of what a message is, for the dry run and the failure list. */
+export function describeLetter(letter: QueuedLetter): string {
+  switch (letter.shape) {
+    case "replication":
+      return `replication dead letter (${letter.letter.reason}, ${letter.letter.source}${
+        letter.letter.target === undefined ? "" : `, target ${letter.letter.target.environment}`
+      })`;
+    case "eventbridge-target":
+      return `EventBridge target dead letter (${letter.errorCode}: ${letter.errorMessage})`;
+    case "async-invocation":
+      return `asynchronous invocation record (${letter.condition}${letter.error ? `: ${letter.error}` : ""})`;
+    case "stream-batch":
+      return `stream batch record (${letter.condition}: ${letter.batch.shardId} ${letter.batch.startSequenceNumber}..${letter.batch.endSequenceNumber})`;
+    case "unknown":
+      return "unknown message";
   }
 }
 
 export async function runRedrive(
-  options: RedriveOptions,
+  options: { queueUrl: string; dryRun: boolean; maxMessages: number | undefined },
   deps: RedriveDependencies,
 ): Promise<RedriveSummary> {
-  const summary: RedriveSummary = { received: 0, replayed: 0, skipped: 0, failed: 0, failures: [] };
+  const summary: RedriveSummary = {
+    received: 0,
+    replayed: 0,
+    skipped: 0,
+    failed: 0,
+    shapes: {},
+    failures: [],
+  };
   const limit = options.maxMessages ?? Number.POSITIVE_INFINITY;
   const kept: string[] = [];
+  const keep = (message: Message): void => {
+    if (message.ReceiptHandle !== undefined) kept.push(message.ReceiptHandle);
+  };
   while (summary.received < limit) {
     const batch = await deps.sqs.send(
       new ReceiveMessageCommand({
@@ -169,6 +226,7 @@ export async function runRedrive(
         MaxNumberOfMessages: Math.min(10, limit - summary.received),
         VisibilityTimeout: REDRIVE_VISIBILITY_TIMEOUT_SECONDS,
         WaitTimeSeconds: 0,
+        MessageAttributeNames: ["All"],
       }),
     );
     const messages = batch.Messages ?? [];
@@ -177,19 +235,29 @@ export async function runRedrive(
     // One message at a time: several messages often concern the same key, and a redrive is
     // an operator's repair tool, not a throughput path.
     for (const message of messages) {
-      const verdict: Verdict | "dry-run" = options.dryRun
-        ? "dry-run"
-        : await replayAndDelete(message, options.queueUrl, deps);
-      if (verdict === "dry-run") {
+      const letter = classifyLetter(message);
+      summary.shapes[letter.shape] = (summary.shapes[letter.shape] ?? 0) + 1;
+      const id = message.MessageId ?? "(no id)";
+      if (options.dryRun) {
         summary.skipped += 1;
-      } else if (verdict.ok) {
-        summary.replayed += 1;
+        summary.failures.push(`${id}: ${describeLetter(letter)} (dry run, kept)`);
+        keep(message);
         continue;
+      }
+      const verdict = await replay(letter, deps);
+      if (verdict.ok) {
+        await deps.sqs.send(
+          new DeleteMessageCommand({
+            QueueUrl: options.queueUrl,
+            ReceiptHandle: message.ReceiptHandle,
+          }),
+        );
+        summary.replayed += 1;
       } else {
         summary.failed += 1;
-        summary.failures.push(`${message.MessageId ?? "(no id)"}: ${verdict.reason}`);
+        summary.failures.push(`${id}: ${describeLetter(letter)}: ${verdict.reason}`);
+        keep(message);
       }
-      if (message.ReceiptHandle !== undefined) kept.push(message.ReceiptHandle);
     }
   }
   // Release what this run kept, so that the next run (or the real one after a dry run) sees it.

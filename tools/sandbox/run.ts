@@ -25,7 +25,7 @@ import {
   type FaultDecider,
   type FaultProxy,
 } from "../emulators/fault-proxy";
-import { ensureBundle, loadHandler } from "../common/bundle-file";
+import { ensureBundle, importHandler } from "../common/bundle-file";
 import { deliver, planDeliveries, seededRandom, type DeliveryReport } from "./delivery";
 import { SCENARIO, applyChange, type ScenarioEvent } from "./scenario";
 import { differences, readState, renderTable, type EnvironmentState } from "./state";
@@ -179,7 +179,7 @@ export async function runSandbox(options: {
     print(`Created ${environments.length} buckets, tables and DLQs`);
 
     const dlqUrl = queues[sourceName] ?? "";
-    const loaded = loadHandler({
+    const loaded = await importHandler({
       ...functionEnv,
       ...emulatorEnvironment({
         s3: { endpoint: s3Proxy.endpoint },

@@ -1,0 +1,20 @@
+/** Replication settings shared by the unit tests: a source in us-east-1, dev in eu-west-1. */
+import type { ReplicationSettings } from "../../lib/replication/contract";
+
+export const settings: ReplicationSettings = {
+  region: "us-east-1",
+  sourceEnvironment: "prod",
+  sourceBucket: "prod-bucket",
+  sourceTable: "prod-table",
+  targets: [
+    { environment: "dev", bucket: "dev-bucket", table: "dev-table", region: "eu-west-1" },
+    { environment: "staging", bucket: "staging-bucket", table: "staging-table" },
+  ],
+  dlqUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/dlq",
+  maxAttempts: 3,
+  forcePathStyle: false,
+  retryBaseDelayMs: undefined,
+  serviceName: "replication",
+  logLevel: "SILENT",
+  regionEndpoints: undefined,
+};
