@@ -56,6 +56,19 @@ export const reservedLambdaEnvironmentKeys = [
 /** Lambda's limit on the total size of a function's environment variables (bytes). */
 export const lambdaEnvironmentMaxBytes = 4096;
 
+/**
+ * Planning cost of one stream record, taken as if the records of a batch were handled one after
+ * another (they run in parallel): a consistent read of the source and a conditional write per
+ * target, with room for the SDK's retries of throttled calls. `npm run bench` measures the real
+ * per-record cost (a few tens of ms on the emulators).
+ */
+export const streamRecordBudgetMs = 250;
+
+/** The largest stream batch that fits half of the function's timeout at the planning cost. */
+export function maxBatchSize(timeoutSeconds: number): number {
+  return Math.max(1, Math.floor((timeoutSeconds * 1000) / 2 / streamRecordBudgetMs));
+}
+
 /** Powertools service name of the replication function's logs. */
 export const replicationServiceName = "replication";
 
@@ -364,6 +377,15 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
   );
   const maxAttempts = reader.integer("maxAttempts", configDefaults.maxAttempts, 1, 20);
   const batchSize = reader.integer("batchSize", configDefaults.batchSize, 1, 10000);
+  const batchLimit = maxBatchSize(timeoutSeconds);
+  if (batchSize <= 10000 && batchSize > batchLimit) {
+    reader.bad(
+      reader.key("batchSize"),
+      String(batchSize),
+      `max ${batchLimit} with lambdaTimeoutSeconds ${timeoutSeconds}: a batch must fit half the ` +
+        `timeout at ${streamRecordBudgetMs} ms per record`,
+    );
+  }
   const logRetentionDays = reader.oneOf(
     "logRetentionDays",
     reader.integer("logRetentionDays", configDefaults.logRetentionDays, 1, 3653),

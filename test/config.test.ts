@@ -6,7 +6,9 @@ import {
   reservedLambdaEnvironmentKeys,
   validateConfig,
   type RawStackConfig,
+  maxBatchSize,
   secretConfigKeys,
+  streamRecordBudgetMs,
 } from "../lib/config";
 import { contractVariableNames } from "../lib/replication/contract";
 import {
@@ -485,5 +487,21 @@ describe("secret config values", () => {
     ]);
     expect(secretConfigKeys({ PULUMI_CONFIG_SECRET_KEYS: '{"a":1}' })).toEqual([]);
     expect(secretConfigKeys({})).toEqual([]);
+  });
+});
+
+describe("batchSize bound", () => {
+  it("keeps a batch within half the timeout at the planning cost per record", () => {
+    expect(maxBatchSize(60)).toBe(120);
+    expect(maxBatchSize(120)).toBe(240);
+    expect(maxBatchSize(1)).toBe(2);
+    expect(() =>
+      validateConfig(raw({ [key("batchSize")]: "120", [key("lambdaTimeoutSeconds")]: "60" })),
+    ).not.toThrow();
+    expect(() =>
+      validateConfig(raw({ [key("batchSize")]: "121", [key("lambdaTimeoutSeconds")]: "60" })),
+    ).toThrow(
+      `data-pipeline:batchSize = "121" (max 120 with lambdaTimeoutSeconds 60: a batch must fit half the timeout at ${streamRecordBudgetMs} ms per record)`,
+    );
   });
 });
