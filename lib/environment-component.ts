@@ -34,6 +34,8 @@ export class EnvironmentComponent extends pulumi.ComponentResource {
   public readonly dlqArn: pulumi.Output<string>;
   /** Present in the replicating stack only. */
   public readonly replicationFunctionArn: pulumi.Output<string> | undefined;
+  /** Present in the replicating stack only (what `npm run redrive -- --function` takes). */
+  public readonly replicationFunctionName: pulumi.Output<string> | undefined;
   /** Present in the replicating stack only. */
   public readonly replicationRuleArn: pulumi.Output<string> | undefined;
 
@@ -103,6 +105,7 @@ export class EnvironmentComponent extends pulumi.ComponentResource {
     this.dlqUrl = data.deadLetterQueue.url;
     this.dlqArn = data.deadLetterQueue.arn;
     this.replicationFunctionArn = replication?.function.arn;
+    this.replicationFunctionName = replication?.function.name;
     this.replicationRuleArn = replication?.rule.arn;
 
     this.registerOutputs(this.outputs());
@@ -123,6 +126,9 @@ export class EnvironmentComponent extends pulumi.ComponentResource {
     };
     if (this.replicationFunctionArn !== undefined) {
       outputs.replicationFunctionArn = this.replicationFunctionArn;
+    }
+    if (this.replicationFunctionName !== undefined) {
+      outputs.replicationFunctionName = this.replicationFunctionName;
     }
     if (this.replicationRuleArn !== undefined) {
       outputs.replicationRuleArn = this.replicationRuleArn;

@@ -283,6 +283,7 @@ describe.each(stackNames)("%s data plane", (s) => {
     };
     if (env === "prod") {
       expected.replicationFunctionArn = `arn:aws:lambda:${region}:${account}:function:company-replication-prod`;
+      expected.replicationFunctionName = "company-replication-prod";
       expected.replicationRuleArn = arnOf(only(plan(s), T.rule));
     }
 
@@ -426,7 +427,8 @@ describe("prod replication plane", () => {
     expect(settings.timeout as number).toBeLessThanOrEqual(300);
     expect(code).toEqual({
       __pulumiArchive: true,
-      assets: { "index.js": { __pulumiAsset: true, text: bundleReplication() } },
+      // An ES module: Lambda's Node.js runtime runs `index.mjs` as one.
+      assets: { "index.mjs": { __pulumiAsset: true, text: bundleReplication() } },
     });
     expect(environment).toBeDefined();
   });
