@@ -10,6 +10,8 @@
  *   (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html).
  *   The README states this as an assumption, with the commands that confirm it.
  * - DynamoDB stream records (KEYS_ONLY): https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html
+ * - S3 Batch Operations LambdaInvoke tasks (schema 2.0, and 1.0): keys URL-decoded, '+' a space
+ *   (see `decodeBatchOperationsKey`); used by `npm run resync -- --engine batch-operations`.
  */
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import * as z from "zod/mini";
@@ -203,9 +205,12 @@ export function rawSequenceNumber(record: unknown): string | undefined {
   return typeof sequence === "string" && sequence !== "" ? sequence : undefined;
 }
 
-/** The envelope id of an EventBridge event, or the `eventID` of a stream record. */
+/**
+ * The envelope id of an EventBridge event, the `eventID` of a stream record, or the
+ * `invocationId` of a Batch Operations invocation.
+ */
 export function rawEventId(event: unknown): string {
-  const id = at(event, "id") ?? at(event, "eventID");
+  const id = at(event, "id") ?? at(event, "eventID") ?? at(event, "invocationId");
   return typeof id === "string" ? id : "unknown";
 }
 
@@ -213,13 +218,169 @@ export function rawEventId(event: unknown): string {
 export type EventShape =
   | { readonly shape: "dynamodb-stream"; readonly records: readonly unknown[] }
   | { readonly shape: "eventbridge"; readonly event: unknown }
+  | { readonly shape: "batch-operations"; readonly event: unknown }
   | { readonly shape: "unknown"; readonly event: unknown };
 
 export function classifyEvent(event: unknown): EventShape {
   const records = at(event, "Records");
   if (Array.isArray(records)) return { shape: "dynamodb-stream", records };
+  if (
+    typeof at(event, "invocationSchemaVersion") === "string" &&
+    Array.isArray(at(event, "tasks"))
+  ) {
+    return { shape: "batch-operations", event };
+  }
   if (at(event, "detail-type") !== undefined && at(event, "detail") !== undefined) {
     return { shape: "eventbridge", event };
   }
   return { shape: "unknown", event };
+}
+
+// S3 Batch Operations "Invoke AWS Lambda function" (LambdaInvoke), invocation schema 2.0 (1.0 is
+// read too): https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-invoke-lambda.html
+// and https://docs.aws.amazon.com/lambda/latest/dg/services-s3-batch.html. Each task names one
+// key of the source bucket; the function converges that key in every target (a resync).
+
+/**
+ * The job's user argument naming the targets to resync (comma-separated environments); without
+ * it, every target. Set by `npm run resync -- --engine batch-operations --targets ...`.
+ */
+export const BATCH_TARGETS_ARGUMENT = "targets";
+
+/** The invocation schema versions this function answers. */
+export const BATCH_SCHEMA_VERSIONS = ["1.0", "2.0"] as const;
+export type BatchSchemaVersion = (typeof BATCH_SCHEMA_VERSIONS)[number];
+
+const BatchEventSchema = z.object({
+  invocationSchemaVersion: z.enum(BATCH_SCHEMA_VERSIONS),
+  invocationId: nonEmpty,
+  job: z.object({
+    id: nonEmpty,
+    // 2.0 only: the job's `UserArguments` (https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_LambdaInvokeOperation.html).
+    userArguments: z.optional(z.nullable(z.record(z.string(), z.string()))),
+  }),
+  tasks: z.array(z.object({ taskId: nonEmpty })),
+});
+
+const BatchTaskSchema = z.object({
+  taskId: nonEmpty,
+  s3Key: nonEmpty,
+  s3VersionId: z.optional(z.nullable(z.string())),
+  /** 2.0: the bucket's name. */
+  s3Bucket: z.optional(nonEmpty),
+  /** 1.0: the bucket's ARN, `arn:aws:s3:::NAME`. */
+  s3BucketArn: z.optional(nonEmpty),
+});
+
+/** One task of a Batch Operations invocation: the change it asks for, or why it cannot run. */
+export type BatchOperationsTask =
+  | { readonly taskId: string; readonly ok: true; readonly change: ObjectChange }
+  | {
+      readonly taskId: string;
+      readonly ok: false;
+      readonly error: MalformedEventError | ForeignSourceError;
+    };
+
+export interface BatchOperationsInvocation {
+  readonly invocationSchemaVersion: BatchSchemaVersion;
+  readonly invocationId: string;
+  readonly jobId: string;
+  /** The job's user arguments (empty for schema 1.0). */
+  readonly userArguments: Readonly<Record<string, string>>;
+  readonly tasks: readonly BatchOperationsTask[];
+}
+
+/**
+ * Decodes a Batch Operations `s3Key`. AWS: "keys from S3 Batch Operations are URL encoded. ...
+ * it's important that you URL decode the key" (batch-ops-invoke-lambda.html, 1.0 example), and
+ * in practice a space arrives as '+': "The key is url encoded with %20 in the inventory file but
+ * in the event it is sent with +. So use unquote_plus" (Powertools for AWS Lambda (Python),
+ * aws_lambda_powertools/utilities/data_classes/s3_batch_operation_event.py). So '+' is a space
+ * and a literal '+' arrives as %2B; a key sent with %20 decodes the same. Throws
+ * `MalformedEventError` on an invalid escape.
+ */
+export function decodeBatchOperationsKey(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, " "));
+  } catch {
+    throw new MalformedEventError(`s3Key ${JSON.stringify(raw)} is not URL-encoded`);
+  }
+}
+
+/** `arn:aws:s3:::NAME` -> NAME (a 1.0 task's `s3BucketArn`). */
+export function bucketNameFromArn(arn: string): string | undefined {
+  return /^arn:[^:]+:s3:::([^/]+)$/.exec(arn)?.[1];
+}
+
+function parseBatchTask(
+  task: unknown,
+  taskId: string,
+  jobId: string,
+  sourceBucket: string,
+): BatchOperationsTask {
+  try {
+    const parsed = BatchTaskSchema.safeParse(task);
+    if (!parsed.success) {
+      throw new MalformedEventError(`not a Batch Operations task: ${describeIssues(parsed.error)}`);
+    }
+    const { s3Key, s3Bucket, s3BucketArn } = parsed.data;
+    const bucket =
+      s3Bucket ?? (s3BucketArn === undefined ? undefined : bucketNameFromArn(s3BucketArn));
+    if (bucket === undefined) {
+      throw new MalformedEventError(
+        `task names no bucket: s3Bucket ${JSON.stringify(s3Bucket)}, s3BucketArn ${JSON.stringify(s3BucketArn)}`,
+      );
+    }
+    if (bucket !== sourceBucket) {
+      throw new ForeignSourceError(
+        `task for bucket "${bucket}", not the source bucket "${sourceBucket}"`,
+      );
+    }
+    const key = decodeBatchOperationsKey(s3Key);
+    const change: ObjectChange = {
+      kind: "object",
+      scope: "contents",
+      eventId: `${jobId}/${taskId}`,
+      bucket,
+      key,
+      // A resync: no S3 sequencer; the replica keeps its own as a lower bound.
+      sequencer: undefined,
+      time: undefined,
+      description: `S3 Batch Operations task (job ${jobId})`,
+    };
+    return { taskId, ok: true, change };
+  } catch (error: unknown) {
+    if (error instanceof MalformedEventError || error instanceof ForeignSourceError) {
+      return { taskId, ok: false, error };
+    }
+    throw error;
+  }
+}
+
+/**
+ * Parses an S3 Batch Operations invocation for the source bucket. Throws `MalformedEventError`
+ * when the envelope cannot be answered (no invocation id, a task without a task id); a task that
+ * is malformed or names another bucket is returned as failed, to be answered as such.
+ */
+export function parseBatchOperationsEvent(
+  event: unknown,
+  sourceBucket: string,
+): BatchOperationsInvocation {
+  const parsed = BatchEventSchema.safeParse(event);
+  if (!parsed.success) {
+    throw new MalformedEventError(
+      `not an S3 Batch Operations invocation: ${describeIssues(parsed.error)}`,
+    );
+  }
+  const { invocationSchemaVersion, invocationId, job } = parsed.data;
+  const tasks = at(event, "tasks") as readonly unknown[];
+  return {
+    invocationSchemaVersion,
+    invocationId,
+    jobId: job.id,
+    userArguments: job.userArguments ?? {},
+    tasks: tasks.map((task, index) =>
+      parseBatchTask(task, parsed.data.tasks[index]?.taskId ?? "", job.id, sourceBucket),
+    ),
+  };
 }

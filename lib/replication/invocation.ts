@@ -1,17 +1,26 @@
 /**
  * What one invocation of the function does with what it was given: an S3 event (asynchronous
- * invocation by EventBridge) or a batch of DynamoDB stream records (event source mapping).
+ * invocation by EventBridge), a batch of DynamoDB stream records (event source mapping), or an
+ * S3 Batch Operations task (synchronous invocation by a resync job).
  * Failures that retrying will not fix, and events it does not replicate, become dead letters
  * (one per change and failed target, never one per attempt); stream records that failed on a
  * retryable error are reported by sequence number so that Lambda retries them.
  */
-import type { Context, DynamoDBBatchResponse, DynamoDBRecord } from "aws-lambda";
+import type {
+  Context,
+  DynamoDBBatchResponse,
+  DynamoDBRecord,
+  S3BatchResult,
+  S3BatchResultResult,
+} from "aws-lambda";
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { sendDeadLetter, type DeadLetter, type DeadLetterSource } from "./dead-letter";
 import { ForeignSourceError, MalformedEventError, summarizeError } from "./errors";
 import {
+  BATCH_TARGETS_ARGUMENT,
   classifyEvent,
+  parseBatchOperationsEvent,
   parseItemRecord,
   parseObjectEvent,
   rawEventId,
@@ -21,7 +30,8 @@ import {
 import { logger } from "./logger";
 import type { TargetFailure, TargetResult } from "./outcome";
 import { isFailure, type Replicator } from "./replicator";
-import { invocationBudget, UNLIMITED } from "./time-budget";
+import { resyncObject } from "./resync";
+import { invocationBudget, UNLIMITED, type TimeBudget } from "./time-budget";
 
 /** What an S3 event invocation returns (the async destination record's `responsePayload`). */
 export interface ObjectReplicationSummary {
@@ -32,7 +42,7 @@ export interface ObjectReplicationSummary {
   readonly results: readonly { environment: string; action: string }[];
 }
 
-export type InvocationResult = ObjectReplicationSummary | DynamoDBBatchResponse;
+export type InvocationResult = ObjectReplicationSummary | DynamoDBBatchResponse | S3BatchResult;
 
 /** A stream record failed on a target with a retryable error: Lambda should deliver it again. */
 export class RetryableRecordError extends Error {
@@ -67,6 +77,10 @@ export function createInvocationHandler(deps: InvocationDependencies): Invocatio
 
   const deadLetter = (letter: Omit<DeadLetter, "failedAt">): Promise<void> =>
     sendDeadLetter(deps.sqs, deps.dlqUrl, { ...letter, failedAt: new Date().toISOString() });
+
+  /** The invocation's time budget for copies (none outside Lambda). */
+  const budgetOf = (context: Context | undefined): TimeBudget =>
+    context === undefined ? UNLIMITED : invocationBudget(() => context.getRemainingTimeInMillis());
 
   /** Malformed and foreign events are dead-lettered once, for a person to look at. */
   const reject = async (source: DeadLetterSource, event: unknown, error: unknown) => {
@@ -118,11 +132,7 @@ export function createInvocationHandler(deps: InvocationDependencies): Invocatio
       await reject("eventbridge", event, error);
       return { eventId, status: "dead-lettered", results: [] };
     }
-    const budget =
-      context === undefined
-        ? UNLIMITED
-        : invocationBudget(() => context.getRemainingTimeInMillis());
-    const results = await replicator.replicateObject(change, { budget });
+    const results = await replicator.replicateObject(change, { budget: budgetOf(context) });
     const failures = results.filter(isFailure);
     await deadLetterFailures("eventbridge", event, failures);
     return {
@@ -185,6 +195,89 @@ export function createInvocationHandler(deps: InvocationDependencies): Invocatio
     return response;
   };
 
+  /** The targets the job names in its user arguments (all when it names none), or a problem. */
+  const jobTargets = (userArguments: Readonly<Record<string, string>>) => {
+    const all = replicator.settings.targets;
+    const named = userArguments[BATCH_TARGETS_ARGUMENT];
+    if (named === undefined) return all;
+    const names = named.split(",").map((name) => name.trim());
+    const unknown = names.filter((name) => !all.some((target) => target.environment === name));
+    if (unknown.length > 0) {
+      return `user argument ${BATCH_TARGETS_ARGUMENT} names unknown targets ${unknown.map((name) => `"${name}"`).join(", ")} (known: ${all.map((target) => target.environment).join(", ")})`;
+    }
+    return all.filter((target) => names.includes(target.environment));
+  };
+
+  /**
+   * One S3 Batch Operations invocation: each task's key is resynced into the targets, and each
+   * task is answered with a result code (https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-invoke-lambda.html):
+   * `Succeeded` when every target converged, `TemporaryFailure` when a target failed on a
+   * retryable error (throttling, 5xx, network: Batch Operations redrives the task), and
+   * `PermanentFailure` otherwise (the job's completion report lists it). Nothing is
+   * dead-lettered per task: the completion report is the record of what failed.
+   */
+  const handleBatchOperations = async (
+    event: unknown,
+    context: Context | undefined,
+  ): Promise<S3BatchResult | ObjectReplicationSummary> => {
+    let invocation;
+    try {
+      invocation = parseBatchOperationsEvent(event, sourceBucket);
+    } catch (error: unknown) {
+      await reject("batch-operations", event, error);
+      return { eventId: rawEventId(event), status: "dead-lettered", results: [] };
+    }
+    const targets = jobTargets(invocation.userArguments);
+    const budget = budgetOf(context);
+    const results = await Promise.all(
+      invocation.tasks.map(async (task): Promise<S3BatchResultResult> => {
+        const { taskId } = task;
+        if (!task.ok) {
+          logger.error("batch task rejected", { taskId, error: summarizeError(task.error) });
+          return {
+            taskId,
+            resultCode: "PermanentFailure",
+            resultString: `${task.error.name}: ${task.error.message}`,
+          };
+        }
+        if (typeof targets === "string") {
+          return { taskId, resultCode: "PermanentFailure", resultString: targets };
+        }
+        const outcome = await resyncObject(replicator, task.change.key, {
+          targets,
+          eventId: task.change.eventId,
+          description: task.change.description,
+          budget,
+        });
+        const failures = outcome.filter(isFailure);
+        if (failures.length === 0) {
+          return {
+            taskId,
+            resultCode: "Succeeded",
+            resultString: describeResults(outcome)
+              .map((result) => `${result.environment}: ${result.action}`)
+              .join(", "),
+          };
+        }
+        return {
+          taskId,
+          resultCode: failures.some((failed) => failed.retryable)
+            ? "TemporaryFailure"
+            : "PermanentFailure",
+          resultString: failures
+            .map((f) => `${f.target.environment}: ${f.error.name} ${f.error.message}`)
+            .join("; "),
+        };
+      }),
+    );
+    return {
+      invocationSchemaVersion: invocation.invocationSchemaVersion,
+      treatMissingKeysAs: "PermanentFailure",
+      invocationId: invocation.invocationId,
+      results,
+    };
+  };
+
   const handle = async (event: unknown, context?: Context): Promise<InvocationResult> => {
     const shape = classifyEvent(event);
     switch (shape.shape) {
@@ -193,6 +286,8 @@ export function createInvocationHandler(deps: InvocationDependencies): Invocatio
         return handleStream({ Records: [...shape.records] as DynamoDBRecord[] }, context);
       case "eventbridge":
         return handleObjectEvent(shape.event, context);
+      case "batch-operations":
+        return handleBatchOperations(shape.event, context);
       case "unknown":
         await reject(
           "eventbridge",

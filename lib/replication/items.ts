@@ -72,3 +72,89 @@ export async function applyItemChange(
     throw error;
   }
 }
+
+// Resync (`npm run resync`): an item is converged without a stream sequence number, so the
+// sequence guard above cannot order it. Instead a resync reads the replica first, then the source
+// (consistently), and writes only if the replica is still what it read: the condition names the
+// replica's recorded `_replicationSequence` (or its absence), which every live write changes. A
+// live change applied in between makes the write fail (`conflict`: read again); a live change
+// applied after it carries a higher sequence than the one the resync kept, so it still applies.
+// lib/replication/resync.ts runs these rounds until one writes nothing (docs/resync.md).
+
+const sortedBy = <T>(entries: [string, T][]): [string, T][] =>
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
+const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64");
+
+/** An attribute value in a canonical form: sets sorted, binaries as base64, maps by name. */
+function canonicalValue(value: AttributeValue): unknown {
+  if (value.B !== undefined) return { B: base64(value.B) };
+  if (value.SS !== undefined) return { SS: [...value.SS].sort() };
+  if (value.NS !== undefined) return { NS: [...value.NS].sort() };
+  if (value.BS !== undefined) return { BS: value.BS.map(base64).sort() };
+  if (value.L !== undefined) return { L: value.L.map(canonicalValue) };
+  if (value.M !== undefined) return { M: canonicalItem(value.M) };
+  return value;
+}
+
+function canonicalItem(item: Readonly<Record<string, AttributeValue>>): [string, unknown][] {
+  return sortedBy(Object.entries(item).map(([name, value]) => [name, canonicalValue(value)]));
+}
+
+/** The item without the replication bookkeeping attribute. */
+export function withoutBookkeeping(item: Item): Item {
+  return Object.fromEntries(
+    Object.entries(item).filter(([name]) => name !== ITEM_SEQUENCE_ATTRIBUTE),
+  );
+}
+
+/** True when both are absent, or hold the same attributes apart from `_replicationSequence`. */
+export function sameItem(a: Item | undefined, b: Item | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return (
+    JSON.stringify(canonicalItem(withoutBookkeeping(a))) ===
+    JSON.stringify(canonicalItem(withoutBookkeeping(b)))
+  );
+}
+
+/** What a resync write came to: written, or the replica changed since it was read. */
+export type ResyncWrite = "put" | "deleted" | "conflict";
+
+/**
+ * Makes the target's item equal to `source` (absent: deleted), provided the replica is still
+ * `replica` as read before the source was read. Keeps the replica's recorded sequence, a lower
+ * bound for the live changes that follow.
+ */
+export async function writeItemIfUnchanged(
+  dynamodb: DynamoDBClient,
+  table: string,
+  keys: ItemKey,
+  source: Item | undefined,
+  replica: Item | undefined,
+): Promise<ResyncWrite> {
+  const recorded = replica?.[ITEM_SEQUENCE_ATTRIBUTE];
+  const guard =
+    recorded === undefined
+      ? {
+          ConditionExpression: "attribute_not_exists(#seq)",
+          ExpressionAttributeNames: { "#seq": ITEM_SEQUENCE_ATTRIBUTE },
+        }
+      : {
+          ConditionExpression: "#seq = :seen",
+          ExpressionAttributeNames: { "#seq": ITEM_SEQUENCE_ATTRIBUTE },
+          ExpressionAttributeValues: { ":seen": recorded },
+        };
+  try {
+    if (source === undefined) {
+      await dynamodb.send(new DeleteItemCommand({ TableName: table, Key: keys, ...guard }));
+      return "deleted";
+    }
+    const item: Item = { ...withoutBookkeeping(source) };
+    if (recorded !== undefined) item[ITEM_SEQUENCE_ATTRIBUTE] = recorded;
+    await dynamodb.send(new PutItemCommand({ TableName: table, Item: item, ...guard }));
+    return "put";
+  } catch (error: unknown) {
+    if (error instanceof ConditionalCheckFailedException) return "conflict";
+    throw error;
+  }
+}
