@@ -1,0 +1,199 @@
+/**
+ * The local engine's item part: a parallel, consistent Scan of the source table (one segment per
+ * unit of concurrency, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Scan.html#Scan.ParallelScan)
+ * converges each item into every target with the resync guard (lib/replication/resync.ts), then
+ * a keys-only parallel Scan of each target finds the items only it has: extra, reported, and
+ * deleted (through the same guard, which re-reads the source first) with --delete-extra. The
+ * source's keys are kept in memory between the two scans (about 100 bytes per item). A dry run
+ * reads and changes nothing.
+ */
+import { ScanCommand, type AttributeValue, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { ReplicationClients } from "../../lib/replication/clients";
+import { targetRegion } from "../../lib/replication/clients";
+import type { ReplicationSettings, ReplicationTarget } from "../../lib/replication/contract";
+import { summarizeError } from "../../lib/replication/errors";
+import type { ItemKey } from "../../lib/replication/events";
+import { readSourceItem, sameItem, type Item } from "../../lib/replication/items";
+import type { TargetResult } from "../../lib/replication/outcome";
+import { NOT_SCANNED, resyncItem } from "../../lib/replication/resync";
+import type { ResyncTally } from "./resync-progress";
+
+/** Every item of one segment of a parallel scan (consistent reads; only `keys` when given). */
+export async function* scanSegment(
+  dynamodb: DynamoDBClient,
+  table: string,
+  segment: number,
+  totalSegments: number,
+  keys?: readonly string[],
+): AsyncGenerator<Item> {
+  const projection =
+    keys === undefined
+      ? {}
+      : {
+          ProjectionExpression: keys.map((_name, index) => `#k${index}`).join(", "),
+          ExpressionAttributeNames: Object.fromEntries(
+            keys.map((name, index) => [`#k${index}`, name]),
+          ),
+        };
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await dynamodb.send(
+      new ScanCommand({
+        TableName: table,
+        Segment: segment,
+        TotalSegments: totalSegments,
+        ExclusiveStartKey: start,
+        ConsistentRead: true,
+        ...projection,
+      }),
+    );
+    yield* page.Items ?? [];
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+}
+
+/** The item's key attributes. */
+export function keyOf(item: Item, keyNames: readonly string[]): ItemKey {
+  return Object.fromEntries(
+    keyNames.flatMap((name) => {
+      const value = item[name];
+      return value === undefined ? [] : [[name, value]];
+    }),
+  );
+}
+
+/** A key (from `keyOf`) as a string, for the set of the source's keys and the failure list. */
+export function keyText(keys: ItemKey): string {
+  return JSON.stringify(
+    Object.entries(keys).map(([name, value]) => [
+      name,
+      value.B === undefined ? value : { B: Buffer.from(value.B).toString("base64") },
+    ]),
+  );
+}
+
+export interface ItemResyncRun {
+  readonly settings: ReplicationSettings;
+  readonly clients: ReplicationClients;
+  readonly targets: readonly ReplicationTarget[];
+  /** The source table's key attribute names (DescribeTable). */
+  readonly keyNames: readonly string[];
+  readonly dryRun: boolean;
+  readonly deleteExtra: boolean;
+  readonly concurrency: number;
+  readonly tally: ResyncTally;
+}
+
+function failed(target: ReplicationTarget, error: unknown): TargetResult {
+  return { ok: false, target, error: summarizeError(error), attempts: 1, retryable: false };
+}
+
+/** What a dry run predicts for one item in each target: replicas compared with `source`. */
+async function planItem(
+  run: ItemResyncRun,
+  keys: ItemKey,
+  source: Item | undefined,
+  targets: readonly ReplicationTarget[],
+): Promise<TargetResult[]> {
+  return Promise.all(
+    targets.map(async (target): Promise<TargetResult> => {
+      try {
+        const replica = await readSourceItem(
+          run.clients.dynamodb(targetRegion(target, run.settings)),
+          target.table,
+          keys,
+        );
+        if (sameItem(replica, source)) {
+          return { ok: true, target, action: replica === undefined ? "absent" : "skipped" };
+        }
+        return { ok: true, target, action: source === undefined ? "deleted" : "put" };
+      } catch (error: unknown) {
+        return failed(target, error);
+      }
+    }),
+  );
+}
+
+/** Converges (or plans) one item in the given targets; `scanned` as in `resyncItem`. */
+async function converge(
+  run: ItemResyncRun,
+  keys: ItemKey,
+  scanned: Item | undefined | typeof NOT_SCANNED,
+  targets: readonly ReplicationTarget[],
+): Promise<TargetResult[]> {
+  if (!run.dryRun) return resyncItem(run.settings, run.clients, keys, scanned, targets);
+  if (scanned !== NOT_SCANNED) return planItem(run, keys, scanned, targets);
+  try {
+    const source = await readSourceItem(run.clients.dynamodb(), run.settings.sourceTable, keys);
+    return await planItem(run, keys, source, targets);
+  } catch (error: unknown) {
+    return targets.map((target) => failed(target, error));
+  }
+}
+
+/** A key only `target` has: extra (confirmed against the source), deleted with --delete-extra. */
+async function handleExtra(run: ItemResyncRun, keys: ItemKey, target: ReplicationTarget) {
+  const { tally } = run;
+  const key = keyText(keys);
+  if (run.deleteExtra) {
+    for (const result of await converge(run, keys, NOT_SCANNED, [target])) {
+      if (result.ok && result.action === "deleted") tally.add(target.environment, "items", "extra");
+      tally.record("items", key, result);
+    }
+    return;
+  }
+  let source;
+  try {
+    source = await readSourceItem(run.clients.dynamodb(), run.settings.sourceTable, keys);
+  } catch (error: unknown) {
+    tally.record("items", key, failed(target, error));
+    return;
+  }
+  if (source === undefined) {
+    tally.add(target.environment, "items", "extra");
+    return;
+  }
+  // Put in the source since it was scanned: converge it like a scanned item.
+  for (const result of await converge(run, keys, source, [target])) {
+    tally.record("items", key, result);
+  }
+}
+
+/** Runs `work` on every item of a parallel scan, one worker per segment. */
+async function eachItem(
+  dynamodb: DynamoDBClient,
+  table: string,
+  segments: number,
+  keys: readonly string[] | undefined,
+  work: (item: Item) => Promise<void>,
+): Promise<void> {
+  await Promise.all(
+    Array.from({ length: segments }, async (_unused, segment) => {
+      for await (const item of scanSegment(dynamodb, table, segment, segments, keys)) {
+        await work(item);
+      }
+    }),
+  );
+}
+
+/** Resyncs the items of every given target. */
+export async function resyncItems(run: ItemResyncRun): Promise<void> {
+  const { settings, clients, targets, keyNames, tally, concurrency } = run;
+  const seen = new Set<string>();
+  await eachItem(clients.dynamodb(), settings.sourceTable, concurrency, undefined, async (item) => {
+    const keys = keyOf(item, keyNames);
+    const key = keyText(keys);
+    seen.add(key);
+    for (const result of await converge(run, keys, item, targets)) {
+      tally.record("items", key, result);
+    }
+    tally.done.items += 1;
+  });
+  for (const target of targets) {
+    const dynamodb = clients.dynamodb(targetRegion(target, settings));
+    await eachItem(dynamodb, target.table, concurrency, keyNames, async (item) => {
+      const keys = keyOf(item, keyNames);
+      if (!seen.has(keyText(keys))) await handleExtra(run, keys, target);
+    });
+  }
+}
