@@ -4,8 +4,10 @@
  * run changes nothing and predicts the real run, extras are kept unless --delete-extra, and every
  * problem with the settings is listed before anything is changed.
  */
+import type { ReplicationTarget } from "../../lib/replication/contract";
 import { logger } from "../../lib/replication/logger";
 import { runResync, ResyncSettingsError } from "../../tools/ops/resync";
+import { compareKeys, mergeListings } from "../../tools/ops/resync-objects";
 import {
   bucketState,
   createOtherTable,
@@ -373,6 +375,141 @@ describe("checks before a resync changes anything", () => {
     });
     await expect(runResync(settings, clientsFor(), { objects: false })).rejects.toMatchObject({
       problems: ['table "no-such-table" (source) does not exist'],
+    });
+  });
+});
+
+describe("S3 key order and the merged listings", () => {
+  async function* listing(keys: readonly string[]): AsyncGenerator<string> {
+    for (const key of keys) {
+      await Promise.resolve();
+      yield key;
+    }
+  }
+
+  it("orders keys as S3 lists them (UTF-8 bytes), also outside the BMP", () => {
+    // U+FF5E (3 UTF-8 bytes) sorts before U+1F680 (4 bytes), though its UTF-16 unit is higher.
+    const [fullwidth, rocket] = ["\uFF5E", "🚀"] as string[];
+    expect(compareKeys(fullwidth ?? "", rocket ?? "")).toBeLessThan(0);
+    expect([fullwidth, rocket].sort()).toEqual([rocket, fullwidth]);
+    expect(compareKeys("a", "b")).toBe(-1);
+    expect(compareKeys("b", "a")).toBe(1);
+    expect(compareKeys("a", "a")).toBe(0);
+  });
+
+  it("yields every source key once and each target's own keys as extras", async () => {
+    const [dev, staging] = (await world.environments()).settings.targets as [
+      ReplicationTarget,
+      ReplicationTarget,
+    ];
+    const work: string[] = [];
+
+    for await (const item of mergeListings(listing(["b", "d"]), [
+      { target: dev, keys: listing(["a", "b", "c", "e"]) },
+      { target: staging, keys: listing(["d", "z"]) },
+    ])) {
+      work.push(item.kind === "source" ? item.key : `${item.target.environment}:${item.key}`);
+    }
+
+    expect(work).toEqual(["dev:a", "b", "dev:c", "d", "dev:e", "staging:z"]);
+  });
+});
+
+describe("a resync's less common paths", () => {
+  it("lists reads that fail in a dry run, and extras it cannot confirm, as failures", async () => {
+    const envs = await drifted();
+    world.s3Proxy.setDecider((request) =>
+      request.method === "HEAD" &&
+      (request.url.startsWith(`/${envs.staging.bucket}/docs/c.txt`) ||
+        request.url.startsWith(`/${envs.source.bucket}/x-only-in-dev.txt`) ||
+        request.url.startsWith(`/${envs.source.bucket}/e%2Bf.txt`))
+        ? "s3-access-denied"
+        : undefined,
+    );
+    world.dynamodbProxy.setDecider((request) =>
+      request.operation === "GetItem" &&
+      (request.table === envs.staging.table ||
+        (request.table === envs.source.table && request.body.includes("user#9")))
+        ? "dynamodb-access-denied"
+        : undefined,
+    );
+
+    const dry = await runResync(envs.settings, clientsFor(), { dryRun: true });
+    const real = await runResync(envs.settings, clientsFor(), { targets: ["dev"] });
+
+    const failed = (summary: typeof dry) =>
+      summary.failures.map((f) => `${f.environment} ${f.kind} ${f.key}`).sort();
+    expect(failed(dry)).toEqual([
+      'dev item [["pk",{"S":"user#9"}],["sk",{"S":"profile"}]]',
+      "dev object e+f.txt",
+      "dev object x-only-in-dev.txt",
+      ...[1, 2, 3, 4, 5].map(
+        (n) => `staging item [["pk",{"S":"user#${n}"}],["sk",{"S":"profile"}]]`,
+      ),
+      "staging object docs/c.txt",
+      "staging object e+f.txt",
+    ]);
+    expect(failed(real)).toEqual([
+      'dev item [["pk",{"S":"user#9"}],["sk",{"S":"profile"}]]',
+      "dev object e+f.txt",
+      "dev object x-only-in-dev.txt",
+    ]);
+    // Nothing changed in the dry run; the real run wrote what it could.
+    expect(Object.keys(await bucketState(world.s3, envs.staging.bucket))).toEqual([]);
+    expect(Object.keys(await bucketState(world.s3, envs.dev.bucket))).toHaveLength(5);
+  });
+
+  it("converges, rather than reports, an item put in the source after the scan", async () => {
+    for (const deleteExtra of [false, true]) {
+      const envs = await world.environments();
+      await putItem(world.dynamodb, envs.dev.table, itemOf("late", "profile", { v: { S: "old" } }));
+      const clients = clientsFor();
+      // The item reaches the source right after the source's scan came back without it.
+      clients.dynamodb().middlewareStack.add(
+        (next, context) => async (args) => {
+          const out = await next(args);
+          const input = args.input as { TableName?: string };
+          if (context.commandName === "ScanCommand" && input.TableName === envs.source.table) {
+            await putItem(
+              world.dynamodb,
+              envs.source.table,
+              itemOf("late", "profile", { v: { S: "new" } }),
+            );
+          }
+          return out;
+        },
+        { step: "initialize", name: "lateSourceItem" },
+      );
+
+      const summary = await runResync(envs.settings, clients, {
+        objects: false,
+        deleteExtra,
+        concurrency: 1,
+        targets: ["dev"],
+      });
+
+      expect([deleteExtra, summary.targets[0]?.items]).toEqual([
+        deleteExtra,
+        { put: 1, deleted: 0, unchanged: 0, extra: 0, failed: 0 },
+      ]);
+      expect(await tableState(world.dynamodb, envs.dev.table)).toEqual({
+        "late|profile": itemOf("late", "profile", { v: { S: "new" } }),
+      });
+    }
+  });
+
+  it("names a table it cannot describe, with the error", async () => {
+    const envs = await world.environments();
+    world.dynamodbProxy.setDecider((request) =>
+      request.operation === "DescribeTable" && request.table === envs.staging.table
+        ? "dynamodb-access-denied"
+        : undefined,
+    );
+
+    await expect(runResync(envs.settings, clientsFor(), { objects: false })).rejects.toMatchObject({
+      problems: [
+        `table "${envs.staging.table}" (staging) cannot be described (AccessDeniedException: User is not authorized to perform this action)`,
+      ],
     });
   });
 });
