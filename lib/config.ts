@@ -12,6 +12,7 @@ import {
   writeContract,
   type LogLevel,
 } from "./replication/contract";
+import { batchOperationsNameProblems } from "./batch-operations-names";
 import {
   accountIdPlaceholder,
   bucketNameProblems,
@@ -410,6 +411,22 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
       reader.bad(key, target, "listed twice");
     }
     seen.add(target);
+  }
+
+  // The replicating stack also names the S3 Batch Operations job role and report bucket.
+  if (replicationTargets.length > 0 && partsValid.every(Boolean)) {
+    const note = nameSuffix === undefined ? " (checked with a 12-digit account id)" : "";
+    for (const problem of batchOperationsNameProblems({
+      namePrefix,
+      environment,
+      region,
+      uniqueness: nameSuffix ?? accountIdPlaceholder,
+      nameSuffix,
+    })) {
+      reader.problems.push(
+        `${problem}, from ${reader.key("namePrefix")}/${reader.key("nameSuffix")}${note}`,
+      );
+    }
   }
 
   const replicationKeyPrefixes = reader.stringList("replicationKeyPrefixes");

@@ -208,3 +208,65 @@ export function replicationRolePolicy(args: ReplicationPolicyArgs): PolicyDocume
     },
   );
 }
+
+/**
+ * Trust policy of the S3 Batch Operations job role, as AWS gives it: only the Batch Operations
+ * service principal may assume it (https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-iam-role-policies.html).
+ */
+export function batchOperationsAssumeRolePolicy(): PolicyDocument {
+  return document({
+    Effect: "Allow",
+    Principal: { Service: "batchoperations.s3.amazonaws.com" },
+    Action: "sts:AssumeRole",
+  });
+}
+
+/** Resolved ARNs the Batch Operations job role's policy names. */
+export interface BatchOperationsPolicyArgs {
+  readonly functionArn: string;
+  readonly sourceBucketArn: string;
+  readonly reportBucketArn: string;
+  /** Key prefixes of the generated manifests and of the completion reports in the report bucket. */
+  readonly manifestPrefix: string;
+  readonly reportPrefix: string;
+}
+
+/**
+ * Least-privilege policy of the resync job (npm run resync -- --engine batch-operations): invoke
+ * the replication function (which does the copying with its own role), generate the manifest of
+ * the source bucket ("To generate an object list, you must have the s3:PutInventoryConfiguration
+ * permission", https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-create-job.html;
+ * the same grant in "Policy if using and storing a S3 generated manifest",
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/s3-batch-replication-policies.html),
+ * read back and write that manifest, and write the completion report. It reads no object of the
+ * source bucket and writes nothing outside the two prefixes of the report bucket.
+ */
+export function batchOperationsRolePolicy(args: BatchOperationsPolicyArgs): PolicyDocument {
+  const under = (prefix: string): string => `${args.reportBucketArn}/${prefix}/*`;
+  return document(
+    {
+      Sid: "InvokeReplicationFunction",
+      Effect: "Allow",
+      Action: "lambda:InvokeFunction",
+      Resource: args.functionArn,
+    },
+    {
+      Sid: "GenerateSourceManifest",
+      Effect: "Allow",
+      Action: "s3:PutInventoryConfiguration",
+      Resource: args.sourceBucketArn,
+    },
+    {
+      Sid: "ReadManifest",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:GetObjectVersion"],
+      Resource: under(args.manifestPrefix),
+    },
+    {
+      Sid: "WriteManifestAndReport",
+      Effect: "Allow",
+      Action: "s3:PutObject",
+      Resource: [under(args.manifestPrefix), under(args.reportPrefix)],
+    },
+  );
+}

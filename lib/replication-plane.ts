@@ -2,10 +2,12 @@
  * The replicating stack's resources (prod, by config): stack references to the target stacks,
  * EventBridge notifications and the rule for the source bucket, the replication Lambda (bundled
  * here with esbuild), its log group, role policy, async destinations, invoke permission and the
- * table stream's event source mapping.
+ * table stream's event source mapping; and what S3 Batch Operations resync jobs need
+ * (lib/batch-operations.ts).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { createBatchOperations, type BatchOperations } from "./batch-operations";
 import { bundleFileName, bundleReplication, lambdaHandler, lambdaRuntime } from "./bundle";
 import { replicationServiceName, type StackConfig } from "./config";
 import type { DataPlane } from "./data-plane";
@@ -144,6 +146,8 @@ export interface ReplicationPlane {
   readonly function: aws.lambda.Function;
   readonly logGroup: aws.cloudwatch.LogGroup;
   readonly streamMapping: aws.lambda.EventSourceMapping;
+  /** The S3 Batch Operations resync job's role and report bucket. */
+  readonly batchOperations: BatchOperations;
 }
 
 /** Declares the replication plane as children of `parent`, logical names derived from `name`. */
@@ -322,5 +326,11 @@ export function createReplicationPlane(
     { parent, dependsOn: [rolePolicy] },
   );
 
-  return { notification, rule, function: fn, logGroup, streamMapping };
+  const batchOperations = createBatchOperations(
+    name,
+    { config, sourceBucketArn: data.bucket.arn, functionArn: fn.arn, tags },
+    parent,
+  );
+
+  return { notification, rule, function: fn, logGroup, streamMapping, batchOperations };
 }

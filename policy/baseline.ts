@@ -18,6 +18,7 @@ export const TYPES = {
   topic: "aws:sns/topic:Topic",
   lambdaFunction: "aws:lambda/function:Function",
   lambdaPermission: "aws:lambda/permission:Permission",
+  role: "aws:iam/role:Role",
 } as const;
 
 /** Tags every taggable resource must carry, each with a non-empty value (the program's own keys). */
@@ -48,7 +49,7 @@ export const TAGGABLE_TYPES: readonly string[] = [
   TYPES.topic,
   TYPES.lambdaFunction,
   "aws:lambda/eventSourceMapping:EventSourceMapping",
-  "aws:iam/role:Role",
+  TYPES.role,
   "aws:iam/policy:Policy",
   "aws:kms/key:Key",
   "aws:cloudwatch/eventRule:EventRule",

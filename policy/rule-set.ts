@@ -7,6 +7,7 @@ import {
   snsEncrypted,
   sqsEncrypted,
 } from "./rules/data-stores";
+import { iamRoleTrustsServicesOnly } from "./rules/iam";
 import {
   lambdaNoReservedEnvironment,
   lambdaPermissionScoped,
@@ -39,6 +40,7 @@ export const RESOURCE_RULES: readonly ResourceRule[] = [
   lambdaNoReservedEnvironment,
   lambdaTimeoutBounded,
   lambdaPermissionScoped,
+  iamRoleTrustsServicesOnly,
   requiredTags,
 ];
 

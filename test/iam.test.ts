@@ -6,7 +6,7 @@
 import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import type { PlannedResource, StackPlan } from "../tools/offline";
 import { planAllStacks, type AllStacks } from "./support/pulumi-plan";
-import { jsonInput, ofType, only, output } from "./support/pulumi-query";
+import { jsonInput, named, ofType, onlyPipeline as only, output } from "./support/pulumi-query";
 
 type Decision = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";
 type Expected = "allow" | "deny";
@@ -100,20 +100,64 @@ const replicationMatrix: readonly [action: string, resource: string, expected: E
   ["iam:PassRole", "<role>", "deny"],
 ];
 
+/**
+ * The S3 Batch Operations job role's matrix (npm run resync -- --engine batch-operations):
+ * <batch-role>, <reports> (its report bucket) and <function> (the replication function).
+ */
+const batchMatrix: readonly [action: string, resource: string, expected: Expected][] = [
+  // Invokes the replication function, and no other.
+  ["lambda:InvokeFunction", "<function>", "allow"],
+  ["lambda:InvokeFunction", "arn:aws:lambda:<region>:<account>:function:someone-else", "deny"],
+  ["lambda:UpdateFunctionCode", "<function>", "deny"],
+  // Generates the source's manifest: an inventory configuration of the prod bucket only.
+  ["s3:PutInventoryConfiguration", "<prod-bucket>", "allow"],
+  ["s3:PutInventoryConfiguration", "<dev-bucket>", "deny"],
+  ["s3:PutInventoryConfiguration", "<reports>", "deny"],
+  // Reads and writes manifests, writes reports, under their prefixes only.
+  ["s3:GetObject", "<reports>/manifests/job-1/manifest.json", "allow"],
+  ["s3:GetObjectVersion", "<reports>/manifests/job-1/manifest.json", "allow"],
+  ["s3:PutObject", "<reports>/manifests/job-1/manifest.json", "allow"],
+  ["s3:PutObject", "<reports>/reports/job-1/report.json", "allow"],
+  ["s3:GetObject", "<reports>/reports/job-1/report.json", "deny"],
+  ["s3:PutObject", "<reports>/elsewhere.txt", "deny"],
+  ["s3:DeleteObject", "<reports>/reports/job-1/report.json", "deny"],
+  ["s3:PutBucketPolicy", "<reports>", "deny"],
+  ["s3:PutLifecycleConfiguration", "<reports>", "deny"],
+  // Reads and writes no data: the function copies, with its own role.
+  ["s3:GetObject", "<prod-bucket>/data/report.csv", "deny"],
+  ["s3:ListBucket", "<prod-bucket>", "deny"],
+  ["s3:PutObject", "<prod-bucket>/data/report.csv", "deny"],
+  ["s3:PutObject", "<dev-bucket>/data/report.csv", "deny"],
+  ["s3:DeleteObject", "<staging-bucket>/data/report.csv", "deny"],
+  ["dynamodb:Scan", "<prod-table>", "deny"],
+  ["dynamodb:PutItem", "<dev-table>", "deny"],
+  // Cannot create jobs itself, nor pass or change roles.
+  ["s3:CreateJob", "*", "deny"],
+  ["iam:PassRole", "<batch-role>", "deny"],
+  ["iam:PassRole", "<role>", "deny"],
+  ["iam:PutRolePolicy", "<batch-role>", "deny"],
+  ["sts:AssumeRole", "<role>", "deny"],
+];
+
 /** TLS matrix: per stack, requests without TLS to its bucket are denied even where allowed. */
-const tlsMatrix: readonly [principal: "replication" | "admin", action: string, resource: string][] =
-  [
-    ["replication", "s3:GetObject", "<prod-bucket>/data/report.csv"],
-    ["replication", "s3:ListBucket", "<prod-bucket>"],
-    ["replication", "s3:PutObject", "<dev-bucket>/data/report.csv"],
-    ["replication", "s3:DeleteObject", "<staging-bucket>/data/report.csv"],
-    ["admin", "s3:GetObject", "<dev-bucket>/data/report.csv"],
-    ["admin", "s3:PutObject", "<staging-bucket>/data/report.csv"],
-    ["admin", "s3:PutObject", "<prod-bucket>/data/report.csv"],
-    ["admin", "s3:ListBucket", "<dev-bucket>"],
-    ["admin", "s3:DeleteBucket", "<staging-bucket>"],
-    ["admin", "s3:PutBucketPolicy", "<prod-bucket>"],
-  ];
+const tlsMatrix: readonly [
+  principal: "replication" | "batch" | "admin",
+  action: string,
+  resource: string,
+][] = [
+  ["replication", "s3:GetObject", "<prod-bucket>/data/report.csv"],
+  ["replication", "s3:ListBucket", "<prod-bucket>"],
+  ["replication", "s3:PutObject", "<dev-bucket>/data/report.csv"],
+  ["replication", "s3:DeleteObject", "<staging-bucket>/data/report.csv"],
+  ["admin", "s3:GetObject", "<dev-bucket>/data/report.csv"],
+  ["admin", "s3:PutObject", "<staging-bucket>/data/report.csv"],
+  ["admin", "s3:PutObject", "<prod-bucket>/data/report.csv"],
+  ["admin", "s3:ListBucket", "<dev-bucket>"],
+  ["admin", "s3:DeleteBucket", "<staging-bucket>"],
+  ["admin", "s3:PutBucketPolicy", "<prod-bucket>"],
+  ["batch", "s3:PutObject", "<reports>/reports/job-1/report.json"],
+  ["admin", "s3:GetObject", "<reports>/reports/job-1/report.json"],
+];
 
 const stackNames = ["dev", "staging", "prod"] as const;
 
@@ -124,6 +168,8 @@ let account: string;
 let resourcePolicies: { prefix: string; policy: unknown }[];
 let roleArn: string;
 let rolePolicies: { name: string; policy: unknown }[];
+let batchRoleArn: string;
+let batchPolicies: { name: string; policy: unknown }[];
 
 function stateString(resource: PlannedResource, key: string): string {
   const value = resource.state[key];
@@ -196,6 +242,9 @@ beforeAll(async () => {
     ...stackPlaceholders(prod),
     "<prod-stream>": stateString(table, "streamArn"),
     "<role>": roleArn,
+    "<batch-role>": stateString(named(prod, "aws:iam/role:Role", "pipeline-batch-role"), "arn"),
+    "<reports>": stateString(named(prod, "aws:s3/bucket:Bucket", "pipeline-batch-reports"), "arn"),
+    "<function>": output(prod, "replicationFunctionArn"),
     "<account>": account,
     "<region>": region,
   };
@@ -212,7 +261,19 @@ beforeAll(async () => {
       prefix: output(prod, "dlqArn"),
       policy: jsonInput(only(prod, "aws:sqs/queuePolicy:QueuePolicy"), "policy"),
     },
+    {
+      prefix: placeholders["<reports>"] ?? "",
+      policy: jsonInput(
+        named(prod, "aws:s3/bucketPolicy:BucketPolicy", "pipeline-batch-reports-policy"),
+        "policy",
+      ),
+    },
   ];
+  const batchRole = named(prod, "aws:iam/role:Role", "pipeline-batch-role");
+  batchRoleArn = stateString(batchRole, "arn");
+  batchPolicies = ofType(prod, "aws:iam/rolePolicy:RolePolicy")
+    .filter((p) => p.inputs.role === batchRole.id)
+    .map((p) => ({ name: p.name, policy: jsonInput(p, "policy") }));
 }, 60_000);
 
 describe("the replication role's policies", () => {
@@ -262,6 +323,46 @@ describe("replication role matrix (iam-simulate)", () => {
   });
 });
 
+describe("the S3 Batch Operations job role (iam-simulate)", () => {
+  it("has exactly its inline policy", () => {
+    expect(batchPolicies.map((p) => p.name)).toEqual(["pipeline-batch-policy"]);
+  });
+
+  it.each(batchMatrix)("%s on %s: %s", async (action, template, expected) => {
+    const decision = await simulate(batchRoleArn, batchPolicies, action, resolve(template), true);
+
+    if (expected === "allow") {
+      expect(decision).toBe("Allowed");
+    } else {
+      expect(decision).not.toBe("Allowed");
+    }
+  });
+
+  it("holds because of the role's policy: with no identity policy, the allowed rows are denied", async () => {
+    const allowed = batchMatrix.filter(([, , expected]) => expected === "allow");
+
+    const decisions = await Promise.all(
+      allowed.map(([action, template]) =>
+        simulate(batchRoleArn, [], action, resolve(template), true),
+      ),
+    );
+
+    expect(decisions.every((d) => d !== "Allowed")).toBe(true);
+  });
+
+  it("and the replication role may not touch the report bucket", async () => {
+    const decision = await simulate(
+      roleArn,
+      rolePolicies,
+      "s3:PutObject",
+      resolve("<reports>/reports/job-1/report.json"),
+      true,
+    );
+
+    expect(decision).not.toBe("Allowed");
+  });
+});
+
 describe("bucket policies deny every request without TLS (iam-simulate)", () => {
   const admin = (): { name: string; policy: unknown }[] => [
     {
@@ -275,8 +376,13 @@ describe("bucket policies deny every request without TLS (iam-simulate)", () => 
 
   it.each(tlsMatrix)("%s: %s on %s", async (who, action, template) => {
     const resource = resolve(template);
-    const principal = who === "admin" ? `arn:aws:iam::${account}:role/administrator` : roleArn;
-    const policies = who === "admin" ? admin() : rolePolicies;
+    const principal =
+      who === "admin"
+        ? `arn:aws:iam::${account}:role/administrator`
+        : who === "batch"
+          ? batchRoleArn
+          : roleArn;
+    const policies = who === "admin" ? admin() : who === "batch" ? batchPolicies : rolePolicies;
 
     const withTls = await simulate(principal, policies, action, resource, true);
     const withoutTls = await simulate(principal, policies, action, resource, false);

@@ -109,7 +109,19 @@ export function compliantStack(environment: Environment): PlannedResource[] {
   const ruleArn = `arn:aws:events:${region}:${account}:rule/pipeline-object-changes`;
   return [
     ...resources,
-    r("aws:iam/role:Role", "replication-role", { assumeRolePolicy: "{}", tags }),
+    r("aws:iam/role:Role", "replication-role", {
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Service: "lambda.amazonaws.com" },
+            Action: "sts:AssumeRole",
+          },
+        ],
+      }),
+      tags,
+    }),
     r("aws:iam/rolePolicy:RolePolicy", "replication-policy", { policy: "{}" }),
     r("aws:s3/bucketNotification:BucketNotification", "bucket-notification", {
       bucket,

@@ -15,6 +15,7 @@ import {
   s3PublicAccessBlocked,
   s3TlsOnly,
 } from "../../policy/rules/s3";
+import { iamRoleTrustsServicesOnly } from "../../policy/rules/iam";
 import { isTaggable, requiredTags } from "../../policy/rules/tags";
 import type { PlannedResource, Props } from "../../policy/types";
 import {
@@ -149,6 +150,25 @@ const badCases: readonly BadCase[] = [
     name: "replication-invoke",
     bad: set("replication-invoke", { sourceArn: undefined }),
     message: /^sourceArn = undefined \(must name the invoking resource\)$/,
+  },
+  {
+    rule: "iam-role-trusts-services-only",
+    environment: "prod",
+    name: "replication-role",
+    bad: set("replication-role", {
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { AWS: "arn:aws:iam::111122223333:root" },
+            Action: "sts:AssumeRole",
+          },
+        ],
+      }),
+    }),
+    message:
+      /^assumeRolePolicy\.Statement\[0\]\.Principal = \{"AWS":"arn:aws:iam::111122223333:root"\} \(only named AWS service principals\)$/,
   },
   {
     rule: "required-tags",
@@ -476,5 +496,60 @@ describe("checkPlan", () => {
       "required-tags",
     ]);
     expect(checkPlan({ resources: [{ ...resource, taggable: false }] })).toEqual([]);
+  });
+});
+
+describe("iam-role-trusts-services-only", () => {
+  const role = (statement: unknown, document?: unknown): string[] =>
+    iamRoleTrustsServicesOnly.validate(TYPES.role, {
+      assumeRolePolicy:
+        document ?? JSON.stringify({ Version: "2012-10-17", Statement: [statement] }),
+    });
+  const service = (name: unknown) => ({
+    Effect: "Allow",
+    Principal: { Service: name },
+    Action: "sts:AssumeRole",
+  });
+
+  it("accepts named services, as a string or a list, and a document given as an object", () => {
+    expect(role(service("batchoperations.s3.amazonaws.com"))).toEqual([]);
+    expect(role(service(["lambda.amazonaws.com", "edgelambda.amazonaws.com"]))).toEqual([]);
+    expect(role(undefined, { Statement: [service("lambda.amazonaws.com")] })).toEqual([]);
+    expect(role({ ...service("*"), Effect: "Deny" })).toEqual([]);
+  });
+
+  it("names every principal and action it does not accept", () => {
+    expect(role({ Effect: "Allow", Principal: "*", Action: "sts:AssumeRole" })).toEqual([
+      'assumeRolePolicy.Statement[0].Principal = "*" (only named AWS service principals)',
+    ]);
+    expect(role(service("*.amazonaws.com"))).toEqual([
+      'assumeRolePolicy.Statement[0].Principal = {"Service":"*.amazonaws.com"} (only named AWS service principals)',
+    ]);
+    expect(
+      role({
+        Effect: "Allow",
+        Principal: { Service: "lambda.amazonaws.com", Federated: "cognito-identity.amazonaws.com" },
+        Action: ["sts:AssumeRole", "sts:AssumeRoleWithWebIdentity"],
+      }),
+    ).toEqual([
+      'assumeRolePolicy.Statement[0].Principal = {"Service":"lambda.amazonaws.com","Federated":"cognito-identity.amazonaws.com"} (only named AWS service principals)',
+      'assumeRolePolicy.Statement[0].Action = ["sts:AssumeRole","sts:AssumeRoleWithWebIdentity"] (only "sts:AssumeRole")',
+    ]);
+    expect(role({ ...service("lambda.amazonaws.com"), NotAction: "iam:*" })).toEqual([
+      "assumeRolePolicy.Statement[0] uses NotPrincipal or NotAction (name the principal and the action)",
+    ]);
+    expect(role({ ...service("lambda.amazonaws.com"), Action: [] })).toEqual([
+      'assumeRolePolicy.Statement[0].Action = [] (only "sts:AssumeRole")',
+    ]);
+    expect(role("nope")).toEqual(['assumeRolePolicy.Statement[0] = "nope" (not a statement)']);
+  });
+
+  it("refuses a trust policy that is missing, unreadable or empty", () => {
+    expect(role(undefined, "{not json")).toEqual([
+      'assumeRolePolicy = "{not json" (not a policy document)',
+    ]);
+    expect(role(undefined, 42)).toEqual(["assumeRolePolicy = 42 (not a policy document)"]);
+    expect(role(undefined, "[]")).toEqual(['assumeRolePolicy = "[]" (not a policy document)']);
+    expect(role(undefined, { Statement: [] })).toEqual(["assumeRolePolicy has no statement"]);
   });
 });

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import type { StackPlan } from "../../tools/offline";
 import { planStacks } from "../../tools/offline/plan-report";
 import { planInJest } from "../support/pulumi-plan";
-import { jsonInput, only, output } from "../support/pulumi-query";
+import { jsonInput, onlyPipeline as only, output } from "../support/pulumi-query";
 
 const root = path.resolve(__dirname, "..", "..");
 let dir: string;

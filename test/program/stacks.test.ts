@@ -10,7 +10,7 @@ import { environmentComponentType } from "../../lib/environment-component";
 import type { PolicyDocument, PolicyStatement } from "../../lib/iam";
 import { loadProject, type PlannedResource, type StackPlan } from "../../tools/offline";
 import { planAllStacks, type AllStacks } from "../support/pulumi-plan";
-import { jsonInput, named, ofType, only, output } from "../support/pulumi-query";
+import { jsonInput, named, ofType, onlyPipeline as only, output } from "../support/pulumi-query";
 
 const account = "123456789012";
 const region = "eu-west-1";
@@ -626,6 +626,6 @@ describe("tags", () => {
       expect.arrayContaining([T.bucket, T.table, T.key, T.topic, T.queue, T.alarm]),
     );
     expect(taggable.map((r) => r.type)).not.toContain(T.versioning);
-    expect(taggable.length).toBe(s === "prod" ? 12 : 7);
+    expect(taggable.length).toBe(s === "prod" ? 14 : 7);
   });
 });

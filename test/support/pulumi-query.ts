@@ -36,3 +36,18 @@ export function output(plan: StackPlan, key: string): string {
   if (typeof value !== "string") throw new Error(`${plan.stack} has no string output ${key}`);
   return value;
 }
+
+/** Logical-name prefix of the S3 Batch Operations resources (lib/batch-operations.ts). */
+export const batchOperationsPrefix = "pipeline-batch-";
+
+/**
+ * `only`, leaving out the S3 Batch Operations job's role, policy and report bucket (tested on
+ * their own in test/program/batch-operations.test.ts): the one data bucket, the one
+ * replication role, ... of a stack.
+ */
+export function onlyPipeline(plan: StackPlan, type: string): PlannedResource {
+  return only(
+    { ...plan, resources: plan.resources.filter((r) => !r.name.startsWith(batchOperationsPrefix)) },
+    type,
+  );
+}

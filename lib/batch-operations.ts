@@ -1,0 +1,159 @@
+/**
+ * What an S3 Batch Operations resync job needs in the replicating stack
+ * (`npm run resync -- --engine batch-operations`): the role the job runs as (trusted by Batch
+ * Operations only; may invoke this replication function, generate the source's manifest, and
+ * write the manifest and the completion report) and the report bucket (public access blocked,
+ * bucket-owner-enforced, encrypted, TLS only, versioned as every bucket here, and a lifecycle
+ * that expires manifests and reports). Names come from lib/batch-operations-names.ts, which the
+ * resync command derives from the function's name too.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  BATCH_MANIFEST_PREFIX,
+  BATCH_REPORT_PREFIX,
+  batchOperationsNames,
+} from "./batch-operations-names";
+import type { StackConfig } from "./config";
+import {
+  batchOperationsAssumeRolePolicy,
+  batchOperationsRolePolicy,
+  denyInsecureTransportPolicy,
+} from "./iam";
+
+/** Days a generated manifest or completion report is kept. */
+export const batchReportRetentionDays = 30;
+
+export interface BatchOperationsArgs {
+  readonly config: StackConfig;
+  /** The source (data) bucket the job lists. */
+  readonly sourceBucketArn: pulumi.Input<string>;
+  /** The replication function the job invokes. */
+  readonly functionArn: pulumi.Input<string>;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface BatchOperations {
+  readonly role: aws.iam.Role;
+  readonly reportBucket: aws.s3.Bucket;
+}
+
+/** Declares the job role and the report bucket as children of `parent`. */
+export function createBatchOperations(
+  name: string,
+  args: BatchOperationsArgs,
+  parent: pulumi.Resource,
+): BatchOperations {
+  const { config, tags } = args;
+  const opts = { parent };
+  const identity = aws.getCallerIdentityOutput({}, opts);
+  const names = identity.accountId.apply((accountId) =>
+    batchOperationsNames({
+      namePrefix: config.namePrefix,
+      environment: config.environment,
+      region: config.region,
+      uniqueness: config.nameSuffix ?? accountId,
+      nameSuffix: config.nameSuffix,
+    }),
+  );
+
+  const reportBucket = new aws.s3.Bucket(
+    `${name}-batch-reports`,
+    { bucket: names.reportBucket, forceDestroy: false, tags },
+    opts,
+  );
+  const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
+    `${name}-batch-reports-public-access`,
+    {
+      bucket: reportBucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    },
+    opts,
+  );
+  new aws.s3.BucketOwnershipControls(
+    `${name}-batch-reports-ownership`,
+    { bucket: reportBucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+    opts,
+  );
+  // Completion reports are SSE-S3 whatever the bucket says ("Completion reports are always
+  // encrypted with server-side encryption with Amazon S3 managed keys (SSE-S3)",
+  // https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-create-job.html).
+  new aws.s3.BucketServerSideEncryptionConfiguration(
+    `${name}-batch-reports-encryption`,
+    {
+      bucket: reportBucket.id,
+      rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+    },
+    opts,
+  );
+  const versioning = new aws.s3.BucketVersioning(
+    `${name}-batch-reports-versioning`,
+    { bucket: reportBucket.id, versioningConfiguration: { status: "Enabled" } },
+    opts,
+  );
+  // Manifests and reports expire after `batchReportRetentionDays`; the versions that leaves
+  // behind a day later, and with them the delete markers ("If the lifecycle configuration is set
+  // to delete current versions ... Amazon S3 removes the expired object's delete marker",
+  // https://docs.aws.amazon.com/AmazonS3/latest/userguide/ManagingDelMarkers.html).
+  new aws.s3.BucketLifecycleConfiguration(
+    `${name}-batch-reports-lifecycle`,
+    {
+      bucket: reportBucket.id,
+      rules: [
+        {
+          id: "expire-reports",
+          status: "Enabled",
+          filter: {},
+          expiration: { days: batchReportRetentionDays },
+          noncurrentVersionExpiration: { noncurrentDays: 1 },
+          abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+        },
+      ],
+    },
+    { parent, dependsOn: [versioning] },
+  );
+  new aws.s3.BucketPolicy(
+    `${name}-batch-reports-policy`,
+    {
+      bucket: reportBucket.id,
+      policy: reportBucket.arn.apply((arn) => JSON.stringify(denyInsecureTransportPolicy(arn))),
+    },
+    { parent, dependsOn: [publicAccessBlock] },
+  );
+
+  const role = new aws.iam.Role(
+    `${name}-batch-role`,
+    {
+      name: names.role,
+      description: "S3 Batch Operations resync jobs: invoke the replication function",
+      assumeRolePolicy: JSON.stringify(batchOperationsAssumeRolePolicy()),
+      tags,
+    },
+    opts,
+  );
+  new aws.iam.RolePolicy(
+    `${name}-batch-policy`,
+    {
+      role: role.id,
+      policy: pulumi
+        .all([args.functionArn, args.sourceBucketArn, reportBucket.arn])
+        .apply(([functionArn, sourceBucketArn, reportBucketArn]) =>
+          JSON.stringify(
+            batchOperationsRolePolicy({
+              functionArn,
+              sourceBucketArn,
+              reportBucketArn,
+              manifestPrefix: BATCH_MANIFEST_PREFIX,
+              reportPrefix: BATCH_REPORT_PREFIX,
+            }),
+          ),
+        ),
+    },
+    opts,
+  );
+
+  return { role, reportBucket };
+}
