@@ -1,15 +1,16 @@
 /**
  * Resync of one key: converge every target's copy of an object or an item to the source's
  * current state when there is no change event to order it by (`npm run resync`, and S3 Batch
- * Operations tasks in the function). Objects go through the replicator (the live path's
- * convergence code, with no sequencer); items through a guard of their own (items.ts).
+ * Operations tasks in the function). Objects go through the live path's convergence code
+ * (`convergeObject`, no sequencer); items through a guard of their own (items.ts).
  *
- * Safe beside live replication: a resync converges in rounds, and a round that wrote is followed
- * by another, until a round writes nothing. That last round read the source after the resync's
- * last write and found the replica equal to it, so every later source change is applied by the
- * live path after that write (its own guards let it: the resync keeps the replica's recorded
- * sequencer or sequence, which is older than any later change's). A key still changing after
- * `MAX_RESYNC_ROUNDS` rounds is reported as a retryable failure. docs/resync.md has the argument.
+ * Safe beside live replication: a resync converges in rounds, and a round that wrote is checked
+ * by reading the source again after its writes. When the source still holds the state the round
+ * wrote, the targets hold it too, and every later source change is applied by the live path
+ * after the resync's write (its own guards let it: the resync keeps the replica's recorded
+ * sequencer or sequence, older than any later change's). When the source changed, another round
+ * follows. A key still changing after `MAX_RESYNC_ROUNDS` rounds is reported as a retryable
+ * failure. docs/resync.md has the argument and the cases.
  */
 import type { ReplicationClients } from "./clients";
 import { targetRegion } from "./clients";
@@ -17,9 +18,12 @@ import type { ReplicationSettings, ReplicationTarget } from "./contract";
 import { attemptsOf, isRetryable, summarizeError } from "./errors";
 import type { ItemKey, ObjectChange } from "./events";
 import { readSourceItem, sameItem, writeItemIfUnchanged, type Item } from "./items";
+import { changeLogger } from "./logger";
+import { ITEM_SEQUENCE_ATTRIBUTE } from "./sequence";
+import { convergeObject, readSourceObject, type SourceObject } from "./objects";
 import type { AppliedAction, TargetFailure, TargetResult } from "./outcome";
 import type { Replicator } from "./replicator";
-import type { TimeBudget } from "./time-budget";
+import { UNLIMITED, type TimeBudget } from "./time-budget";
 
 /** Rounds before a key that keeps changing is reported as failed (retryable). */
 export const MAX_RESYNC_ROUNDS = 4;
@@ -42,25 +46,32 @@ function failure(target: ReplicationTarget, error: unknown): TargetFailure {
   };
 }
 
+/** A target whose source kept changing through every round: retryable (Batch Operations redrives it). */
+function unsettled(target: ReplicationTarget): TargetFailure {
+  return {
+    ...failure(
+      target,
+      new ResyncNotSettledError(
+        `the source kept changing: not settled after ${MAX_RESYNC_ROUNDS} rounds`,
+      ),
+    ),
+    attempts: MAX_RESYNC_ROUNDS,
+    retryable: true,
+  };
+}
+
 /** One round's outcome for one target: a result, or a lost race (read again). */
 type Step = TargetResult | { readonly ok: "conflict"; readonly target: ReplicationTarget };
 
 /**
- * Runs rounds over the targets until each one's round writes nothing (verified), fails, or the
- * rounds run out. A target's reported action is its last write, or the verified no-op.
+ * Rounds through the replicator (the function, which has no clients of its own here): a round
+ * that wrote is checked by running another, until each target's round writes nothing, fails, or
+ * the rounds run out. A target's reported action is its last write, or the verified no-op.
  */
 async function inRounds(
   targets: readonly ReplicationTarget[],
   round: (targets: readonly ReplicationTarget[], first: boolean) => Promise<Step[]>,
 ): Promise<TargetResult[]> {
-  const notSettled = new ResyncNotSettledError(
-    `the source kept changing: not settled after ${MAX_RESYNC_ROUNDS} rounds`,
-  );
-  const unsettled = (target: ReplicationTarget): TargetFailure => ({
-    ...failure(target, notSettled),
-    attempts: MAX_RESYNC_ROUNDS,
-    retryable: true,
-  });
   // Every target gets a step in the first round, which replaces this.
   const results: TargetResult[] = targets.map(unsettled);
   const written = new Set<ReplicationTarget>();
@@ -84,6 +95,77 @@ async function inRounds(
     pending = again;
   }
   // Still pending: the last round wrote (or lost a race) and nothing verified it.
+  for (const target of pending) results[targets.indexOf(target)] = unsettled(target);
+  return results;
+}
+
+/** What one round of a direct resync did, and the source state it converged the targets to. */
+interface Round<S> {
+  readonly steps: readonly Step[];
+  readonly source: S;
+}
+
+/** The source as the last check read it; `undefined` before the first check. */
+type Checked<S> = { readonly state: S } | undefined;
+
+/**
+ * Rounds with the cheap check of the header: each round converges the pending targets to one
+ * source state; when it wrote, one more read of the source tells whether that state is still
+ * the source's (done) or not (another round for the targets written, given what the check read).
+ * Lost races (`conflict`) get another round too. A target's reported action is its last write,
+ * or the verified no-op.
+ */
+async function checkedRounds<S>(
+  targets: readonly ReplicationTarget[],
+  round: (
+    targets: readonly ReplicationTarget[],
+    first: boolean,
+    checked: Checked<S>,
+  ) => Promise<Round<S> | { readonly error: unknown }>,
+  readSource: () => Promise<S>,
+  same: (a: S, b: S) => boolean,
+): Promise<TargetResult[]> {
+  const results: TargetResult[] = targets.map(unsettled);
+  const written = new Set<ReplicationTarget>();
+  let pending = targets;
+  let checked: Checked<S>;
+  for (let count = 1; pending.length > 0 && count <= MAX_RESYNC_ROUNDS; count++) {
+    const outcome = await round(pending, count === 1, checked);
+    if ("error" in outcome) {
+      // The round could not read the source: every pending target fails with that error.
+      for (const target of pending)
+        results[targets.indexOf(target)] = failure(target, outcome.error);
+      return results;
+    }
+    const again: ReplicationTarget[] = [];
+    const wroteNow: ReplicationTarget[] = [];
+    for (const step of outcome.steps) {
+      const index = targets.indexOf(step.target);
+      if (step.ok === "conflict") {
+        again.push(step.target);
+      } else if (!step.ok) {
+        results[index] = step;
+      } else if (wrote(step.action)) {
+        results[index] = step;
+        written.add(step.target);
+        wroteNow.push(step.target);
+      } else if (!written.has(step.target)) {
+        results[index] = step;
+      }
+    }
+    checked = undefined;
+    if (wroteNow.length > 0) {
+      try {
+        const state = await readSource();
+        checked = { state };
+        if (!same(state, outcome.source)) again.push(...wroteNow);
+      } catch (error: unknown) {
+        for (const target of wroteNow) results[targets.indexOf(target)] = failure(target, error);
+      }
+    }
+    pending = again;
+  }
+  // Still pending: the last round wrote (or lost a race) and the source had moved on.
   for (const target of pending) results[targets.indexOf(target)] = unsettled(target);
   return results;
 }
@@ -116,7 +198,10 @@ export function resyncChange(
   };
 }
 
-/** Converges `key` of the source bucket in every given target, through the replicator. */
+/**
+ * Converges `key` of the source bucket in every given target through the replicator (what the
+ * function does for an S3 Batch Operations task): each check is a full round.
+ */
 export async function resyncObject(
   replicator: Replicator,
   key: string,
@@ -133,6 +218,71 @@ export async function resyncObject(
       targets,
       ...(options.budget === undefined ? {} : { budget: options.budget }),
     }),
+  );
+}
+
+const sameObject = (a: SourceObject | undefined, b: SourceObject | undefined): boolean =>
+  a === undefined || b === undefined ? a === b : a.fingerprint === b.fingerprint;
+
+/**
+ * Converges `key` of the source bucket in every given target with the clients (`npm run
+ * resync`): one HEAD of the source per round shared by the targets, `convergeObject` per target
+ * with it, and one HEAD of the source to check a round that wrote. A copy is made from the
+ * state read (CopySourceIfMatch), so when the source still has that state the replica holds it.
+ */
+export async function resyncObjectWith(
+  settings: Pick<ReplicationSettings, "region" | "sourceBucket">,
+  clients: Pick<ReplicationClients, "s3">,
+  key: string,
+  options: ResyncObjectOptions,
+): Promise<TargetResult[]> {
+  const { eventId } = options;
+  const change = resyncChange(settings.sourceBucket, key, eventId, options.description);
+  const readSource = () => readSourceObject(clients.s3(), settings.sourceBucket, key);
+  return checkedRounds(
+    options.targets,
+    async (pending, _first, checked) => {
+      // The check's read, when there was one: no ordering between the two HEADs is needed, as
+      // convergeObject reads the replica itself.
+      let state: SourceObject | undefined;
+      try {
+        state = checked === undefined ? await readSource() : checked.state;
+      } catch (error: unknown) {
+        changeLogger({ eventId, key }).error("source read failed", {
+          error: summarizeError(error),
+        });
+        return { error };
+      }
+      const steps = await Promise.all(
+        pending.map(async (target): Promise<TargetResult> => {
+          const log = changeLogger({ eventId, key, target: target.environment });
+          try {
+            const action = await convergeObject({
+              route: {
+                source: clients.s3(),
+                target: clients.s3(targetRegion(target, settings)),
+                sourceBucket: settings.sourceBucket,
+                targetBucket: target.bucket,
+                key,
+              },
+              change,
+              source: state,
+              budget: options.budget ?? UNLIMITED,
+              log,
+            });
+            log.info("target replicated", { action });
+            return { ok: true, target, action };
+          } catch (error: unknown) {
+            const result = failure(target, error);
+            log.error("target failed", { error: result.error, retryable: result.retryable });
+            return result;
+          }
+        }),
+      );
+      return { steps, source: state };
+    },
+    readSource,
+    sameObject,
   );
 }
 
@@ -158,9 +308,12 @@ const unchanged = (target: ReplicationTarget, replica: Item | undefined): Target
 });
 
 /**
- * Converges the item with `keys` in every given target. `scanned` is the source item as a scan
- * saw it (`undefined`: absent; `NOT_SCANNED`: unknown): a replica already equal to it costs one
- * read. Otherwise every replica is read before the source (see the header and items.ts).
+ * Converges the item with `keys` in every given target (items.ts has the guard). `scanned` is
+ * the source item as a scan saw it (`undefined`: absent; `NOT_SCANNED`: unknown): a replica
+ * already equal to it costs one read. In the first round, when no replica records a sequence
+ * (live replication never wrote it, so there is no live change to undo), the targets are
+ * written the scanned state; otherwise the source is read after every replica was. Either way
+ * the round's writes are checked against the source read once more.
  */
 export async function resyncItem(
   settings: Pick<ReplicationSettings, "region" | "sourceTable">,
@@ -170,41 +323,58 @@ export async function resyncItem(
   targets: readonly ReplicationTarget[],
 ): Promise<TargetResult[]> {
   const client = (target: ReplicationTarget) => clients.dynamodb(targetRegion(target, settings));
-  return inRounds(targets, async (pending, first): Promise<Step[]> => {
-    const replicas = await Promise.all(
-      pending.map(async (target) => ({
-        target,
-        replica: await settle(readSourceItem(client(target), target.table, keys)),
-      })),
-    );
-    // One consistent read of the source per round, started after every replica read.
-    let sourceRead: Promise<Settled<Item | undefined>> | undefined;
-    const readSource = () =>
-      (sourceRead ??= settle(readSourceItem(clients.dynamodb(), settings.sourceTable, keys)));
-    return Promise.all(
-      replicas.map(async ({ target, replica }): Promise<Step> => {
-        if (!replica.ok) return failure(target, replica.error);
-        if (first && scanned !== NOT_SCANNED && sameItem(replica.value, scanned)) {
-          return unchanged(target, replica.value);
-        }
-        const source = await readSource();
-        if (!source.ok) return failure(target, source.error);
-        if (sameItem(replica.value, source.value)) return unchanged(target, replica.value);
+  const readSource = () => readSourceItem(clients.dynamodb(), settings.sourceTable, keys);
+  return checkedRounds(
+    targets,
+    async (pending, first) => {
+      const replicas = await Promise.all(
+        pending.map(async (target) => ({
+          target,
+          replica: await settle(readSourceItem(client(target), target.table, keys)),
+        })),
+      );
+      const asScanned = (replica: Item | undefined): boolean =>
+        first && scanned !== NOT_SCANNED && sameItem(replica, scanned);
+      const readable = replicas.flatMap(({ replica }) => (replica.ok ? [replica.value] : []));
+      let source: Item | undefined;
+      if (
+        first &&
+        scanned !== NOT_SCANNED &&
+        readable.every((replica) => replica?.[ITEM_SEQUENCE_ATTRIBUTE] === undefined)
+      ) {
+        source = scanned;
+      } else if (readable.some((replica) => !asScanned(replica))) {
         try {
-          const write = await writeItemIfUnchanged(
-            client(target),
-            target.table,
-            keys,
-            source.value,
-            replica.value,
-          );
-          return write === "conflict"
-            ? { ok: "conflict", target }
-            : { ok: true, target, action: write };
+          source = await readSource();
         } catch (error: unknown) {
-          return failure(target, error);
+          return { error };
         }
-      }),
-    );
-  });
+      }
+      const steps = await Promise.all(
+        replicas.map(async ({ target, replica }): Promise<Step> => {
+          if (!replica.ok) return failure(target, replica.error);
+          if (asScanned(replica.value) || sameItem(replica.value, source)) {
+            return unchanged(target, replica.value);
+          }
+          try {
+            const write = await writeItemIfUnchanged(
+              client(target),
+              target.table,
+              keys,
+              source,
+              replica.value,
+            );
+            return write === "conflict"
+              ? { ok: "conflict", target }
+              : { ok: true, target, action: write };
+          } catch (error: unknown) {
+            return failure(target, error);
+          }
+        }),
+      );
+      return { steps, source };
+    },
+    readSource,
+    sameItem,
+  );
 }

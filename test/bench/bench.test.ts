@@ -18,7 +18,7 @@ describe("parseBenchArgs", () => {
     expect(() =>
       parseBenchArgs(["--runs", "0", "--only", "speed,bytes", "--fast", "--runs"]),
     ).toThrow(
-      /--runs must be a positive integer: "0"\n--only names unknown parts: "speed" \(parts: throughput, bytes, bundle, plan, test\)\nunknown argument: "--fast"\n--runs needs a value\nUsage: npm run bench/,
+      /--runs must be a positive integer: "0"\n--only names unknown parts: "speed" \(parts: throughput, bytes, resync, bundle, plan, test\)\nunknown argument: "--fast"\n--runs needs a value\nUsage: npm run bench/,
     );
     expect(() => parseBenchArgs(["--only", "--runs", "5"])).toThrow(/^--only needs a value\nUsage/);
   });

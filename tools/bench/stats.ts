@@ -23,7 +23,7 @@ export function summarize(values: readonly number[]): Summary {
   };
 }
 
-export const BENCH_PARTS = ["throughput", "bytes", "bundle", "plan", "test"] as const;
+export const BENCH_PARTS = ["throughput", "bytes", "resync", "bundle", "plan", "test"] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 export const MIN_RUNS = 5;

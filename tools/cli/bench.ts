@@ -4,7 +4,10 @@
  * naive baseline (tools/bench/naive-handler.ts) on the same emulators and changes; bytes through the
  * function per replicated object and target; bundle size and cold `require` against the
  * unbundled tsc output; offline plan time per stack (the `npm run plan` CLI); `npm test` wall
- * time. Writes tools/bench/results.json and tools/bench/results.md when every part ran with >= 5 runs.
+ * time; resync throughput (tools/bench/resync.ts: 5,000 small objects and 5,000 items into two
+ * targets, against a naive baseline; BENCH_RESYNC_COUNT=N for a quick check with fewer, which is
+ * never recorded) and bytes through the process per object for two object sizes.
+ * Writes tools/bench/results.json and tools/bench/results.md when every part ran with >= 5 runs.
  * Exit codes: 0 measured (targets may still fail: see the table), 1 error, 2 bad arguments.
  */
 import "../common/sdk-quiet";
@@ -37,6 +40,14 @@ import {
   summarize,
   type BenchArgs,
 } from "../bench/stats";
+import {
+  BENCH_LATENCY_MS,
+  RESYNC_TARGET_COUNT,
+  resyncBytes,
+  resyncThroughputRun,
+  startLatencyProxy,
+  startResyncBench,
+} from "../bench/resync";
 import { ensureBundle } from "../common/bundle-file";
 import { runMain } from "../common/cli-args";
 import { discoverStacks } from "../offline/plan-report";
@@ -53,6 +64,18 @@ const BYTE_SIZES = [
 ] as const;
 const MAX_BYTES_PER_TARGET = 2 * KB;
 const MAX_COLD_REQUIRE_RATIO = 1 / 3;
+/** Resync: keys and items (each) of the throughput measurement, and the goal against the baseline. */
+const RESYNC_COUNT = 5_000;
+const RESYNC_MIN_RATIO = 3;
+/** Objects of the latency measurement (the baseline takes 4 round trips per object). */
+const RESYNC_LATENCY_COUNT = 500;
+/** Resync bytes: objects per size, and how far apart the per-object bytes of the sizes may be. */
+const RESYNC_BYTE_SIZES = [
+  { label: "1 KB", size: KB },
+  { label: "1 MB", size: MB },
+] as const;
+const RESYNC_BYTE_COUNT = 50;
+const MAX_RESYNC_BYTES_SPREAD = 1.1;
 
 const log = (line: string): void => {
   console.error(line);
@@ -172,6 +195,140 @@ async function main(): Promise<number> {
     }
   }
 
+  const resyncCount = Number(process.env.BENCH_RESYNC_COUNT ?? RESYNC_COUNT);
+  if (parts.includes("resync")) {
+    if (resyncCount !== RESYNC_COUNT) {
+      notes.push(`resync measured with ${resyncCount} objects and items (BENCH_RESYNC_COUNT)`);
+    }
+    log(
+      `Resync, ${resyncCount} objects of 1 KB and ${resyncCount} items into ${RESYNC_TARGET_COUNT} targets, ${runs} runs`,
+    );
+    const bench = await startResyncBench();
+    try {
+      await bench.seed("throughput/", resyncCount, KB, resyncCount);
+      const samples = [];
+      for (let run = 0; run < runs; run++) {
+        samples.push(
+          await resyncThroughputRun(bench, "throughput/", resyncCount, resyncCount, run),
+        );
+      }
+      metric(
+        "resync",
+        "resync, objects",
+        "objects/s",
+        samples.map((s) => s.resyncObjects),
+      );
+      metric(
+        "resync",
+        "naive baseline, objects",
+        "objects/s",
+        samples.map((s) => s.naiveObjects),
+      );
+      const ratio = metric(
+        "resync",
+        "resync / baseline, objects",
+        "x",
+        samples.map((s) => s.resyncObjects / s.naiveObjects),
+      );
+      metric(
+        "resync",
+        "resync, items",
+        "items/s",
+        samples.map((s) => s.resyncItems),
+      );
+      metric(
+        "resync",
+        "naive baseline, items",
+        "items/s",
+        samples.map((s) => s.naiveItems),
+      );
+      targets.push({
+        name: `Resync throughput, ${formatNumber(resyncCount)} 1 KB objects into ${RESYNC_TARGET_COUNT} targets, vs naive baseline (emulators as they are)`,
+        target: `>= ${RESYNC_MIN_RATIO}x`,
+        measured: `${formatNumber(ratio)}x`,
+        pass: ratio >= RESYNC_MIN_RATIO,
+      });
+      const latencyCount = Math.min(resyncCount, RESYNC_LATENCY_COUNT);
+      log(
+        `Resync with ${BENCH_LATENCY_MS} ms of network latency per S3 request, ${latencyCount} objects, ${runs} runs`,
+      );
+      await bench.seed("latency/", latencyCount, KB, 0);
+      const proxy = await startLatencyProxy(
+        Number(new URL(bench.emulators.s3.endpoint).port),
+        BENCH_LATENCY_MS,
+      );
+      try {
+        const latency = [];
+        for (let run = 0; run < runs; run++) {
+          latency.push(
+            await resyncThroughputRun(bench, "latency/", latencyCount, 0, run, proxy.endpoint),
+          );
+        }
+        const part = `resync ${BENCH_LATENCY_MS} ms`;
+        metric(
+          part,
+          "resync, objects",
+          "objects/s",
+          latency.map((s) => s.resyncObjects),
+        );
+        metric(
+          part,
+          "naive baseline, objects",
+          "objects/s",
+          latency.map((s) => s.naiveObjects),
+        );
+        const latencyRatio = metric(
+          part,
+          "resync / baseline, objects",
+          "x",
+          latency.map((s) => s.resyncObjects / s.naiveObjects),
+        );
+        targets.push({
+          name: `Resync throughput, ${formatNumber(latencyCount)} 1 KB objects into ${RESYNC_TARGET_COUNT} targets, vs naive baseline, ${BENCH_LATENCY_MS} ms per S3 request`,
+          target: `>= ${RESYNC_MIN_RATIO}x`,
+          measured: `${formatNumber(latencyRatio)}x`,
+          pass: latencyRatio >= RESYNC_MIN_RATIO,
+        });
+      } finally {
+        await proxy.close();
+      }
+      log(`Resync bytes through the process per object and target, ${runs} runs per size`);
+      const perSize: number[] = [];
+      for (const { label, size } of RESYNC_BYTE_SIZES) {
+        await bench.seed(`bytes/${size}/`, RESYNC_BYTE_COUNT, size, 0);
+        const list = [];
+        for (let run = 0; run < runs; run++) {
+          list.push(
+            await resyncBytes(bench, `bytes/${size}/`, RESYNC_BYTE_COUNT, `${size}-${run}`),
+          );
+        }
+        perSize.push(
+          metric(
+            `resync bytes ${label}`,
+            "resync, per object and target",
+            "bytes",
+            list.map((s) => s.resync),
+          ),
+        );
+        metric(
+          `resync bytes ${label}`,
+          "naive baseline, per object and target",
+          "bytes",
+          list.map((s) => s.naive),
+        );
+      }
+      const spread = Math.max(...perSize) / Math.min(...perSize);
+      targets.push({
+        name: "Resync bytes through the process per object, 1 KB vs 1 MB objects (largest / smallest)",
+        target: `<= ${formatNumber(MAX_RESYNC_BYTES_SPREAD)}x (constant)`,
+        measured: `${formatNumber(spread)}x`,
+        pass: spread <= MAX_RESYNC_BYTES_SPREAD,
+      });
+    } finally {
+      await bench.stop();
+    }
+  }
+
   if (parts.includes("bundle")) {
     const bundle = ensureBundle();
     log(`Bundle size and cold require (fresh node process per run), ${runs} runs`);
@@ -277,7 +434,10 @@ async function main(): Promise<number> {
   };
   const markdown = renderMarkdown(results);
   process.stdout.write(markdown);
-  const complete = BENCH_PARTS.every((part) => parts.includes(part)) && runs >= MIN_RUNS;
+  const complete =
+    BENCH_PARTS.every((part) => parts.includes(part)) &&
+    runs >= MIN_RUNS &&
+    resyncCount === RESYNC_COUNT;
   if (complete) {
     writeFileSync(
       path.join(root, "tools", "bench", "results.json"),

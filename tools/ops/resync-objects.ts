@@ -2,8 +2,8 @@
  * The local engine's object part: lists the source bucket and every target (ListObjectsV2,
  * paginated, under the prefix), walks the listings side by side in S3's key order (so memory
  * stays constant whatever the bucket's size), and converges every source key in every target
- * through the replication function's own convergence code (server-side copy, never through this
- * process). Keys found only in a target are extra: reported, and deleted (through the same code,
+ * through the replication function's own convergence code (`convergeObject`: server-side copy,
+ * never through this process; lib/replication/resync.ts runs and checks the rounds). Keys found only in a target are extra: reported, and deleted (through the same code,
  * which re-reads the source first) with --delete-extra. A dry run reads and changes nothing.
  */
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
@@ -13,8 +13,7 @@ import type { ReplicationSettings, ReplicationTarget } from "../../lib/replicati
 import { summarizeError } from "../../lib/replication/errors";
 import { readReplica, readSourceObject } from "../../lib/replication/objects";
 import type { AppliedAction, TargetResult } from "../../lib/replication/outcome";
-import type { Replicator } from "../../lib/replication/replicator";
-import { resyncObject } from "../../lib/replication/resync";
+import { resyncObjectWith } from "../../lib/replication/resync";
 import type { ResyncTally } from "./resync-progress";
 
 /** Every key of `bucket` under `prefix`, in the order S3 lists them. */
@@ -91,11 +90,12 @@ export async function* mergeListings(
 
 /** Runs `work` on each item with at most `concurrency` at once (the items are pulled lazily). */
 export async function inPool<T>(
-  items: AsyncIterable<T>,
+  items: AsyncIterable<T> | Iterable<T>,
   concurrency: number,
   work: (item: T) => Promise<void>,
 ): Promise<void> {
-  const iterator = items[Symbol.asyncIterator]();
+  const iterator: AsyncIterator<T> | Iterator<T> =
+    Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]();
   const worker = async (): Promise<void> => {
     for (;;) {
       const next = await iterator.next();
@@ -109,7 +109,6 @@ export async function inPool<T>(
 export interface ObjectResyncRun {
   readonly settings: ReplicationSettings;
   readonly clients: ReplicationClients;
-  readonly replicator: Replicator;
   readonly targets: readonly ReplicationTarget[];
   readonly prefix: string | undefined;
   readonly dryRun: boolean;
@@ -163,7 +162,7 @@ function converge(
   targets: readonly ReplicationTarget[],
 ): Promise<TargetResult[]> {
   if (run.dryRun) return planKey(run, key, targets);
-  return resyncObject(run.replicator, key, { targets, eventId: run.runId });
+  return resyncObjectWith(run.settings, run.clients, key, { targets, eventId: run.runId });
 }
 
 /**

@@ -13,7 +13,6 @@ import type { ReplicationClients } from "../../lib/replication/clients";
 import { targetRegion } from "../../lib/replication/clients";
 import type { ReplicationSettings, ReplicationTarget } from "../../lib/replication/contract";
 import { statusOf } from "../../lib/replication/errors";
-import { createReplicator } from "../../lib/replication/replicator";
 import { DEFAULT_CONCURRENCY } from "./resync-args";
 import { resyncItems } from "./resync-items";
 import { resyncObjects } from "./resync-objects";
@@ -233,7 +232,6 @@ export async function runResync(
     parts.objects
       ? resyncObjects({
           ...common,
-          replicator: createReplicator(settings, clients),
           prefix: options.prefix,
           runId: `resync-${randomUUID()}`,
         })
