@@ -300,12 +300,21 @@ export interface BatchOperationsInvocation {
  * `MalformedEventError` on an invalid escape.
  */
 export function decodeBatchOperationsKey(raw: string): string {
+  const key = decodedKey(raw);
+  if (key === undefined) throw notEncoded(raw);
+  return key;
+}
+
+function decodedKey(raw: string): string | undefined {
   try {
     return decodeURIComponent(raw.replace(/\+/g, " "));
   } catch {
-    throw new MalformedEventError(`s3Key ${JSON.stringify(raw)} is not URL-encoded`);
+    return undefined;
   }
 }
+
+const notEncoded = (raw: string) =>
+  new MalformedEventError(`s3Key ${JSON.stringify(raw)} is not URL-encoded`);
 
 /** `arn:aws:s3:::NAME` -> NAME (a 1.0 task's `s3BucketArn`). */
 export function bucketNameFromArn(arn: string): string | undefined {
@@ -318,43 +327,48 @@ function parseBatchTask(
   jobId: string,
   sourceBucket: string,
 ): BatchOperationsTask {
-  try {
-    const parsed = BatchTaskSchema.safeParse(task);
-    if (!parsed.success) {
-      throw new MalformedEventError(`not a Batch Operations task: ${describeIssues(parsed.error)}`);
-    }
-    const { s3Key, s3Bucket, s3BucketArn } = parsed.data;
-    const bucket =
-      s3Bucket ?? (s3BucketArn === undefined ? undefined : bucketNameFromArn(s3BucketArn));
-    if (bucket === undefined) {
-      throw new MalformedEventError(
-        `task names no bucket: s3Bucket ${JSON.stringify(s3Bucket)}, s3BucketArn ${JSON.stringify(s3BucketArn)}`,
-      );
-    }
-    if (bucket !== sourceBucket) {
-      throw new ForeignSourceError(
-        `task for bucket "${bucket}", not the source bucket "${sourceBucket}"`,
-      );
-    }
-    const key = decodeBatchOperationsKey(s3Key);
-    const change: ObjectChange = {
-      kind: "object",
-      scope: "contents",
-      eventId: `${jobId}/${taskId}`,
-      bucket,
-      key,
-      // A resync: no S3 sequencer; the replica keeps its own as a lower bound.
-      sequencer: undefined,
-      time: undefined,
-      description: `S3 Batch Operations task (job ${jobId})`,
-    };
-    return { taskId, ok: true, change };
-  } catch (error: unknown) {
-    if (error instanceof MalformedEventError || error instanceof ForeignSourceError) {
-      return { taskId, ok: false, error };
-    }
-    throw error;
+  const failed = (error: MalformedEventError | ForeignSourceError): BatchOperationsTask => ({
+    taskId,
+    ok: false,
+    error,
+  });
+  const parsed = BatchTaskSchema.safeParse(task);
+  if (!parsed.success) {
+    return failed(
+      new MalformedEventError(`not a Batch Operations task: ${describeIssues(parsed.error)}`),
+    );
   }
+  const { s3Key, s3Bucket, s3BucketArn } = parsed.data;
+  const bucket =
+    s3Bucket ?? (s3BucketArn === undefined ? undefined : bucketNameFromArn(s3BucketArn));
+  if (bucket === undefined) {
+    return failed(
+      new MalformedEventError(
+        `task names no bucket: s3Bucket ${JSON.stringify(s3Bucket)}, s3BucketArn ${JSON.stringify(s3BucketArn)}`,
+      ),
+    );
+  }
+  if (bucket !== sourceBucket) {
+    return failed(
+      new ForeignSourceError(
+        `task for bucket "${bucket}", not the source bucket "${sourceBucket}"`,
+      ),
+    );
+  }
+  const key = decodedKey(s3Key);
+  if (key === undefined) return failed(notEncoded(s3Key));
+  const change: ObjectChange = {
+    kind: "object",
+    scope: "contents",
+    eventId: `${jobId}/${taskId}`,
+    bucket,
+    key,
+    // A resync: no S3 sequencer; the replica keeps its own as a lower bound.
+    sequencer: undefined,
+    time: undefined,
+    description: `S3 Batch Operations task (job ${jobId})`,
+  };
+  return { taskId, ok: true, change };
 }
 
 /**

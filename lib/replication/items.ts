@@ -82,7 +82,8 @@ export async function applyItemChange(
 // lib/replication/resync.ts runs these rounds until one writes nothing (docs/resync.md).
 
 const sortedBy = <T>(entries: [string, T][]): [string, T][] =>
-  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  // Attribute names are unique: never equal.
+  entries.sort(([a], [b]) => (a < b ? -1 : 1));
 
 const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64");
 

@@ -70,31 +70,27 @@ type Step = TargetResult | { readonly ok: "conflict"; readonly target: Replicati
  */
 async function inRounds(
   targets: readonly ReplicationTarget[],
-  round: (targets: readonly ReplicationTarget[], first: boolean) => Promise<Step[]>,
+  round: (targets: readonly ReplicationTarget[]) => Promise<TargetResult[]>,
 ): Promise<TargetResult[]> {
-  // Every target gets a step in the first round, which replaces this.
+  // Every target gets a result in the first round, which replaces this.
   const results: TargetResult[] = targets.map(unsettled);
   const written = new Set<ReplicationTarget>();
   let pending = targets;
   for (let count = 1; pending.length > 0 && count <= MAX_RESYNC_ROUNDS; count++) {
     const again: ReplicationTarget[] = [];
-    for (const step of await round(pending, count === 1)) {
-      const index = targets.indexOf(step.target);
-      if (step.ok === "conflict") {
-        again.push(step.target);
-      } else if (!step.ok) {
-        results[index] = step;
-      } else if (wrote(step.action)) {
-        results[index] = step;
-        written.add(step.target);
-        again.push(step.target);
-      } else if (!written.has(step.target)) {
-        results[index] = step;
+    for (const result of await round(pending)) {
+      const index = targets.indexOf(result.target);
+      if (!result.ok || wrote(result.action) || !written.has(result.target)) {
+        results[index] = result;
+      }
+      if (result.ok && wrote(result.action)) {
+        written.add(result.target);
+        again.push(result.target);
       }
     }
     pending = again;
   }
-  // Still pending: the last round wrote (or lost a race) and nothing verified it.
+  // Still pending: the last round wrote and nothing checked it.
   for (const target of pending) results[targets.indexOf(target)] = unsettled(target);
   return results;
 }

@@ -7,7 +7,7 @@
 import type { ReplicationTarget } from "../../lib/replication/contract";
 import { logger } from "../../lib/replication/logger";
 import { runResync, ResyncSettingsError } from "../../tools/ops/resync";
-import { compareKeys, mergeListings } from "../../tools/ops/resync-objects";
+import { compareKeys, inPool, mergeListings } from "../../tools/ops/resync-objects";
 import {
   bucketState,
   createOtherTable,
@@ -415,6 +415,32 @@ describe("S3 key order and the merged listings", () => {
   });
 });
 
+describe("inPool", () => {
+  it("runs every item, at most `concurrency` at once, from an array or an async generator", async () => {
+    for (const items of [
+      [1, 2, 3, 4, 5],
+      (async function* () {
+        for (const n of [1, 2, 3, 4, 5]) {
+          await Promise.resolve();
+          yield n;
+        }
+      })(),
+    ]) {
+      const done: number[] = [];
+      let running = 0;
+      let most = 0;
+      await inPool(items, 2, async (n) => {
+        running += 1;
+        most = Math.max(most, running);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        done.push(n);
+        running -= 1;
+      });
+      expect([done.sort(), most]).toEqual([[1, 2, 3, 4, 5], 2]);
+    }
+  });
+});
+
 describe("a resync's less common paths", () => {
   it("lists reads that fail in a dry run, and extras it cannot confirm, as failures", async () => {
     const envs = await drifted();
@@ -435,6 +461,10 @@ describe("a resync's less common paths", () => {
     );
 
     const dry = await runResync(envs.settings, clientsFor(), { dryRun: true });
+    const dryDeleting = await runResync(envs.settings, clientsFor(), {
+      dryRun: true,
+      deleteExtra: true,
+    });
     const real = await runResync(envs.settings, clientsFor(), { targets: ["dev"] });
 
     const failed = (summary: typeof dry) =>
@@ -449,6 +479,8 @@ describe("a resync's less common paths", () => {
       "staging object docs/c.txt",
       "staging object e+f.txt",
     ]);
+    // With deleteExtra, the extras are planned through the source's state: the same failures.
+    expect(failed(dryDeleting)).toEqual(failed(dry));
     expect(failed(real)).toEqual([
       'dev item [["pk",{"S":"user#9"}],["sk",{"S":"profile"}]]',
       "dev object e+f.txt",

@@ -254,6 +254,27 @@ describe("resyncItem", () => {
     ]);
   });
 
+  it("fails the targets a round wrote when the source cannot be read to check them, or for the next round", async () => {
+    const denied = Object.assign(new Error("throttled"), {
+      name: "ThrottlingException",
+      $metadata: { httpStatusCode: 400 },
+    });
+    tables({ "dev-table": [undefined], "prod-table": [denied] });
+
+    const [unchecked] = await resyncItem(settings, clients, keys, item(1), [dev]);
+
+    expect(unchecked).toMatchObject({ ok: false, error: { name: "ThrottlingException" } });
+    expect(dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 1);
+
+    dynamodb.reset();
+    dynamodb.on(PutItemCommand).resolves({});
+    tables({ "dev-table": [undefined, item(1, "000005")], "prod-table": [item(2), denied] });
+
+    const [unread] = await resyncItem(settings, clients, keys, item(1), [dev]);
+
+    expect(unread).toMatchObject({ ok: false, error: { name: "ThrottlingException" } });
+  });
+
   it("reports an item neither side has as absent", async () => {
     tables({ "dev-table": [undefined], "prod-table": [undefined] });
 

@@ -84,6 +84,11 @@ export interface BatchJobRequest {
   readonly token: string;
 }
 
+/** The job role's ARN (IAM ARNs name no region). */
+export function roleArnOf(identity: FunctionIdentity, names: BatchOperationsNames): string {
+  return `arn:${identity.partition}:iam::${identity.accountId}:role/${names.role}`;
+}
+
 /** The `CreateJob` request of a resync job. */
 export function createJobInput(request: BatchJobRequest): CreateJobCommandInput {
   const { identity, names } = request;
@@ -101,7 +106,7 @@ export function createJobInput(request: BatchJobRequest): CreateJobCommandInput 
         256,
       ),
     Priority: 10,
-    RoleArn: `arn:${identity.partition}:iam::${identity.accountId}:role/${names.role}`,
+    RoleArn: roleArnOf(identity, names),
     Operation: {
       LambdaInvoke: {
         FunctionArn: identity.arn,
@@ -241,7 +246,7 @@ export async function startBatchResync(
     ...(jobId === undefined ? {} : { jobId }),
     accountId: identity.accountId,
     region: identity.region,
-    roleArn: request.RoleArn ?? "",
+    roleArn: roleArnOf(identity, names),
     reportLocation: `s3://${names.reportBucket}/${BATCH_REPORT_PREFIX}/job-${shownId}/`,
     follow: `aws s3control describe-job --account-id ${identity.accountId} --job-id ${shownId} --region ${identity.region}`,
     request,
