@@ -29,6 +29,7 @@ import {
 import type { PlannedResource, StackPlan } from "../../tools/offline";
 import { planStacks } from "../../tools/offline/plan-report";
 import { planInJest } from "../support/pulumi-plan";
+import { sharedPlans } from "../support/shared-plans";
 
 const root = path.resolve(__dirname, "..", "..");
 const allowListFile = path.join(root, "consistency-allow-list.json");
@@ -284,7 +285,7 @@ describe("the offline plans of dev, staging and prod", () => {
   let allowList: AllowListEntry[];
 
   beforeAll(async () => {
-    plans = await planStacks(["dev", "staging", "prod"], { planner: planInJest });
+    plans = { ...sharedPlans() };
     allowList = loadAllowList(allowListFile);
   }, 60_000);
 

@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { PlannedResource, StackPlan } from "../../tools/offline";
+import type { PlannedResource, PlanOptions, StackPlan } from "../../tools/offline";
 import {
   discoverStacks,
   formatValue,
@@ -22,7 +22,7 @@ import {
   type Planner,
 } from "../../tools/offline/plan-report";
 import { tokenProblems } from "../../tools/common/cli-args";
-import { planInJest } from "../support/pulumi-plan";
+import { sharedPlan } from "../support/shared-plans";
 import { jsonInput, named, output } from "../support/pulumi-query";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -109,21 +109,24 @@ describe("discoverStacks", () => {
 });
 
 describe("planStacks", () => {
-  let plans: Record<string, StackPlan>;
+  /** The plans the global setup made with planStacks over every stack file. */
+  const planOf = sharedPlan;
 
-  beforeAll(async () => {
-    plans = await planStacks(["prod"], { planner: planInJest });
-  }, 60_000);
-
-  /** The plan of a stack (fails when it was not planned). */
-  function planOf(stack: string): StackPlan {
-    const plan = plans[stack];
-    if (plan === undefined) throw new Error(`${stack} was not planned`);
-    return plan;
-  }
-
-  it("plans the referenced stacks first and feeds their outputs to prod's stack references", () => {
+  it("plans the referenced stacks first and feeds their outputs to prod's stack references", async () => {
+    // The order and the outputs handed over, with a planner that serves the shared plans.
+    const calls: [string, PlanOptions["stackOutputs"]][] = [];
+    const planner: Planner = (stack, options) => {
+      calls.push([stack, options.stackOutputs]);
+      return Promise.resolve(planOf(stack));
+    };
+    const plans = await planStacks(["prod"], { planner });
     expect(Object.keys(plans)).toEqual(["dev", "staging", "prod"]);
+    expect(calls.map(([stack]) => stack)).toEqual(["dev", "staging", "prod"]);
+    expect(calls[2]?.[1]).toEqual({
+      dev: planOf("dev").outputs,
+      staging: planOf("staging").outputs,
+    });
+    // What the real planning made of them: prod names dev's and staging's resources.
     const prod = planOf("prod");
     const fn = named(prod, "aws:lambda/function:Function", "pipeline-replication");
     const variables = (fn.inputs.environment as { variables: Record<string, string> }).variables;
