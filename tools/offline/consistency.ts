@@ -6,6 +6,7 @@
  */
 import * as fs from "node:fs";
 import type { StackPlan } from "./";
+import { errorMessage, escapeRegExp, isRecord } from "../common/guards";
 
 /** Stands in for a stack's own environment name after normalisation. */
 export const environmentToken = "{env}";
@@ -33,10 +34,6 @@ export class AllowListError extends Error {
   ) {
     super(`Invalid allow-list ${source}: ${problems.join("; ")}`);
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Validates an allow-list document `{ entries: [{ resource, input, reason }] }`. */
@@ -87,13 +84,9 @@ export function loadAllowList(file: string): AllowListEntry[] {
   try {
     document = JSON.parse(fs.readFileSync(file, "utf8")) as unknown;
   } catch (error: unknown) {
-    throw new AllowListError(file, [error instanceof Error ? error.message : String(error)]);
+    throw new AllowListError(file, [errorMessage(error)]);
   }
   return parseAllowList(document, file);
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** Matches `text` against a pattern in which `*` matches any run of characters. */

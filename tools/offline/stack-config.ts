@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { isRecord } from "../common/guards";
 
 /** The project directory: the repository root (two levels above tools/offline). */
 export const defaultProjectDir = path.resolve(__dirname, "..", "..");
@@ -26,10 +27,6 @@ export interface StackConfigFile {
   readonly file: string;
   /** Config keyed `namespace:key`; values are strings, structured values JSON. */
   readonly values: Record<string, string>;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function readYaml(file: string, what: string): unknown {
