@@ -36,6 +36,8 @@ export class EnvironmentComponent extends pulumi.ComponentResource {
   public readonly replicationFunctionArn: pulumi.Output<string> | undefined;
   /** Present in the replicating stack only. */
   public readonly replicationRuleArn: pulumi.Output<string> | undefined;
+  /** Present in the replicating stack only: the CloudWatch console address of its dashboard. */
+  public readonly replicationDashboardUrl: pulumi.Output<string> | undefined;
 
   constructor(
     name: string,
@@ -104,6 +106,7 @@ export class EnvironmentComponent extends pulumi.ComponentResource {
     this.dlqArn = data.deadLetterQueue.arn;
     this.replicationFunctionArn = replication?.function.arn;
     this.replicationRuleArn = replication?.rule.arn;
+    this.replicationDashboardUrl = replication?.dashboard.url;
 
     this.registerOutputs(this.outputs());
   }
@@ -126,6 +129,9 @@ export class EnvironmentComponent extends pulumi.ComponentResource {
     }
     if (this.replicationRuleArn !== undefined) {
       outputs.replicationRuleArn = this.replicationRuleArn;
+    }
+    if (this.replicationDashboardUrl !== undefined) {
+      outputs.replicationDashboardUrl = this.replicationDashboardUrl;
     }
     return outputs;
   }
