@@ -14,6 +14,7 @@ import {
   replicationMetricUnits,
 } from "../../lib/replication/metric-names";
 import type { PlannedResource, StackPlan } from "../../tools/offline";
+import { renderTree } from "../../tools/offline/plan-report";
 import { planAllStacks, planInJest, type AllStacks } from "../support/pulumi-plan";
 import { jsonInput, named, ofType, only, output } from "../support/pulumi-query";
 
@@ -420,5 +421,19 @@ describe("the replication dashboard", () => {
     expect(graph("Replication latency into dev (maximum)", tuned).properties.annotations).toEqual({
       horizontal: [{ label: "latency alarm", value: 300_000 }],
     });
+  });
+});
+
+describe("the offline plan's tree", () => {
+  it("shows each alarm's metric and threshold, the dashboard and the subscriptions", () => {
+    const tree = renderTree(tuned);
+
+    expect(tree).toMatch(
+      /pipeline-alarm-latency-dev-object\n.*name: company-replication-prod-latency-dev-object\n.*metricName: ReplicationLatency\n.*threshold: 300000/,
+    );
+    expect(tree).toMatch(/pipeline-dashboard\n.*dashboardName: company-replication-prod/);
+    expect(tree).toMatch(
+      /pipeline-alert-ops@example.com\n.*protocol: email\n.*endpoint: ops@example.com/,
+    );
   });
 });
