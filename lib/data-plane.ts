@@ -1,7 +1,8 @@
 /**
  * The resources every stack has: the data bucket (with its separate versioning, lifecycle,
  * encryption, public access block, ownership and TLS-only policy), the metadata table, the
- * encrypted replication topics and their key, the dead-letter queue and its depth alarm.
+ * encrypted replication topics and their key (with the alert e-mail subscriptions, lib/alerts.ts),
+ * the dead-letter queue and its depth alarm.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";

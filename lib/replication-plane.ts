@@ -2,7 +2,8 @@
  * The replicating stack's resources (prod, by config): stack references to the target stacks,
  * EventBridge notifications and the rule for the source bucket, the replication Lambda (bundled
  * here with esbuild), its log group, role policy, async destinations, invoke permission and the
- * table stream's event source mapping.
+ * table stream's event source mapping; then its alarms (lib/alarms.ts) and dashboard
+ * (lib/dashboard.ts).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
