@@ -73,9 +73,9 @@ interface AlarmSpec {
  * Declares every alarm as children of `parent`. Missing data is "not breaching" for all of them,
  * each for its own reason (noted at each spec): every metric here is published only when something
  * happens (an invocation, a batch, a failure, a replicated change), so no data means nothing
- * happened, not that something is wrong. A stalled pipeline is still caught: its retries publish
- * errors and iterator ages, and what it gives up on reaches the dead-letter queue, whose alarm
- * (lib/data-plane.ts) reads a queue metric SQS publishes all the time.
+ * happened, not that something is wrong. A failing pipeline is still caught: its failed attempts
+ * publish errors or failed changes, and what it gives up on reaches the dead-letter queue, whose
+ * alarm (lib/data-plane.ts) reads a queue metric SQS publishes all the time.
  * (TreatMissingData: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html)
  */
 export function createReplicationAlarms(
@@ -132,9 +132,10 @@ export function createReplicationAlarms(
     statistic: "Sum",
     threshold: config.throttlesThreshold,
   });
-  // IteratorAge (milliseconds): "the age of the last record in the event", published when the
-  // mapping hands a batch to the function, retries included. Missing data: no batch, so no
-  // record waiting (an idle table).
+  // IteratorAge (milliseconds): "the age of the last record in the event"; "Lambda emits the
+  // IteratorAge metric when your function finishes processing a batch of records"
+  // (https://docs.aws.amazon.com/lambda/latest/dg/events-dynamodb-metrics.html). Missing data: no
+  // batch, so no record waiting (an idle table).
   const iteratorAge = alarm({
     id: "iterator-age",
     description: `The ${environment} table stream is more than ${seconds(config.iteratorAgeSeconds)} behind: item changes reach the targets late.`,
