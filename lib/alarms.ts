@@ -75,7 +75,8 @@ interface AlarmSpec {
  * happens (an invocation, a batch, a failure, a replicated change), so no data means nothing
  * happened, not that something is wrong. A failing pipeline is still caught: its failed attempts
  * publish errors or failed changes, and what it gives up on reaches the dead-letter queue, whose
- * alarm (lib/data-plane.ts) reads a queue metric SQS publishes all the time.
+ * alarm (lib/data-plane.ts) reads a queue metric that SQS keeps publishing while the queue holds
+ * messages.
  * (TreatMissingData: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html)
  */
 export function createReplicationAlarms(
