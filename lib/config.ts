@@ -4,6 +4,7 @@
  * the contract (lib/replication/contract.ts), which the validation uses for its size check too.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as z from "zod/mini";
 import {
   ContractError,
   contractVariableNames,
@@ -93,6 +94,15 @@ export const configDefaults = {
   replicationTargets: [],
   replicationKeyPrefixes: [],
   tags: {},
+  alertEmails: [],
+  alarmPeriodSeconds: 300,
+  alarmEvaluationPeriods: 1,
+  alarmErrorsThreshold: 0,
+  alarmThrottlesThreshold: 0,
+  alarmFailedInvocationsThreshold: 0,
+  alarmFailedChangesThreshold: 0,
+  alarmIteratorAgeSeconds: 900,
+  alarmReplicationLatencySeconds: 900,
 } as const;
 
 export type ConfigKey = keyof typeof configDefaults;
@@ -125,6 +135,38 @@ export interface LambdaConfig {
   readonly extraEnvironment: Readonly<Record<string, string>>;
 }
 
+/**
+ * Changes older than this (seconds) are dead-lettered instead of replicated: the EventBridge
+ * target's and the stream mapping's maximum age (`replicationRetry` in lib/replication-plane.ts;
+ * a test keeps the two equal). An age or latency alarm at or above it could never fire.
+ */
+export const alarmAgeLimitSeconds = 3600;
+
+/** Upper bound of the count thresholds (changes or invocations in one alarm period). */
+export const alarmCountThresholdMax = 1_000_000;
+
+/**
+ * Thresholds and timing of the replicating stack's alarms (lib/alarms.ts). Each alarm fires when
+ * its statistic over one period is above the threshold in `evaluationPeriods` consecutive periods.
+ */
+export interface AlarmConfig {
+  /** Seconds per evaluated period: a multiple of 60 (the metrics are standard resolution). */
+  readonly periodSeconds: number;
+  readonly evaluationPeriods: number;
+  /** Function errors (Lambda `Errors`, Sum) per period above which the alarm fires. */
+  readonly errorsThreshold: number;
+  /** Throttled invocations (Lambda `Throttles`, Sum) per period. */
+  readonly throttlesThreshold: number;
+  /** Permanently failed rule invocations (EventBridge `FailedInvocations`, Sum) per period. */
+  readonly failedInvocationsThreshold: number;
+  /** Changes that failed for one target and kind (the function's `ChangesFailed`, Sum). */
+  readonly failedChangesThreshold: number;
+  /** Age of the newest stream record handed to the function (`IteratorAge`, Maximum), seconds. */
+  readonly iteratorAgeSeconds: number;
+  /** Source-to-target time of a replicated change (`ReplicationLatency`, Maximum), seconds. */
+  readonly replicationLatencySeconds: number;
+}
+
 /** The validated, typed config of one stack. */
 export interface StackConfig {
   readonly stack: string;
@@ -148,6 +190,10 @@ export interface StackConfig {
   readonly replicationKeyPrefixes: readonly string[];
   /** Extra tags on every taggable resource. */
   readonly tags: Readonly<Record<string, string>>;
+  /** Addresses subscribed by e-mail to the failure topic. */
+  readonly alertEmails: readonly string[];
+  /** The replicating stack's alarms. */
+  readonly alarms: AlarmConfig;
 }
 
 /** Thrown once with every problem of a stack's config. */
@@ -475,6 +521,9 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
     }
   }
 
+  const alertEmails = readAlertEmails(reader);
+  const alarms = readAlarmConfig(reader);
+
   if (reader.problems.length > 0) {
     throw new ConfigValidationError(raw.stack, reader.problems);
   }
@@ -493,6 +542,99 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
     replicationTargets,
     replicationKeyPrefixes,
     tags,
+    alertEmails,
+    alarms,
+  };
+}
+
+const emailAddress = z.email();
+
+/** `alertEmails`: e-mail addresses (zod's practical check), each once (case-insensitively). */
+function readAlertEmails(reader: Reader): string[] {
+  const key = reader.key("alertEmails");
+  const emails = reader.stringList("alertEmails");
+  const seen = new Set<string>();
+  for (const address of emails) {
+    if (!z.safeParse(emailAddress, address).success) {
+      reader.bad(key, address, "not an e-mail address");
+    } else if (seen.has(address.toLowerCase())) {
+      reader.bad(key, address, "listed twice");
+    }
+    seen.add(address.toLowerCase());
+  }
+  return emails;
+}
+
+/**
+ * The alarm keys. Periods: "Valid values are 10, 20, 30, and any multiple of 60" (10 to 30 only
+ * for high-resolution metrics, which these are not); "Period multiplied by EvaluationPeriods can't
+ * be more than 604,800 seconds. For alarms with a period of less than one hour (3,600 seconds),
+ * the total evaluation period can't be longer than one day (86,400 seconds)."
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
+ */
+function readAlarmConfig(reader: Reader): AlarmConfig {
+  const periodKey = reader.key("alarmPeriodSeconds");
+  const periodValue = reader.string("alarmPeriodSeconds");
+  const before = reader.problems.length;
+  const periodSeconds = reader.integer(
+    "alarmPeriodSeconds",
+    configDefaults.alarmPeriodSeconds,
+    60,
+    86_400,
+  );
+  if (reader.problems.length === before && periodSeconds % 60 !== 0) {
+    reader.bad(periodKey, String(periodValue), "must be a multiple of 60");
+  }
+  const periodValid = reader.problems.length === before;
+  const evaluationStart = reader.problems.length;
+  const evaluationPeriods = reader.integer(
+    "alarmEvaluationPeriods",
+    configDefaults.alarmEvaluationPeriods,
+    1,
+    10_080,
+  );
+  if (periodValid && reader.problems.length === evaluationStart) {
+    const total = periodSeconds * evaluationPeriods;
+    const limit = periodSeconds < 3600 ? 86_400 : 604_800;
+    if (total > limit) {
+      reader.problems.push(
+        `${reader.key("alarmEvaluationPeriods")} = ${JSON.stringify(String(evaluationPeriods))} ` +
+          `with ${periodKey} = ${JSON.stringify(String(periodSeconds))} spans ${total} s ` +
+          "(CloudWatch's limit: 86400 s for periods under an hour, 604800 s otherwise)",
+      );
+    }
+  }
+  const count = (name: ConfigKey, fallback: number): number =>
+    reader.integer(name, fallback, 0, alarmCountThresholdMax);
+  const age = (name: ConfigKey, fallback: number): number => {
+    const value = reader.integer(name, fallback, 1, Number.MAX_SAFE_INTEGER);
+    if (value >= alarmAgeLimitSeconds) {
+      reader.bad(
+        reader.key(name),
+        String(reader.string(name)),
+        `must be below ${alarmAgeLimitSeconds}: older changes are dead-lettered, so the alarm could never fire`,
+      );
+    }
+    return value;
+  };
+  return {
+    periodSeconds,
+    evaluationPeriods,
+    errorsThreshold: count("alarmErrorsThreshold", configDefaults.alarmErrorsThreshold),
+    throttlesThreshold: count("alarmThrottlesThreshold", configDefaults.alarmThrottlesThreshold),
+    failedInvocationsThreshold: count(
+      "alarmFailedInvocationsThreshold",
+      configDefaults.alarmFailedInvocationsThreshold,
+    ),
+    failedChangesThreshold: count(
+      "alarmFailedChangesThreshold",
+      configDefaults.alarmFailedChangesThreshold,
+    ),
+    iteratorAgeSeconds: age("alarmIteratorAgeSeconds", configDefaults.alarmIteratorAgeSeconds),
+    replicationLatencySeconds: age(
+      "alarmReplicationLatencySeconds",
+      configDefaults.alarmReplicationLatencySeconds,
+    ),
   };
 }
 

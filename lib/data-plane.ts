@@ -1,10 +1,12 @@
 /**
  * The resources every stack has: the data bucket (with its separate versioning, lifecycle,
  * encryption, public access block, ownership and TLS-only policy), the metadata table, the
- * encrypted replication topics and their key, the dead-letter queue and its depth alarm.
+ * encrypted replication topics and their key (with the alert e-mail subscriptions, lib/alerts.ts),
+ * the dead-letter queue and its depth alarm.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { createAlertSubscriptions } from "./alerts";
 import type { StackConfig } from "./config";
 import { denyInsecureTransportPolicy, topicKeyPolicy } from "./iam";
 
@@ -156,6 +158,7 @@ export function createDataPlane(
     );
   const successTopic = topic("replication-succeeded", "Replication succeeded");
   const failureTopic = topic("replication-failed", "Replication failed");
+  createAlertSubscriptions(name, { topic: failureTopic, emails: config.alertEmails }, parent);
 
   const deadLetterQueue = new aws.sqs.Queue(
     `${name}-dlq`,
@@ -180,8 +183,9 @@ export function createDataPlane(
       comparisonOperator: "GreaterThanThreshold",
       treatMissingData: "notBreaching",
       alarmActions: [failureTopic.arn],
-      // Tell people when the queue is empty again (after a redrive), not only when it fills.
-      okActions: [failureTopic.arn],
+      // Tell people when the queue is empty again (after a redrive), not only when it fills:
+      // recoveries go to the success topic too (see lib/alarms.ts).
+      okActions: [failureTopic.arn, successTopic.arn],
       tags,
     },
     opts,

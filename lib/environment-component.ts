@@ -38,6 +38,8 @@ export class EnvironmentComponent extends pulumi.ComponentResource {
   public readonly replicationFunctionName: pulumi.Output<string> | undefined;
   /** Present in the replicating stack only. */
   public readonly replicationRuleArn: pulumi.Output<string> | undefined;
+  /** Present in the replicating stack only: the CloudWatch console address of its dashboard. */
+  public readonly replicationDashboardUrl: pulumi.Output<string> | undefined;
 
   constructor(
     name: string,
@@ -107,6 +109,7 @@ export class EnvironmentComponent extends pulumi.ComponentResource {
     this.replicationFunctionArn = replication?.function.arn;
     this.replicationFunctionName = replication?.function.name;
     this.replicationRuleArn = replication?.rule.arn;
+    this.replicationDashboardUrl = replication?.dashboard.url;
 
     this.registerOutputs(this.outputs());
   }
@@ -132,6 +135,9 @@ export class EnvironmentComponent extends pulumi.ComponentResource {
     }
     if (this.replicationRuleArn !== undefined) {
       outputs.replicationRuleArn = this.replicationRuleArn;
+    }
+    if (this.replicationDashboardUrl !== undefined) {
+      outputs.replicationDashboardUrl = this.replicationDashboardUrl;
     }
     return outputs;
   }

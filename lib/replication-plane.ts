@@ -2,12 +2,15 @@
  * The replicating stack's resources (prod, by config): stack references to the target stacks,
  * EventBridge notifications and the rule for the source bucket, the replication Lambda (bundled
  * here with esbuild), its log group, role policy, async destinations, invoke permission and the
- * table stream's event source mapping.
+ * table stream's event source mapping; then its alarms (lib/alarms.ts) and dashboard
+ * (lib/dashboard.ts).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { createReplicationAlarms, type ReplicationAlarms } from "./alarms";
 import { bundleFileName, bundleReplication, lambdaHandler, lambdaRuntime } from "./bundle";
 import { replicationServiceName, type StackConfig } from "./config";
+import { createReplicationDashboard, type ReplicationDashboard } from "./dashboard";
 import type { DataPlane } from "./data-plane";
 import { deadLetterQueuePolicy, lambdaAssumeRolePolicy, replicationRolePolicy } from "./iam";
 import type { PhysicalNames } from "./naming";
@@ -144,6 +147,8 @@ export interface ReplicationPlane {
   readonly function: aws.lambda.Function;
   readonly logGroup: aws.cloudwatch.LogGroup;
   readonly streamMapping: aws.lambda.EventSourceMapping;
+  readonly alarms: ReplicationAlarms;
+  readonly dashboard: ReplicationDashboard;
 }
 
 /** Declares the replication plane as children of `parent`, logical names derived from `name`. */
@@ -269,8 +274,10 @@ export function createReplicationPlane(
       // A failed invocation (timeout, crash, retries exhausted) leaves its invocation record,
       // which carries the original event (`requestPayload`), in the DLQ: redrive replays it, and
       // the DLQ alarm tells people. https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
+      // No onSuccess record: one SNS message per replicated object is noise and cost at volume;
+      // the function's ChangesReplicated metric counts them, and the success topic carries the
+      // alarms' recoveries instead (README "Operating it").
       destinationConfig: {
-        onSuccess: { destination: data.successTopic.arn },
         onFailure: { destination: data.deadLetterQueue.arn },
       },
     },
@@ -322,5 +329,38 @@ export function createReplicationPlane(
     { parent, dependsOn: [rolePolicy] },
   );
 
-  return { notification, rule, function: fn, logGroup, streamMapping };
+  const alarms = createReplicationAlarms(
+    name,
+    {
+      alarms: config.alarms,
+      environment: config.environment,
+      functionName: names.replicationFunction,
+      function: fn,
+      rule,
+      targets,
+      failureTopic: data.failureTopic,
+      successTopic: data.successTopic,
+      tags,
+    },
+    parent,
+  );
+  const dashboard = createReplicationDashboard(
+    name,
+    {
+      region: config.region,
+      environment: config.environment,
+      functionName: names.replicationFunction,
+      function: fn,
+      rule,
+      queue: data.deadLetterQueue,
+      targets,
+      alarms: [...alarms.all, data.deadLetterAlarm],
+      latencyThresholdMs: config.alarms.replicationLatencySeconds * 1000,
+      iteratorAgeThresholdMs: config.alarms.iteratorAgeSeconds * 1000,
+      timeoutMs: config.lambda.timeoutSeconds * 1000,
+    },
+    parent,
+  );
+
+  return { notification, rule, function: fn, logGroup, streamMapping, alarms, dashboard };
 }

@@ -18,6 +18,8 @@ export const TYPES = {
   topic: "aws:sns/topic:Topic",
   lambdaFunction: "aws:lambda/function:Function",
   lambdaPermission: "aws:lambda/permission:Permission",
+  metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+  compositeAlarm: "aws:cloudwatch/compositeAlarm:CompositeAlarm",
 } as const;
 
 /** Tags every taggable resource must carry, each with a non-empty value (the program's own keys). */
@@ -54,5 +56,5 @@ export const TAGGABLE_TYPES: readonly string[] = [
   "aws:cloudwatch/eventRule:EventRule",
   "aws:cloudwatch/eventBus:EventBus",
   "aws:cloudwatch/logGroup:LogGroup",
-  "aws:cloudwatch/metricAlarm:MetricAlarm",
+  TYPES.metricAlarm,
 ];

@@ -1,5 +1,6 @@
 // The whole baseline as plain rules, and one entry point to check a set of resources (an
 // offline plan, a test fixture) against all of them without the policy engine.
+import { cloudwatchAlarmHasAction } from "./rules/cloudwatch";
 import {
   dynamodbEncrypted,
   dynamodbPointInTimeRecovery,
@@ -39,6 +40,7 @@ export const RESOURCE_RULES: readonly ResourceRule[] = [
   lambdaNoReservedEnvironment,
   lambdaTimeoutBounded,
   lambdaPermissionScoped,
+  cloudwatchAlarmHasAction,
   requiredTags,
 ];
 

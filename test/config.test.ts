@@ -66,6 +66,17 @@ describe("validateConfig defaults", () => {
       replicationTargets: [],
       replicationKeyPrefixes: [],
       tags: {},
+      alertEmails: [],
+      alarms: {
+        periodSeconds: 300,
+        evaluationPeriods: 1,
+        errorsThreshold: 0,
+        throttlesThreshold: 0,
+        failedInvocationsThreshold: 0,
+        failedChangesThreshold: 0,
+        iteratorAgeSeconds: 900,
+        replicationLatencySeconds: 900,
+      },
     });
   });
 

@@ -151,6 +151,13 @@ const badCases: readonly BadCase[] = [
     message: /^sourceArn = undefined \(must name the invoking resource\)$/,
   },
   {
+    rule: "cloudwatch-alarm-has-action",
+    environment: "dev",
+    name: "dlq-depth",
+    bad: set("dlq-depth", { alarmActions: [] }),
+    message: /^alarmActions = \[\] \(must name at least one action, such as the failure topic\)$/,
+  },
+  {
     rule: "required-tags",
     environment: "staging",
     name: "dlq",

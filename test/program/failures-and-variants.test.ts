@@ -139,7 +139,7 @@ describe("target stacks", () => {
     });
     expect(dev).toMatchObject({ ok: true, outputs: { environment: "dev" } });
     const count = (r: ChildPlanResult | undefined) => (r?.ok === true ? r.resources.length : 0);
-    expect([count(prod), count(dev)]).toEqual([28, 15]);
+    expect([count(prod), count(dev)]).toEqual([43, 15]);
     expect(prod?.ok === true && prod.resources).toContain(
       "aws:lambda/function:Function::pipeline-replication",
     );

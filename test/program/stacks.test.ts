@@ -245,13 +245,14 @@ describe.each(stackNames)("%s data plane", (s) => {
   it("keeps dead letters 14 days, SSE-SQS encrypted, and alarms on any of them", () => {
     const queue = only(plan(s), T.queue);
     const failure = named(plan(s), T.topic, "pipeline-replication-failed");
+    const success = named(plan(s), T.topic, "pipeline-replication-succeeded");
 
     expect(queue.inputs).toEqual({
       messageRetentionSeconds: 1209600,
       sqsManagedSseEnabled: true,
       tags: tags(env),
     });
-    expect(only(plan(s), T.alarm).inputs).toEqual({
+    expect(named(plan(s), T.alarm, "pipeline-dlq-depth").inputs).toEqual({
       alarmDescription: `Messages in the ${env} replication dead-letter queue`,
       namespace: "AWS/SQS",
       metricName: "ApproximateNumberOfMessagesVisible",
@@ -263,7 +264,7 @@ describe.each(stackNames)("%s data plane", (s) => {
       comparisonOperator: "GreaterThanThreshold",
       treatMissingData: "notBreaching",
       alarmActions: [arnOf(failure)],
-      okActions: [arnOf(failure)],
+      okActions: [arnOf(failure), arnOf(success)],
       tags: tags(env),
     });
   });
@@ -285,6 +286,8 @@ describe.each(stackNames)("%s data plane", (s) => {
       expected.replicationFunctionArn = `arn:aws:lambda:${region}:${account}:function:company-replication-prod`;
       expected.replicationFunctionName = "company-replication-prod";
       expected.replicationRuleArn = arnOf(only(plan(s), T.rule));
+      expected.replicationDashboardUrl =
+        "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/company-replication-prod";
     }
 
     expect(plan(s).outputs).toEqual(expected);
@@ -464,15 +467,12 @@ describe("prod replication plane", () => {
     });
   });
 
-  it("sends successes to the success topic and failed invocations to the DLQ", () => {
+  it("sends failed invocations to the DLQ, and no message per replicated change", () => {
     expect(only(prod(), T.invokeConfig).inputs).toEqual({
       functionName: "company-replication-prod",
       maximumEventAgeInSeconds: 3600,
       maximumRetryAttempts: 2,
-      destinationConfig: {
-        onSuccess: { destination: output(prod(), "successTopicArn") },
-        onFailure: { destination: queueArn() },
-      },
+      destinationConfig: { onFailure: { destination: queueArn() } },
     });
   });
 
@@ -626,6 +626,7 @@ describe("tags", () => {
       expect.arrayContaining([T.bucket, T.table, T.key, T.topic, T.queue, T.alarm]),
     );
     expect(taggable.map((r) => r.type)).not.toContain(T.versioning);
-    expect(taggable.length).toBe(s === "prod" ? 12 : 7);
+    // prod: 12 + 14 alarms (6 for the pipeline, 2 per target and kind).
+    expect(taggable.length).toBe(s === "prod" ? 26 : 7);
   });
 });

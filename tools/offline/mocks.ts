@@ -178,6 +178,22 @@ function awsState(
         id: physical,
         computed: { name: physical, arn: arn("cloudwatch", `alarm:${physical}`), ...tagsAll },
       };
+    case "aws:cloudwatch/dashboard:Dashboard": {
+      // Dashboards are global: no region in the ARN; the id is the name.
+      const dashboardName = asString(inputs.dashboardName) ?? physical;
+      return {
+        id: dashboardName,
+        computed: {
+          dashboardName,
+          dashboardArn: arn("cloudwatch", `dashboard/${dashboardName}`, false),
+        },
+      };
+    }
+    case "aws:sns/topicSubscription:TopicSubscription": {
+      // The id is the subscription ARN: the topic's ARN and a uuid.
+      const subscriptionArn = `${asString(inputs.topic) ?? arn("sns", physical)}:${uuid(seed)}`;
+      return { id: subscriptionArn, computed: { arn: subscriptionArn } };
+    }
     case "aws:iam/role:Role":
       return {
         id: physical,

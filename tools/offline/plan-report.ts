@@ -274,6 +274,11 @@ export const keyInputs = [
   "sourceArn",
   "startingPosition",
   "batchSize",
+  "metricName",
+  "threshold",
+  "dashboardName",
+  "protocol",
+  "endpoint",
   "tags",
 ] as const;
 
