@@ -25,8 +25,6 @@ export interface DataPlaneArgs {
   readonly tags: Readonly<Record<string, string>>;
   /** Turns on the table's stream (the replicating stack). */
   readonly streamEnabled: boolean;
-  /** The replication role (replicating stack): may encrypt messages for the topics. */
-  readonly publisherRoleArn?: pulumi.Input<string> | undefined;
 }
 
 export interface DataPlane {
@@ -142,9 +140,9 @@ export function createDataPlane(
       enableKeyRotation: true,
       deletionWindowInDays: 30,
       policy: pulumi
-        .all([args.accountId, args.partition, args.publisherRoleArn])
-        .apply(([accountId, partition, publisherRoleArn]) =>
-          JSON.stringify(topicKeyPolicy({ accountId, partition, publisherRoleArn })),
+        .all([args.accountId, args.partition])
+        .apply(([accountId, partition]) =>
+          JSON.stringify(topicKeyPolicy({ accountId, partition })),
         ),
       tags,
     },

@@ -84,7 +84,6 @@ export class EnvironmentComponent extends pulumi.ComponentResource {
         partition: partition.partition,
         tags,
         streamEnabled: replicating,
-        publisherRoleArn: role?.arn,
       },
       this,
     );

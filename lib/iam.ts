@@ -61,15 +61,13 @@ export function deadLetterQueuePolicy(queueArn: string, ruleArn: string): Policy
 export interface TopicKeyPolicyArgs {
   readonly accountId: string;
   readonly partition: string;
-  /** The replication role (prod): it publishes Lambda destination records. */
-  readonly publisherRoleArn?: string | undefined;
 }
 
 /**
  * Key policy of the customer-managed key that encrypts the topics. The account root keeps full
  * control (AWS's default key policy; without it the key becomes unmanageable). In a key policy
- * `Resource: "*"` means "this key". CloudWatch (alarm actions) and the replication role
- * (Lambda destinations) may encrypt messages for the topics.
+ * `Resource: "*"` means "this key". CloudWatch (alarm actions) may encrypt messages for the
+ * topics; nothing else publishes to them.
  */
 export function topicKeyPolicy(args: TopicKeyPolicyArgs): PolicyDocument {
   const statements: PolicyStatement[] = [
@@ -89,15 +87,6 @@ export function topicKeyPolicy(args: TopicKeyPolicyArgs): PolicyDocument {
       Condition: { StringEquals: { "aws:SourceAccount": args.accountId } },
     },
   ];
-  if (args.publisherRoleArn !== undefined) {
-    statements.push({
-      Sid: "ReplicationRolePublishes",
-      Effect: "Allow",
-      Principal: { AWS: args.publisherRoleArn },
-      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-      Resource: "*",
-    });
-  }
   return document(...statements);
 }
 
@@ -109,8 +98,6 @@ export interface ReplicationPolicyArgs {
   readonly targetBucketArns: readonly string[];
   readonly targetTableArns: readonly string[];
   readonly deadLetterQueueArn: string;
-  readonly topicArns: readonly string[];
-  readonly topicKeyArn: string;
   readonly logGroupArn: string;
 }
 
@@ -187,18 +174,6 @@ export function replicationRolePolicy(args: ReplicationPolicyArgs): PolicyDocume
       Effect: "Allow",
       Action: "sqs:SendMessage",
       Resource: args.deadLetterQueueArn,
-    },
-    {
-      Sid: "TopicsPublish",
-      Effect: "Allow",
-      Action: "sns:Publish",
-      Resource: [...args.topicArns],
-    },
-    {
-      Sid: "TopicKeyUse",
-      Effect: "Allow",
-      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-      Resource: args.topicKeyArn,
     },
     {
       Sid: "LogsWrite",

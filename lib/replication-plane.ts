@@ -216,8 +216,6 @@ export function createReplicationPlane(
           targetBucketArns: targets.map((t) => t.bucketArn),
           targetTableArns: targets.map((t) => t.tableArn),
           deadLetterQueueArn: data.deadLetterQueue.arn,
-          topicArns: [data.successTopic.arn, data.failureTopic.arn],
-          topicKeyArn: data.topicKey.arn,
           logGroupArn: logGroup.arn,
         })
         .apply((arns) => JSON.stringify(replicationRolePolicy(arns))),

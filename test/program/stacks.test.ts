@@ -210,7 +210,7 @@ describe.each(stackNames)("%s data plane", (s) => {
     ]);
   });
 
-  it("lets the account, CloudWatch and (prod) the replication role use the topic key", () => {
+  it("lets only the account and CloudWatch use the topic key", () => {
     const policy = statements(jsonInput(only(plan(s), T.key), "policy"));
     const expected: PolicyStatement[] = [
       {
@@ -229,15 +229,6 @@ describe.each(stackNames)("%s data plane", (s) => {
         Condition: { StringEquals: { "aws:SourceAccount": account } },
       },
     ];
-    if (env === "prod") {
-      expected.push({
-        Sid: "ReplicationRolePublishes",
-        Effect: "Allow",
-        Principal: { AWS: arnOf(only(plan(s), T.role)) },
-        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-        Resource: "*",
-      });
-    }
 
     expect(policy).toEqual(expected);
   });
@@ -578,18 +569,6 @@ describe("prod replication plane", () => {
         Resource: [dev.tableArn, staging.tableArn],
       },
       { Sid: "DeadLetterSend", Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArn() },
-      {
-        Sid: "TopicsPublish",
-        Effect: "Allow",
-        Action: "sns:Publish",
-        Resource: [output(prod(), "successTopicArn"), output(prod(), "failureTopicArn")],
-      },
-      {
-        Sid: "TopicKeyUse",
-        Effect: "Allow",
-        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-        Resource: arnOf(only(prod(), T.key)),
-      },
       {
         Sid: "LogsWrite",
         Effect: "Allow",
