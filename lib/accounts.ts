@@ -52,30 +52,38 @@ export function dynamodbViaService(region: string): string {
   return `dynamodb.${region}.${partitionOf(region).dnsSuffix}`;
 }
 
-/** `aws:allowedAccountIds` read: the accounts, or why the value is not a list of account ids. */
-export type AllowedAccountIds =
-  | { readonly ok: true; readonly accountIds: readonly string[] }
-  | { readonly ok: false; readonly reason: string };
+/** `aws:allowedAccountIds` read: the accounts, and why the value is not a list of ids if it is not. */
+export interface AllowedAccountIds {
+  /** Empty when unset or malformed. */
+  readonly accountIds: readonly string[];
+  /** Set when the value is not a list of 12-digit account ids. */
+  readonly problem: string | undefined;
+}
+
+const notAList: AllowedAccountIds = {
+  accountIds: [],
+  problem: "must be a list of 12-digit account ids",
+};
 
 /**
  * Reads `aws:allowedAccountIds` as Pulumi hands it to the program (a JSON list, from the YAML list
  * in the stack file). Unset reads as no accounts.
  */
 export function parseAllowedAccountIds(raw: string | undefined): AllowedAccountIds {
-  if (raw === undefined) return { ok: true, accountIds: [] };
+  if (raw === undefined) return { accountIds: [], problem: undefined };
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw) as unknown;
   } catch {
-    return { ok: false, reason: "must be a list of 12-digit account ids" };
+    return notAList;
   }
   const list: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
   // A YAML list of unquoted ids arrives as numbers; 12-digit ids are exact in a double.
   const ids = list.map((id) => (typeof id === "number" ? String(id) : id));
   if (ids.length === 0 || !ids.every((id) => typeof id === "string" && accountIdPattern.test(id))) {
-    return { ok: false, reason: "must be a list of 12-digit account ids" };
+    return notAList;
   }
-  return { ok: true, accountIds: ids as string[] };
+  return { accountIds: ids as string[], problem: undefined };
 }
 
 /**
@@ -84,6 +92,5 @@ export function parseAllowedAccountIds(raw: string | undefined): AllowedAccountI
  * account is whatever its credentials belong to) or the value is malformed.
  */
 export function pinnedAccountId(raw: string | undefined): string | undefined {
-  const read = parseAllowedAccountIds(raw);
-  return read.ok ? read.accountIds[0] : undefined;
+  return parseAllowedAccountIds(raw).accountIds[0];
 }

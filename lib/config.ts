@@ -545,10 +545,10 @@ function readAccounts(
   const { region, replicating } = context;
   const allowedRaw = raw.values[allowedAccountIdsKey];
   const allowed = parseAllowedAccountIds(allowedRaw);
-  if (!allowed.ok && allowedRaw !== undefined) {
-    reader.bad(allowedAccountIdsKey, allowedRaw, allowed.reason);
+  if (allowed.problem !== undefined && allowedRaw !== undefined) {
+    reader.bad(allowedAccountIdsKey, allowedRaw, allowed.problem);
   }
-  const pinned = allowed.ok ? allowed.accountIds : [];
+  const pinned = allowed.accountIds;
   const accountId = pinned[0];
   if (replicating && context.ownRoleName !== undefined) {
     const parts = `${reader.key("namePrefix")}/${reader.key("environment")}/aws:region`;

@@ -11,7 +11,8 @@ import { replicationServiceName, type StackConfig } from "./config";
 import type { DataPlane } from "./data-plane";
 import { deadLetterQueuePolicy, lambdaAssumeRolePolicy, replicationRolePolicy } from "./iam";
 import type { PhysicalNames } from "./naming";
-import { writeContract, type ReplicationTarget } from "./replication/contract";
+import { writeContract } from "./replication/contract";
+import { resolveTarget, type ResolvedTarget } from "./targets";
 
 /** Bounds on retries: EventBridge target, async invocation and stream mapping. */
 export const replicationRetry = {
@@ -72,6 +73,11 @@ export interface TargetStack {
   readonly bucketArn: pulumi.Output<string>;
   readonly tableName: pulumi.Output<string>;
   readonly tableArn: pulumi.Output<string>;
+  /** Outputs a target deployed before accounts and regions existed lacks (see lib/targets.ts). */
+  readonly region: pulumi.Output<string | undefined>;
+  readonly accountId: pulumi.Output<string | undefined>;
+  readonly replicationSourceRoleArn: pulumi.Output<string | undefined>;
+  readonly tableKeyArn: pulumi.Output<string | undefined>;
 }
 
 /** Checks one output read from a target stack: it must be a non-empty string. */
@@ -86,6 +92,14 @@ function requireString(reference: pulumi.StackReference, stackName: string, key:
   return reference
     .requireOutput(key)
     .apply((value: unknown) => targetOutputValue(value, stackName, key));
+}
+
+function optionalString(reference: pulumi.StackReference, stackName: string, key: string) {
+  return reference
+    .getOutput(key)
+    .apply((value: unknown) =>
+      value === undefined || value === null ? undefined : targetOutputValue(value, stackName, key),
+    );
 }
 
 /** References every target stack (`org/project/stack`); deploy targets before this stack. */
@@ -108,19 +122,29 @@ export function referenceTargets(
       bucketArn: requireString(reference, stackName, "bucketArn"),
       tableName: requireString(reference, stackName, "tableName"),
       tableArn: requireString(reference, stackName, "tableArn"),
+      region: optionalString(reference, stackName, "region"),
+      accountId: optionalString(reference, stackName, "accountId"),
+      replicationSourceRoleArn: optionalString(reference, stackName, "replicationSourceRoleArn"),
+      tableKeyArn: optionalString(reference, stackName, "tableKeyArn"),
     };
   });
 }
 
-/** The replication Lambda's role; created before the data plane so the topic key can name it. */
+/**
+ * The replication Lambda's role; created before the data plane so the topic key can name it. Its
+ * physical name is fixed by the naming rules (`roleName`), so targets in other accounts can name
+ * it before it exists.
+ */
 export function createReplicationRole(
   name: string,
   tags: Readonly<Record<string, string>>,
   parent: pulumi.Resource,
+  roleName: string,
 ): aws.iam.Role {
   return new aws.iam.Role(
     `${name}-replication-role`,
     {
+      name: roleName,
       description: "Replication Lambda: reads the source, writes the targets",
       assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()),
       tags,
@@ -136,6 +160,8 @@ export interface ReplicationPlaneArgs {
   readonly role: aws.iam.Role;
   readonly targets: readonly TargetStack[];
   readonly tags: Readonly<Record<string, string>>;
+  /** The account this stack is deployed in. */
+  readonly accountId: pulumi.Input<string>;
 }
 
 export interface ReplicationPlane {
@@ -191,13 +217,18 @@ export function createReplicationPlane(
     opts,
   );
 
-  const targetList: pulumi.Output<ReplicationTarget[]> = pulumi.all(
-    targets.map((t) =>
-      pulumi
-        .all([t.environment, t.bucketName, t.tableName])
-        .apply(([environment, bucket, table]) => ({ environment, bucket, table })),
-    ),
-  );
+  // Each target's region, account and grants, checked against this stack (lib/targets.ts).
+  const resolved: pulumi.Output<ResolvedTarget[]> = pulumi
+    .all([args.accountId, role.arn, pulumi.all(targets.map((t) => pulumi.output({ ...t })))])
+    .apply(([accountId, roleArn, outputs]) =>
+      outputs.map((t) =>
+        resolveTarget(
+          { ...t, stack: `${config.organization}/${config.project}/${t.stack}` },
+          { accountId, region: config.region, environment: config.environment, roleArn },
+        ),
+      ),
+    );
+  const targetList = resolved.apply((list) => list.map((t) => t.entry));
 
   const rolePolicy = new aws.iam.RolePolicy(
     `${name}-replication-policy`,
@@ -208,8 +239,11 @@ export function createReplicationPlane(
           sourceBucketArn: data.bucket.arn,
           sourceTableArn: data.table.arn,
           sourceStreamArn: data.table.streamArn,
-          targetBucketArns: targets.map((t) => t.bucketArn),
-          targetTableArns: targets.map((t) => t.tableArn),
+          targetBucketArns: resolved.apply((list) => list.map((t) => t.bucketArn)),
+          targetTableArns: resolved.apply((list) => list.map((t) => t.tableArn)),
+          targetTableKeys: resolved.apply((list) =>
+            list.flatMap((t) => (t.tableKey === undefined ? [] : [t.tableKey])),
+          ),
           deadLetterQueueArn: data.deadLetterQueue.arn,
           topicArns: [data.successTopic.arn, data.failureTopic.arn],
           topicKeyArn: data.topicKey.arn,

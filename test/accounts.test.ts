@@ -56,14 +56,14 @@ describe("partitions", () => {
 
 describe("aws:allowedAccountIds", () => {
   it("reads a list of ids, quoted or not, and pins the first", () => {
-    expect(parseAllowedAccountIds(undefined)).toEqual({ ok: true, accountIds: [] });
+    expect(parseAllowedAccountIds(undefined)).toEqual({ accountIds: [], problem: undefined });
     expect(parseAllowedAccountIds('["111111111111","222222222222"]')).toEqual({
-      ok: true,
       accountIds: ["111111111111", "222222222222"],
+      problem: undefined,
     });
     expect(parseAllowedAccountIds("[111111111111]")).toEqual({
-      ok: true,
       accountIds: ["111111111111"],
+      problem: undefined,
     });
     expect(pinnedAccountId('["111111111111","222222222222"]')).toBe("111111111111");
     expect(pinnedAccountId(undefined)).toBeUndefined();
@@ -74,8 +74,8 @@ describe("aws:allowedAccountIds", () => {
     "rejects %s",
     (value) => {
       expect(parseAllowedAccountIds(value)).toEqual({
-        ok: false,
-        reason: "must be a list of 12-digit account ids",
+        accountIds: [],
+        problem: "must be a list of 12-digit account ids",
       });
       expect(() => validateConfig(raw({ "aws:allowedAccountIds": value }))).toThrow(
         `aws:allowedAccountIds = ${JSON.stringify(value)} (must be a list of 12-digit account ids)`,

@@ -225,7 +225,8 @@ describe("planStacks", () => {
       'Pulumi.prod.yaml: data-pipeline:colour = "blue" (unknown key; known: ' +
         "environment, deletionProtection, organization, namePrefix, nameSuffix, lambdaMemoryMb, " +
         "lambdaTimeoutSeconds, lambdaEnvironment, logLevel, maxAttempts, batchSize, logRetentionDays, " +
-        "lifecycleDays, replicationTargets, replicationKeyPrefixes, tags)",
+        "lifecycleDays, replicationTargets, replicationKeyPrefixes, tags, sourceAccountId, " +
+        "sourceEnvironment, sourceRegion)",
       'Pulumi.prod.yaml: data-pipeline:lambdaMemoryMb = "64" (min 128)',
       'Pulumi.prod.yaml: data-pipeline:logRetentionDays = "13" (must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)',
       "Stack reference cycle: prod -> dev -> staging -> dev",
