@@ -81,7 +81,7 @@ export function resolveTarget(target: TargetOutputs, self: Replicator): Resolved
   let tableKey: TargetTableKey | undefined;
   if (crossAccount) {
     const granted = target.replicationSourceRoleArn;
-    if (granted !== self.roleArn || target.tableKeyArn === undefined) {
+    if (granted !== self.roleArn) {
       const file = `Pulumi.${target.stack.split("/").pop() ?? target.stack}.yaml`;
       throw new TargetStackError(
         `Stack "${target.stack}" is in account ${accountId} and grants ` +
@@ -90,6 +90,12 @@ export function resolveTarget(target: TargetOutputs, self: Replicator): Resolved
           `sourceEnvironment "${self.environment}" and sourceRegion "${self.region}" in ${file} ` +
           "(with this stack's namePrefix; a replicating stack with a nameSuffix cannot be granted " +
           "across accounts) and deploy it before this stack",
+      );
+    }
+    if (target.tableKeyArn === undefined) {
+      throw new TargetStackError(
+        `Stack "${target.stack}" is in account ${accountId} and grants this stack's role, but ` +
+          'has no output "tableKeyArn" (its table\'s key): deploy it again before this stack',
       );
     }
     tableKey = { arn: target.tableKeyArn, viaService: dynamodbViaService(region) };
