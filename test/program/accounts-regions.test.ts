@@ -203,8 +203,20 @@ describe.each(["dev", "staging"] as const)("%s, a target in another account", (s
     ]);
   });
 
-  it("passes the security baseline", () => {
+  it("passes the security baseline, which reports the table without its own key", () => {
+    const keyless = plan(s).resources.map((r) =>
+      r.type === T.table
+        ? { ...r, inputs: { ...r.inputs, serverSideEncryption: { enabled: true } } }
+        : r,
+    );
+
     expect(checkPlan(plan(s))).toEqual([]);
+    expect(checkPlan({ resources: keyless })).toEqual([
+      expect.objectContaining({
+        policy: "dynamodb-shared-table-own-key",
+        message: expect.stringContaining(`table "company-metadata-${s}" is shared`) as unknown,
+      }),
+    ]);
   });
 });
 
