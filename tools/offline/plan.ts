@@ -51,14 +51,17 @@ export interface StackPlan {
 }
 
 /**
- * Requires `file` with Node's own require (tsx's hooks load TypeScript) after dropping every module of the project (outside node_modules) from the
- * require cache, so the program runs again; libraries (and Pulumi's runtime state) stay loaded.
+ * Requires `file` with Node's own require (tsx's hooks load TypeScript) after dropping every
+ * module of the project, and of the program's own directory when `main` points elsewhere (outside
+ * node_modules), from the require cache, so the program runs again; libraries (and Pulumi's
+ * runtime state) stay loaded.
  */
 export function requireFresh(file: string, projectDir: string = defaultProjectDir): unknown {
   const nodeRequire = createRequire(__filename);
-  const root = path.resolve(projectDir) + path.sep;
+  const roots = [projectDir, path.dirname(file)].map((dir) => path.resolve(dir) + path.sep);
   for (const cached of Object.keys(nodeRequire.cache)) {
-    if (cached.startsWith(root) && !cached.includes(`${path.sep}node_modules${path.sep}`)) {
+    const ours = roots.some((root) => cached.startsWith(root));
+    if (ours && !cached.includes(`${path.sep}node_modules${path.sep}`)) {
       Reflect.deleteProperty(nodeRequire.cache, cached);
     }
   }
