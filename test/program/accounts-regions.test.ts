@@ -13,6 +13,7 @@ import type { PolicyStatement } from "../../lib/iam";
 import { stackAccountId, type PlannedResource, type StackPlan } from "../../tools/offline";
 import {
   layout,
+  layoutLines,
   planLayout,
   writeLayoutProject,
   type LayoutStack,
@@ -70,6 +71,17 @@ describe("each stack's account and region", () => {
       );
     },
   );
+
+  it("is the layout the README shows: its stack-file lines are the ones planned here", () => {
+    const readme = fs.readFileSync(path.resolve(__dirname, "..", "..", "README.md"), "utf8");
+
+    for (const stack of ["dev", "staging", "prod"] as const) {
+      for (const line of layoutLines[stack].trimEnd().split("\n")) {
+        expect([stack, readme.includes(`\n${line}\n`)]).toEqual([stack, true]);
+      }
+    }
+    expect(readme).toContain(`\n  aws:region: ${layout.dev.region}\n`);
+  });
 
   it("takes the offline account from aws:allowedAccountIds, else the default one", () => {
     expect(stackAccountId({ "aws:allowedAccountIds": '["444444444444","555555555555"]' })).toBe(
