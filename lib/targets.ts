@@ -82,7 +82,7 @@ export function resolveTarget(target: TargetOutputs, self: Replicator): Resolved
   if (crossAccount) {
     const granted = target.replicationSourceRoleArn;
     if (granted !== self.roleArn) {
-      const file = `Pulumi.${target.stack.split("/").pop() ?? target.stack}.yaml`;
+      const file = `Pulumi.${target.stack.slice(target.stack.lastIndexOf("/") + 1)}.yaml`;
       throw new TargetStackError(
         `Stack "${target.stack}" is in account ${accountId} and grants ` +
           `${granted ?? "no replication role"}, not this stack's ` +

@@ -257,6 +257,32 @@ describe("the replicating stack's account in a target stack", () => {
   });
 });
 
+describe("the worst-case Lambda environment with targets in other accounts", () => {
+  it("counts a table ARN and a region per target, within 4 KB", () => {
+    const pad = (bytes: number): string => JSON.stringify({ PAD: "x".repeat(bytes) });
+    const targets = JSON.stringify(["dev", "staging"]);
+    const replicating = (extra: string): RawStackConfig =>
+      raw({ [key("replicationTargets")]: targets, [key("lambdaEnvironment")]: extra }, "prod");
+
+    // 2900 bytes of padding fit with bare 255-char table names and no region (about 3970 bytes
+    // in all); with each target's table ARN and region they do not.
+    expect(() => validateConfig(replicating(pad(2850)))).not.toThrow();
+    expect(() => validateConfig(replicating(pad(2900)))).toThrow(
+      /lambdaEnvironment makes the Lambda environment up to \d+ bytes \(max 4096 in total\)/,
+    );
+  });
+
+  it("is left to the region's own problem when the region is invalid", () => {
+    expect(() =>
+      validateConfig(
+        raw({ "aws:region": "Europe", [key("replicationTargets")]: '["dev"]' }, "prod"),
+      ),
+    ).toThrow(
+      'Invalid stack config "prod": aws:region = "Europe" (not an AWS region name such as eu-west-1)',
+    );
+  });
+});
+
 describe("roleNameProblems", () => {
   it("allows the characters IAM allows, up to 64", () => {
     expect(roleNameProblems("a+=,.@_-b")).toEqual([]);
