@@ -6,6 +6,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { partitionOf, roleArn } from "./accounts";
 import { bundleReplication, lambdaHandler, lambdaRuntime } from "./bundle";
 import { replicationServiceName, type StackConfig } from "./config";
 import type { DataPlane } from "./data-plane";
@@ -217,14 +218,21 @@ export function createReplicationPlane(
     opts,
   );
 
-  // Each target's region, account and grants, checked against this stack (lib/targets.ts).
+  // Each target's region, account and grants, checked against this stack (lib/targets.ts). The
+  // role's ARN is formed from its fixed name, as the targets form it, so that it is known in a
+  // preview before the role exists.
   const resolved: pulumi.Output<ResolvedTarget[]> = pulumi
-    .all([args.accountId, role.arn, pulumi.all(targets.map((t) => pulumi.output({ ...t })))])
-    .apply(([accountId, roleArn, outputs]) =>
+    .all([args.accountId, pulumi.all(targets.map((t) => pulumi.output({ ...t })))])
+    .apply(([accountId, outputs]) =>
       outputs.map((t) =>
         resolveTarget(
           { ...t, stack: `${config.organization}/${config.project}/${t.stack}` },
-          { accountId, region: config.region, environment: config.environment, roleArn },
+          {
+            accountId,
+            region: config.region,
+            environment: config.environment,
+            roleArn: roleArn(partitionOf(config.region).name, accountId, names.replicationRole),
+          },
         ),
       ),
     );
