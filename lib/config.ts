@@ -14,10 +14,17 @@ import {
   type LogLevel,
 } from "./replication/contract";
 import {
+  accountIdPattern,
+  allowedAccountIdsKey,
+  parseAllowedAccountIds,
+  partitionOf,
+} from "./accounts";
+import {
   accountIdPlaceholder,
   bucketNameProblems,
   functionNameProblems,
   physicalNames,
+  roleNameProblems,
   tableNameProblems,
   type PhysicalNames,
 } from "./naming";
@@ -103,6 +110,9 @@ export const configDefaults = {
   alarmFailedChangesThreshold: 0,
   alarmIteratorAgeSeconds: 900,
   alarmReplicationLatencySeconds: 900,
+  sourceAccountId: "<none>",
+  sourceEnvironment: "prod",
+  sourceRegion: "<aws:region>",
 } as const;
 
 export type ConfigKey = keyof typeof configDefaults;
@@ -167,6 +177,21 @@ export interface AlarmConfig {
   readonly replicationLatencySeconds: number;
 }
 
+/**
+ * The replicating stack in another account that a target stack grants write access to its bucket
+ * and table (config `sourceAccountId`, with `sourceEnvironment` and `sourceRegion`).
+ */
+export interface ReplicationSource {
+  /** The replicating stack's account. */
+  readonly accountId: string;
+  /** The replicating stack's environment (`prod`). */
+  readonly environment: string;
+  /** The replicating stack's region. */
+  readonly region: string;
+  /** Its replication role's name, derived by the naming rules (lib/naming.ts). */
+  readonly roleName: string;
+}
+
 /** The validated, typed config of one stack. */
 export interface StackConfig {
   readonly stack: string;
@@ -194,6 +219,10 @@ export interface StackConfig {
   readonly alertEmails: readonly string[];
   /** The replicating stack's alarms. */
   readonly alarms: AlarmConfig;
+  /** The account the stack file pins (first entry of `aws:allowedAccountIds`), if it pins one. */
+  readonly accountId: string | undefined;
+  /** Set in a target stack whose replicating stack lives in another account: it grants that one role. */
+  readonly replicationSource: ReplicationSource | undefined;
 }
 
 /** Thrown once with every problem of a stack's config. */
@@ -484,10 +513,13 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
           sourceEnvironment: environment,
           sourceBucket: names.bucket,
           sourceTable: names.table,
+          // A target in another account is addressed by its table's ARN; the longest partition
+          // and region names.
           targets: replicationTargets.map((stack) => ({
             environment: stack,
             bucket: "b".repeat(63),
-            table: "t".repeat(255),
+            table: `arn:aws-us-gov:dynamodb:ap-southeast-7:${accountIdPlaceholder}:table/${"t".repeat(255)}`,
+            region: "ap-southeast-7",
           })),
           dlqUrl: `https://sqs.${region}.amazonaws.com/${accountIdPlaceholder}/${"q".repeat(80)}`,
           maxAttempts,
@@ -508,6 +540,14 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
       `${envKey} makes the Lambda environment up to ${bytes} bytes (max ${lambdaEnvironmentMaxBytes} in total)`,
     );
   }
+
+  const accounts = readAccounts(reader, raw, {
+    region,
+    environment,
+    namePrefix,
+    replicating: replicationTargets.length > 0,
+    ownRoleName: partsValid.every(Boolean) ? names.replicationRole : undefined,
+  });
 
   const tags = reader.stringMap("tags");
   for (const [name, value] of Object.entries(tags)) {
@@ -544,6 +584,7 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
     tags,
     alertEmails,
     alarms,
+    ...accounts,
   };
 }
 
@@ -635,6 +676,123 @@ function readAlarmConfig(reader: Reader): AlarmConfig {
       "alarmReplicationLatencySeconds",
       configDefaults.alarmReplicationLatencySeconds,
     ),
+  };
+}
+
+interface AccountContext {
+  readonly region: string;
+  readonly environment: string;
+  readonly namePrefix: string;
+  /** The stack lists replication targets. */
+  readonly replicating: boolean;
+  /** The stack's own role name, when every part of it is valid. */
+  readonly ownRoleName: string | undefined;
+}
+
+function roleProblems(reader: Reader, what: string, name: string, from: string): void {
+  for (const problem of roleNameProblems(name)) {
+    reader.problems.push(`IAM role name ${JSON.stringify(name)} ${what} from ${from}: ${problem}`);
+  }
+}
+
+/**
+ * The stack's accounts: the one it pins (`aws:allowedAccountIds`) and, in a target stack whose
+ * replicating stack lives in another account, that source (`sourceAccountId`, `sourceEnvironment`,
+ * `sourceRegion`). A source never crosses a partition (accounts are scoped to one) and is never
+ * the stack's own account (same-account replication needs no resource grants).
+ */
+function readAccounts(
+  reader: Reader,
+  raw: RawStackConfig,
+  context: AccountContext,
+): Pick<StackConfig, "accountId" | "replicationSource"> {
+  const { region, replicating } = context;
+  const allowedRaw = raw.values[allowedAccountIdsKey];
+  const allowed = parseAllowedAccountIds(allowedRaw);
+  if (allowed.problem !== undefined && allowedRaw !== undefined) {
+    reader.bad(allowedAccountIdsKey, allowedRaw, allowed.problem);
+  }
+  const pinned = allowed.accountIds;
+  const accountId = pinned[0];
+  if (replicating && context.ownRoleName !== undefined) {
+    const parts = `${reader.key("namePrefix")}/${reader.key("environment")}/aws:region`;
+    roleProblems(reader, "of the replication role", context.ownRoleName, parts);
+  }
+
+  const sourceKeys = ["sourceAccountId", "sourceEnvironment", "sourceRegion"] as const;
+  const sourceAccountId = reader.string("sourceAccountId");
+  if (sourceAccountId === undefined || replicating) {
+    for (const name of sourceKeys) {
+      const value = reader.string(name);
+      if (value === undefined) continue;
+      reader.bad(
+        reader.key(name),
+        value,
+        replicating
+          ? `this stack replicates (${reader.key("replicationTargets")}): set it on its target stacks`
+          : `only with ${reader.key("sourceAccountId")}`,
+      );
+    }
+    return { accountId, replicationSource: undefined };
+  }
+
+  let valid = true;
+  if (!accountIdPattern.test(sourceAccountId)) {
+    reader.bad(reader.key("sourceAccountId"), sourceAccountId, "must be a 12-digit AWS account id");
+    valid = false;
+  } else if (pinned.includes(sourceAccountId)) {
+    reader.bad(
+      reader.key("sourceAccountId"),
+      sourceAccountId,
+      `this stack's own account (${allowedAccountIdsKey} = ${JSON.stringify(pinned)}): ` +
+        "a replicating stack in the same account needs no grants, remove the key",
+    );
+    valid = false;
+  }
+  const environment = reader.string("sourceEnvironment") ?? configDefaults.sourceEnvironment;
+  valid = checkNamePart(reader, "sourceEnvironment", environment) && valid;
+  const sourceRegion = reader.string("sourceRegion");
+  if (sourceRegion !== undefined && !regionPattern.test(sourceRegion)) {
+    reader.bad(
+      reader.key("sourceRegion"),
+      sourceRegion,
+      "not an AWS region name such as eu-west-1",
+    );
+    valid = false;
+  } else if (sourceRegion !== undefined && regionPattern.test(region)) {
+    const theirs = partitionOf(sourceRegion).name;
+    const ours = partitionOf(region).name;
+    if (theirs !== ours) {
+      reader.bad(
+        reader.key("sourceRegion"),
+        sourceRegion,
+        `in partition ${theirs}, but this stack (aws:region = ${JSON.stringify(region)}) is in ` +
+          `${ours}: accounts and credentials never cross a partition`,
+      );
+      valid = false;
+    }
+  }
+  const resolvedRegion = sourceRegion ?? region;
+  // An invalid region or name prefix is reported on its own key above.
+  if (!valid || !regionPattern.test(resolvedRegion) || !namePartPattern.test(context.namePrefix)) {
+    return { accountId, replicationSource: undefined };
+  }
+  const roleName = physicalNames({
+    namePrefix: context.namePrefix,
+    environment,
+    region: resolvedRegion,
+    uniqueness: "",
+  }).replicationRole;
+  const parts = `${reader.key("namePrefix")}/${reader.key("sourceEnvironment")}/${reader.key("sourceRegion")}`;
+  roleProblems(reader, "of the source's replication role", roleName, parts);
+  return {
+    accountId,
+    replicationSource: {
+      accountId: sourceAccountId,
+      environment,
+      region: resolvedRegion,
+      roleName,
+    },
   };
 }
 

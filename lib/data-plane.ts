@@ -8,7 +8,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createAlertSubscriptions } from "./alerts";
 import type { StackConfig } from "./config";
-import { denyInsecureTransportPolicy, topicKeyPolicy } from "./iam";
+import { dataBucketPolicy, topicKeyPolicy, type ReplicationGrantee } from "./iam";
 
 /** Days after which incomplete multipart uploads are aborted. */
 export const abortIncompleteMultipartUploadDays = 7;
@@ -25,6 +25,10 @@ export interface DataPlaneArgs {
   readonly tags: Readonly<Record<string, string>>;
   /** Turns on the table's stream (the replicating stack). */
   readonly streamEnabled: boolean;
+  /** A replicating stack's role in another account that may write the bucket (lib/cross-account.ts). */
+  readonly bucketGrantee?: ReplicationGrantee | undefined;
+  /** A customer managed key for the table (a table shared with another account needs one). */
+  readonly tableKmsKeyArn?: pulumi.Input<string> | undefined;
 }
 
 export interface DataPlane {
@@ -106,7 +110,7 @@ export function createDataPlane(
     `${name}-bucket-policy`,
     {
       bucket: bucket.id,
-      policy: bucket.arn.apply((arn) => JSON.stringify(denyInsecureTransportPolicy(arn))),
+      policy: bucket.arn.apply((arn) => JSON.stringify(dataBucketPolicy(arn, args.bucketGrantee))),
     },
     { parent, dependsOn: [publicAccessBlock] },
   );
@@ -123,7 +127,10 @@ export function createDataPlane(
         { name: "sk", type: "S" },
       ],
       pointInTimeRecovery: { enabled: true },
-      serverSideEncryption: { enabled: true },
+      serverSideEncryption: {
+        enabled: true,
+        ...(args.tableKmsKeyArn === undefined ? {} : { kmsKeyArn: args.tableKmsKeyArn }),
+      },
       deletionProtectionEnabled: config.deletionProtection,
       // KEYS_ONLY: the function re-reads the source item (consistent GetItem), so images would
       // only make records and their dead letters larger.

@@ -7,6 +7,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { partitionOf, roleArn } from "./accounts";
 import { createReplicationAlarms, type ReplicationAlarms } from "./alarms";
 import { bundleFileName, bundleReplication, lambdaHandler, lambdaRuntime } from "./bundle";
 import { replicationServiceName, type StackConfig } from "./config";
@@ -14,7 +15,8 @@ import { createReplicationDashboard, type ReplicationDashboard } from "./dashboa
 import type { DataPlane } from "./data-plane";
 import { deadLetterQueuePolicy, lambdaAssumeRolePolicy, replicationRolePolicy } from "./iam";
 import type { PhysicalNames } from "./naming";
-import { writeContract, type ReplicationTarget } from "./replication/contract";
+import { writeContract } from "./replication/contract";
+import { resolveTarget, type ResolvedTarget } from "./targets";
 
 /** Bounds on retries: EventBridge target, async invocation and stream mapping. */
 export const replicationRetry = {
@@ -75,6 +77,11 @@ export interface TargetStack {
   readonly bucketArn: pulumi.Output<string>;
   readonly tableName: pulumi.Output<string>;
   readonly tableArn: pulumi.Output<string>;
+  /** Outputs a target deployed before accounts and regions existed lacks (see lib/targets.ts). */
+  readonly region: pulumi.Output<string | undefined>;
+  readonly accountId: pulumi.Output<string | undefined>;
+  readonly replicationSourceRoleArn: pulumi.Output<string | undefined>;
+  readonly tableKeyArn: pulumi.Output<string | undefined>;
 }
 
 /** Checks one output read from a target stack: it must be a non-empty string. */
@@ -89,6 +96,14 @@ function requireString(reference: pulumi.StackReference, stackName: string, key:
   return reference
     .requireOutput(key)
     .apply((value: unknown) => targetOutputValue(value, stackName, key));
+}
+
+function optionalString(reference: pulumi.StackReference, stackName: string, key: string) {
+  return reference
+    .getOutput(key)
+    .apply((value: unknown) =>
+      value === undefined || value === null ? undefined : targetOutputValue(value, stackName, key),
+    );
 }
 
 /** References every target stack (`org/project/stack`); deploy targets before this stack. */
@@ -111,19 +126,29 @@ export function referenceTargets(
       bucketArn: requireString(reference, stackName, "bucketArn"),
       tableName: requireString(reference, stackName, "tableName"),
       tableArn: requireString(reference, stackName, "tableArn"),
+      region: optionalString(reference, stackName, "region"),
+      accountId: optionalString(reference, stackName, "accountId"),
+      replicationSourceRoleArn: optionalString(reference, stackName, "replicationSourceRoleArn"),
+      tableKeyArn: optionalString(reference, stackName, "tableKeyArn"),
     };
   });
 }
 
-/** The replication Lambda's role; created before the data plane so the topic key can name it. */
+/**
+ * The replication Lambda's role; created before the data plane so the topic key can name it. Its
+ * physical name is fixed by the naming rules (`roleName`), so targets in other accounts can name
+ * it before it exists.
+ */
 export function createReplicationRole(
   name: string,
   tags: Readonly<Record<string, string>>,
   parent: pulumi.Resource,
+  roleName: string,
 ): aws.iam.Role {
   return new aws.iam.Role(
     `${name}-replication-role`,
     {
+      name: roleName,
       description: "Replication Lambda: reads the source, writes the targets",
       assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()),
       tags,
@@ -139,6 +164,8 @@ export interface ReplicationPlaneArgs {
   readonly role: aws.iam.Role;
   readonly targets: readonly TargetStack[];
   readonly tags: Readonly<Record<string, string>>;
+  /** The account this stack is deployed in. */
+  readonly accountId: pulumi.Input<string>;
 }
 
 export interface ReplicationPlane {
@@ -196,13 +223,25 @@ export function createReplicationPlane(
     opts,
   );
 
-  const targetList: pulumi.Output<ReplicationTarget[]> = pulumi.all(
-    targets.map((t) =>
-      pulumi
-        .all([t.environment, t.bucketName, t.tableName])
-        .apply(([environment, bucket, table]) => ({ environment, bucket, table })),
-    ),
-  );
+  // Each target's region, account and grants, checked against this stack (lib/targets.ts). The
+  // role's ARN is formed from its fixed name, as the targets form it, so that it is known in a
+  // preview before the role exists.
+  const resolved: pulumi.Output<ResolvedTarget[]> = pulumi
+    .all([args.accountId, pulumi.all(targets.map((t) => pulumi.output({ ...t })))])
+    .apply(([accountId, outputs]) =>
+      outputs.map((t) =>
+        resolveTarget(
+          { ...t, stack: `${config.organization}/${config.project}/${t.stack}` },
+          {
+            accountId,
+            region: config.region,
+            environment: config.environment,
+            roleArn: roleArn(partitionOf(config.region).name, accountId, names.replicationRole),
+          },
+        ),
+      ),
+    );
+  const targetList = resolved.apply((list) => list.map((t) => t.entry));
 
   const rolePolicy = new aws.iam.RolePolicy(
     `${name}-replication-policy`,
@@ -213,8 +252,11 @@ export function createReplicationPlane(
           sourceBucketArn: data.bucket.arn,
           sourceTableArn: data.table.arn,
           sourceStreamArn: data.table.streamArn,
-          targetBucketArns: targets.map((t) => t.bucketArn),
-          targetTableArns: targets.map((t) => t.tableArn),
+          targetBucketArns: resolved.apply((list) => list.map((t) => t.bucketArn)),
+          targetTableArns: resolved.apply((list) => list.map((t) => t.tableArn)),
+          targetTableKeys: resolved.apply((list) =>
+            list.flatMap((t) => (t.tableKey === undefined ? [] : [t.tableKey])),
+          ),
           deadLetterQueueArn: data.deadLetterQueue.arn,
           logGroupArn: logGroup.arn,
         })

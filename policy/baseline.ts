@@ -14,6 +14,8 @@ export const TYPES = {
   bucketServerSideEncryptionConfiguration:
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
   table: "aws:dynamodb/table:Table",
+  tableResourcePolicy: "aws:dynamodb/resourcePolicy:ResourcePolicy",
+  kmsKey: "aws:kms/key:Key",
   queue: "aws:sqs/queue:Queue",
   topic: "aws:sns/topic:Topic",
   lambdaFunction: "aws:lambda/function:Function",

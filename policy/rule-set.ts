@@ -9,6 +9,11 @@ import {
   sqsEncrypted,
 } from "./rules/data-stores";
 import {
+  crossAccountGrantNarrowed,
+  dynamodbSharedTableOwnKey,
+  resourcePolicyNotPublic,
+} from "./rules/grants";
+import {
   lambdaNoReservedEnvironment,
   lambdaPermissionScoped,
   lambdaSupportedRuntime,
@@ -42,9 +47,14 @@ export const RESOURCE_RULES: readonly ResourceRule[] = [
   lambdaPermissionScoped,
   cloudwatchAlarmHasAction,
   requiredTags,
+  resourcePolicyNotPublic,
+  crossAccountGrantNarrowed,
 ];
 
-export const STACK_RULES: readonly StackRule[] = [s3BucketBaselineAttached];
+export const STACK_RULES: readonly StackRule[] = [
+  s3BucketBaselineAttached,
+  dynamodbSharedTableOwnKey,
+];
 
 /** Every violation of every rule over `resources`, resource rules first, in resource order. */
 export function checkResources(resources: readonly PlannedResource[]): Violation[] {

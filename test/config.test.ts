@@ -393,6 +393,7 @@ describe("naming", () => {
       table: "company-metadata-prod",
       replicationFunction: "company-replication-prod",
       replicationLogGroup: "/aws/lambda/company-replication-prod",
+      replicationRole: "company-replication-prod-eu-west-1",
     });
   });
 
@@ -410,6 +411,7 @@ describe("naming", () => {
       table: "company-metadata-dev-pr-42",
       replicationFunction: "company-replication-dev-pr-42",
       replicationLogGroup: "/aws/lambda/company-replication-dev-pr-42",
+      replicationRole: "company-replication-dev-eu-west-1-pr-42",
     });
   });
 

@@ -321,7 +321,9 @@ describe("the offline plans of dev, staging and prod", () => {
 
     expect(drift(report)).toEqual([]);
     expect(report.ok).toBe(true);
-    expect(report.unusedEntries).toEqual([]);
+    // Entries about grants to another account match only in the cross-account layout
+    // (test/offline/consistency-accounts.test.ts proves that they do there).
+    expect(report.unusedEntries.filter((e) => !e.reason.startsWith("cross-account"))).toEqual([]);
     // Not vacuous: the replication plane and prod's table settings are real differences.
     expect(report.findings.length).toBeGreaterThan(10);
   });
@@ -330,7 +332,7 @@ describe("the offline plans of dev, staging and prod", () => {
     const dev = normalisePlan(planOf("dev"));
     const bucket = dev.resources.get("aws:s3/bucket:Bucket::pipeline-bucket");
 
-    expect(bucket?.inputs.get("bucket")).toBe("company-data-{env}-eu-west-1-123456789012");
+    expect(bucket?.inputs.get("bucket")).toBe("company-data-{env}-{region}-{account}");
     expect(dev.resources.size).toBeGreaterThanOrEqual(15);
   });
 

@@ -272,6 +272,8 @@ describe.each(stackNames)("%s data plane", (s) => {
       failureTopicArn: arnOf(named(plan(s), T.topic, "pipeline-replication-failed")),
       dlqUrl: `https://sqs.${region}.amazonaws.com/${account}/${queue.state.name as string}`,
       dlqArn: `arn:aws:sqs:${region}:${account}:${queue.state.name as string}`,
+      region,
+      accountId: account,
     };
     if (env === "prod") {
       expected.replicationFunctionArn = `arn:aws:lambda:${region}:${account}:function:company-replication-prod`;
@@ -441,9 +443,15 @@ describe("prod replication plane", () => {
       POWERTOOLS_SERVICE_NAME: "replication",
       POWERTOOLS_LOG_LEVEL: "INFO",
     });
+    // One account: tables by name, as before; each target's region.
     expect(JSON.parse(String(variables.TARGETS))).toEqual([
-      { environment: "dev", bucket: bucketName("dev"), table: "company-metadata-dev" },
-      { environment: "staging", bucket: bucketName("staging"), table: "company-metadata-staging" },
+      { environment: "dev", bucket: bucketName("dev"), table: "company-metadata-dev", region },
+      {
+        environment: "staging",
+        bucket: bucketName("staging"),
+        table: "company-metadata-staging",
+        region,
+      },
     ]);
     for (const reserved of reservedLambdaEnvironmentKeys) {
       expect(Object.keys(variables)).not.toContain(reserved);

@@ -182,3 +182,35 @@ describe("writeContract", () => {
     expect(contractVariableNames).not.toContain("AWS_REGION");
   });
 });
+
+describe("TARGETS across accounts and regions", () => {
+  it("carries a target's region and, in another account, its table's ARN, both ways", () => {
+    const targets = [
+      {
+        environment: "dev",
+        bucket: "company-data-dev-us-east-1-111111111111",
+        table: "arn:aws:dynamodb:us-east-1:111111111111:table/company-metadata-dev",
+        region: "us-east-1",
+      },
+      {
+        environment: "staging",
+        bucket: "staging-bucket",
+        table: "staging-table",
+        region: "eu-west-1",
+      },
+    ];
+    const env = writeContract({ ...readContract(valid), targets });
+
+    expect(JSON.parse(env.TARGETS ?? "[]")).toEqual(targets);
+    expect(readContract(env).targets).toEqual(targets);
+  });
+
+  it("refuses a target region that is not a region name, naming the entry", () => {
+    expect(() =>
+      writeContract({
+        ...readContract(valid),
+        targets: [{ environment: "dev", bucket: "b", table: "t", region: "Virginia" }],
+      }),
+    ).toThrow(/TARGETS\[0\]\[region\]: not an AWS region name/);
+  });
+});

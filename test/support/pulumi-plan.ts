@@ -49,11 +49,20 @@ export async function planInChild(
   requests: readonly ChildPlanRequest[],
 ): Promise<ChildPlanResult[]> {
   const root = path.resolve(__dirname, "..", "..");
-  const { stdout } = await execFileAsync(
-    path.join(root, "node_modules", ".bin", "tsx"),
-    [path.join(__dirname, "pulumi-plan-child.ts"), JSON.stringify(requests)],
-    { cwd: root, maxBuffer: 16 * 1024 * 1024 },
-  );
+  let stdout: string;
+  try {
+    ({ stdout } = await execFileAsync(
+      path.join(root, "node_modules", ".bin", "tsx"),
+      [path.join(__dirname, "pulumi-plan-child.ts"), JSON.stringify(requests)],
+      { cwd: root, maxBuffer: 16 * 1024 * 1024 },
+    ));
+  } catch (error: unknown) {
+    // After a program that failed late, the Pulumi runtime's exit hook reports the promises the
+    // failure left pending and sets exit code 1: the results are printed all the same.
+    const printed = (error as { stdout?: unknown }).stdout;
+    if (typeof printed !== "string" || !printed.trim().endsWith("]")) throw error;
+    stdout = printed;
+  }
   const last = stdout.trim().split("\n").pop() ?? "[]";
   return JSON.parse(last) as ChildPlanResult[];
 }

@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
+import { partitionOf } from "../../lib/accounts";
 
 /** Plain values as they come out of the engine (resolved inputs and outputs). */
 export type PlainRecord = Record<string, unknown>;
@@ -310,7 +311,7 @@ export function createMocks(args: CreateMocksArgs): OfflineMocks {
           return {
             id: ctx.partition,
             partition: ctx.partition,
-            dnsSuffix: "amazonaws.com",
+            dnsSuffix: partitionOf(ctx.region).dnsSuffix,
             reverseDnsPrefix: "com.amazonaws",
           };
         default:

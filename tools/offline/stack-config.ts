@@ -58,11 +58,13 @@ function toConfigString(value: unknown): string {
 
 /**
  * Reads `Pulumi.<stack>.yaml`. Keys without a namespace get the project's, as Pulumi does.
- * Secrets (`secure:` values) cannot be decrypted offline and are rejected with a clear error.
+ * Secrets (`secure:` values) cannot be decrypted offline and are rejected with a clear error, or
+ * left out with `skipSecrets` (a reader that needs only some plain keys, such as the region).
  */
 export function loadStackConfig(
   stack: string,
   projectDir: string = defaultProjectDir,
+  options: { readonly skipSecrets?: boolean } = {},
 ): StackConfigFile {
   const project = loadProject(projectDir);
   const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
@@ -72,6 +74,7 @@ export function loadStackConfig(
   for (const [rawKey, value] of Object.entries(config)) {
     const key = rawKey.includes(":") ? rawKey : `${project.name}:${rawKey}`;
     if (isRecord(value) && "secure" in value) {
+      if (options.skipSecrets === true) continue;
       throw new Error(`${file}: ${key} is a secret; offline runs cannot decrypt secrets`);
     }
     values[key] = toConfigString(value);
