@@ -219,6 +219,14 @@ export function readContract(env: Env): ReplicationSettings {
         `TARGETS entry "${target.environment}" names the source bucket or table: ${JSON.stringify(target)}`,
       );
     }
+    // A table of another account is given by ARN, whose region must be the entry's.
+    const arnRegion = /^arn:[^:]+:dynamodb:([^:]+):/.exec(target.table)?.[1];
+    const region = target.region ?? (settings.region as string | undefined);
+    if (arnRegion !== undefined && region !== undefined && arnRegion !== region) {
+      problems.push(
+        `TARGETS entry "${target.environment}" names a table in ${arnRegion} but the region ${region}: ${JSON.stringify(target)}`,
+      );
+    }
   }
   if (problems.length > 0) throw new ContractError(problems);
   return settings as ReplicationSettings;

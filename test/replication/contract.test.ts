@@ -106,6 +106,20 @@ describe("readContract", () => {
     ).toThrow(/TARGETS entry "dev" names the source bucket or table/);
   });
 
+  it("rejects a table ARN whose region is not the entry's (or the function's)", () => {
+    const arn = "arn:aws:dynamodb:us-west-2:210987654321:table/company-metadata-dev";
+    const entry = (region?: string) =>
+      JSON.stringify([{ environment: "dev", bucket: "dev-bucket", table: arn, region }]);
+
+    expect(() => readContract({ ...valid, TARGETS: entry("us-west-2") })).not.toThrow();
+    expect(() => readContract({ ...valid, TARGETS: entry("eu-west-1") })).toThrow(
+      /TARGETS entry "dev" names a table in us-west-2 but the region eu-west-1/,
+    );
+    expect(() => readContract({ ...valid, TARGETS: entry() })).toThrow(
+      /names a table in us-west-2 but the region eu-west-1/,
+    );
+  });
+
   it.each([
     ["MAX_ATTEMPTS", "0", /MAX_ATTEMPTS = "0" \(/],
     ["MAX_ATTEMPTS", "2.5", /MAX_ATTEMPTS = "2.5" \(/],
