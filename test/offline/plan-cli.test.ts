@@ -88,6 +88,15 @@ describe("parsePlanArgs", () => {
     expect(() => parsePlanArgs(["--stack"])).toThrow("--stack needs a value");
   });
 
+  it("tokenProblems names an option given twice", () => {
+    expect(
+      tokenProblems(["--a", "x", "--a=y", "--b", "--b"], {
+        a: { type: "string" },
+        b: { type: "boolean" },
+      }).problems,
+    ).toEqual(["--a given more than once", "--b given more than once"]);
+  });
+
   it("tokenProblems returns the values when there is no problem", () => {
     expect(
       tokenProblems(["--a", "x", "--b"], { a: { type: "string" }, b: { type: "boolean" } }),
