@@ -5,8 +5,11 @@
  */
 import {
   DeleteObjectCommand,
+  DeleteObjectTaggingCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   PutObjectCommand,
+  PutObjectTaggingCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
 import {
@@ -143,5 +146,50 @@ describe("s3rver under concurrent writes, reads and deletes of one key", () => {
       }),
     );
     expect(bodies).toEqual(puts.map((_, index) => `a${index}`));
+  });
+});
+
+describe("s3rver made to answer DeleteObjectTagging as S3 does", () => {
+  let emulators: Emulators;
+  let s3: S3Client;
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    s3 = s3Client(emulators);
+    await createBucket(emulators, "tags");
+  });
+
+  afterAll(async () => {
+    s3.destroy();
+    await emulators.stop();
+  });
+
+  it("removes the whole tag set of an object", async () => {
+    const key = "tagged +ü.txt";
+    await s3.send(new PutObjectCommand({ Bucket: "tags", Key: key, Body: "x" }));
+    await s3.send(
+      new PutObjectTaggingCommand({
+        Bucket: "tags",
+        Key: key,
+        Tagging: {
+          TagSet: [
+            { Key: "a", Value: "1" },
+            { Key: "b", Value: "2" },
+          ],
+        },
+      }),
+    );
+    const before = await s3.send(new GetObjectTaggingCommand({ Bucket: "tags", Key: key }));
+    expect(before.TagSet).toHaveLength(2);
+    const out = await s3.send(new DeleteObjectTaggingCommand({ Bucket: "tags", Key: key }));
+    expect(out.$metadata.httpStatusCode).toBe(204);
+    const after = await s3.send(new GetObjectTaggingCommand({ Bucket: "tags", Key: key }));
+    expect(after.TagSet ?? []).toEqual([]);
+  });
+
+  it("answers NoSuchKey for a missing object", async () => {
+    await expect(
+      s3.send(new DeleteObjectTaggingCommand({ Bucket: "tags", Key: "missing <&>" })),
+    ).rejects.toMatchObject({ name: "NoSuchKey" });
   });
 });

@@ -6,7 +6,8 @@
  * s3rver decodes `x-amz-copy-source` with `decodeURI`, which leaves %2B %26 %3D %2C %3A %40
  * %24 %3B %3F %23 encoded; real S3 decodes the header fully. A middleware placed before
  * s3rver's routes rewrites the header so that s3rver ends up with the fully decoded value, as
- * S3 would: the emulator is made faithful, the code under test is not weakened.
+ * S3 would: the emulator is made faithful, the code under test is not weakened. Likewise
+ * s3rver answers DeleteObjectTagging with NotImplemented; a middleware does what S3 does.
  */
 import { mkdtemp, rm, unlink } from "node:fs/promises";
 import type { Server } from "node:http";
@@ -111,6 +112,47 @@ export function objectsOfRequest(pathname: string, copySource: string | undefine
   return objects;
 }
 
+/** The parts of s3rver's Koa context and store that DeleteObjectTagging needs. */
+interface TaggingContext {
+  readonly method: string;
+  readonly path: string;
+  readonly querystring: string;
+  status: number;
+  type: string;
+  body: unknown;
+}
+interface TaggingStore {
+  existsObject(bucket: string, key: string): Promise<boolean>;
+  deleteSubresource(bucket: string, key: string, resource: string): Promise<void>;
+}
+
+/**
+ * DeleteObjectTagging: "Removes the entire tag set from the specified object", answering 204
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjectTagging.html); NoSuchKey for
+ * a missing object. s3rver keeps tags in a `tagging` subresource, which this removes. Returns
+ * false for any other request.
+ */
+export async function deleteObjectTagging(
+  ctx: TaggingContext,
+  store: TaggingStore,
+): Promise<boolean> {
+  const match = /^\/([^/]+)\/(.+)$/.exec(ctx.path);
+  const query = new URLSearchParams(ctx.querystring);
+  if (ctx.method !== "DELETE" || !query.has("tagging") || match === null) return false;
+  const bucket = decoded(match[1] ?? "");
+  const key = decoded(match[2] ?? "");
+  if (!(await store.existsObject(bucket, key))) {
+    ctx.status = 404;
+    ctx.type = "application/xml";
+    ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message><Key>${key.replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`)}</Key></Error>`;
+    return true;
+  }
+  await store.deleteSubresource(bucket, key, "tagging");
+  ctx.status = 204;
+  ctx.body = null;
+  return true;
+}
+
 export async function startEmulators(): Promise<Emulators> {
   DUMMY_ACCOUNT.createKeyPair(
     EMULATOR_CREDENTIALS.accessKeyId,
@@ -138,6 +180,8 @@ export async function startEmulators(): Promise<Emulators> {
     const release = await lock(objectsOfRequest(ctx.path, source));
     ctx.res.once("close", release);
     try {
+      const store = s3.store as typeof s3.store & TaggingStore;
+      if (await deleteObjectTagging(ctx as typeof ctx & TaggingContext, store)) return;
       await next();
     } catch (error: unknown) {
       release();
