@@ -71,8 +71,8 @@ export interface DynamoDBStream {
   readonly shardId: string;
   /** The records not yet trimmed, oldest first, as Lambda would deliver them. */
   records(): DynamoDBRecord[];
-  /** The stream's clock (ms since the epoch). */
-  now(): number;
+  /** The stream's clock (ms since the epoch); a function, to pass as a mapping's `clock`. */
+  readonly now: () => number;
   /** Moves the stream's clock forward: records and shard iterators get older by `ms`. */
   ageRecords(ms: number): void;
   stop(): Promise<void>;
