@@ -4,12 +4,17 @@
  * read), requests on other keys are not, and a copy holds its source and destination together.
  */
 import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectTaggingCommand,
   GetObjectCommand,
   GetObjectTaggingCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
+  UploadPartCommand,
+  type CopyObjectCommandInput,
   type S3Client,
 } from "@aws-sdk/client-s3";
 import {
@@ -149,7 +154,7 @@ describe("s3rver under concurrent writes, reads and deletes of one key", () => {
   });
 });
 
-describe("s3rver made to answer DeleteObjectTagging as S3 does", () => {
+describe("s3rver made to keep tags as S3 does", () => {
   let emulators: Emulators;
   let s3: S3Client;
 
@@ -185,6 +190,81 @@ describe("s3rver made to answer DeleteObjectTagging as S3 does", () => {
     expect(out.$metadata.httpStatusCode).toBe(204);
     const after = await s3.send(new GetObjectTaggingCommand({ Bucket: "tags", Key: key }));
     expect(after.TagSet ?? []).toEqual([]);
+  });
+
+  const tagsOf = async (key: string): Promise<Record<string, string>> => {
+    const out = await s3.send(new GetObjectTaggingCommand({ Bucket: "tags", Key: key }));
+    return Object.fromEntries(
+      (out.TagSet ?? []).map((tag): [string, string] => [tag.Key ?? "", tag.Value ?? ""]),
+    );
+  };
+
+  it("PutObject sets the tags of x-amz-tagging; an overwrite or a delete drops them", async () => {
+    await s3.send(
+      new PutObjectCommand({ Bucket: "tags", Key: "p", Body: "x", Tagging: "a=1&b=two%20words" }),
+    );
+    expect(await tagsOf("p")).toEqual({ a: "1", b: "two words" });
+    await s3.send(new PutObjectCommand({ Bucket: "tags", Key: "p", Body: "y" }));
+    expect(await tagsOf("p")).toEqual({});
+    await s3.send(new PutObjectCommand({ Bucket: "tags", Key: "p", Body: "x", Tagging: "c=3" }));
+    await s3.send(new DeleteObjectCommand({ Bucket: "tags", Key: "p" }));
+    await s3.send(new PutObjectCommand({ Bucket: "tags", Key: "p", Body: "z" }));
+    expect(await tagsOf("p")).toEqual({});
+  });
+
+  it("CopyObject copies the source's tags, or replaces them with REPLACE", async () => {
+    await s3.send(
+      new PutObjectCommand({ Bucket: "tags", Key: "src <&>", Body: "x", Tagging: "team=data" }),
+    );
+    const copy = (key: string, extra: Partial<CopyObjectCommandInput> = {}) =>
+      s3.send(
+        new CopyObjectCommand({
+          Bucket: "tags",
+          Key: key,
+          CopySource: `tags/${encodeURIComponent("src <&>")}`,
+          ...extra,
+        }),
+      );
+    await copy("copied");
+    // Tag values allow letters, digits, spaces and + - = . _ : / @ (URL-encoded in the header).
+    await copy("replaced", {
+      TaggingDirective: "REPLACE",
+      Tagging: "team=ops&x=a%2Bb%3Ac%2Fd%40e",
+    });
+    await copy("cleared", { TaggingDirective: "REPLACE" });
+    expect(await tagsOf("copied")).toEqual({ team: "data" });
+    expect(await tagsOf("replaced")).toEqual({ team: "ops", x: "a+b:c/d@e" });
+    expect(await tagsOf("cleared")).toEqual({});
+    await s3.send(new PutObjectCommand({ Bucket: "tags", Key: "untagged", Body: "u" }));
+    await s3.send(
+      new CopyObjectCommand({ Bucket: "tags", Key: "copied", CopySource: "tags/untagged" }),
+    );
+    expect(await tagsOf("copied")).toEqual({});
+  });
+
+  it("a multipart upload gets the tags of CreateMultipartUpload when it completes", async () => {
+    const started = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: "tags", Key: "multi", Tagging: "m=1" }),
+    );
+    const part = await s3.send(
+      new UploadPartCommand({
+        Bucket: "tags",
+        Key: "multi",
+        UploadId: started.UploadId,
+        PartNumber: 1,
+        Body: "part",
+      }),
+    );
+    expect(await tagsOf("src <&>")).toEqual({ team: "data" });
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: "tags",
+        Key: "multi",
+        UploadId: started.UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+      }),
+    );
+    expect(await tagsOf("multi")).toEqual({ m: "1" });
   });
 
   it("answers NoSuchKey for a missing object", async () => {
