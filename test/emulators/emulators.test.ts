@@ -11,6 +11,7 @@ import {
   DeleteObjectTaggingCommand,
   GetObjectCommand,
   GetObjectTaggingCommand,
+  HeadObjectCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
   UploadPartCommand,
@@ -271,5 +272,73 @@ describe("s3rver made to keep tags as S3 does", () => {
     await expect(
       s3.send(new DeleteObjectTaggingCommand({ Bucket: "tags", Key: "missing <&>" })),
     ).rejects.toMatchObject({ name: "NoSuchKey" });
+  });
+});
+
+describe("s3rver made to give a copy the storage class and redirect S3 gives it", () => {
+  let emulators: Emulators;
+  let s3: S3Client;
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    s3 = s3Client(emulators);
+    await createBucket(emulators, "copies");
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: "copies",
+        Key: "source",
+        Body: "x",
+        StorageClass: "STANDARD_IA",
+        WebsiteRedirectLocation: "/elsewhere",
+        Metadata: { origin: "prod" },
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    s3.destroy();
+    await emulators.stop();
+  });
+
+  const head = async (key: string) => {
+    const out = await s3.send(new HeadObjectCommand({ Bucket: "copies", Key: key }));
+    return {
+      storageClass: out.StorageClass,
+      redirect: out.WebsiteRedirectLocation,
+      metadata: out.Metadata,
+    };
+  };
+
+  it("keeps both on the source", async () => {
+    expect(await head("source")).toEqual({
+      storageClass: "STANDARD_IA",
+      redirect: "/elsewhere",
+      metadata: { origin: "prod" },
+    });
+  });
+
+  it("a copy keeps the metadata, but is STANDARD without a redirect unless the request says", async () => {
+    await s3.send(
+      new CopyObjectCommand({ Bucket: "copies", Key: "plain", CopySource: "copies/source" }),
+    );
+    await s3.send(
+      new CopyObjectCommand({
+        Bucket: "copies",
+        Key: "explicit",
+        CopySource: "copies/source",
+        StorageClass: "STANDARD_IA",
+        WebsiteRedirectLocation: "/elsewhere",
+      }),
+    );
+    expect(await head("plain")).toEqual({
+      storageClass: undefined,
+      redirect: undefined,
+      metadata: { origin: "prod" },
+    });
+    expect(await head("explicit")).toEqual({
+      storageClass: "STANDARD_IA",
+      redirect: "/elsewhere",
+      metadata: { origin: "prod" },
+    });
   });
 });

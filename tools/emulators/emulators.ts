@@ -9,9 +9,11 @@
  * S3 would: the emulator is made faithful, the code under test is not weakened. Likewise for
  * tags: s3rver answers DeleteObjectTagging with NotImplemented, ignores `x-amz-tagging` on
  * PutObject, CopyObject and CreateMultipartUpload, never copies a source's tags, and keeps an
- * object's tags after the object is overwritten or deleted; middlewares do what S3 does.
+ * object's tags after the object is overwritten or deleted; and a copy that keeps the source's
+ * metadata also keeps its storage class and website redirect, which S3 does not: middlewares
+ * do what S3 does.
  */
-import { mkdtemp, rm, unlink } from "node:fs/promises";
+import { mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -251,6 +253,41 @@ export async function deleteObjectTagging(
   return true;
 }
 
+/**
+ * After a successful CopyObject whose metadata directive is COPY (the default), the storage
+ * class and website redirect S3 gives the copy: "If the x-amz-storage-class header is not used,
+ * the copied object will be stored in the STANDARD Storage Class by default", and
+ * "x-amz-website-redirect-location is unique to each object and is not copied when using the
+ * x-amz-metadata-directive header. To copy the value, you must specify
+ * x-amz-website-redirect-location in the request header"
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html). s3rver copies both
+ * from the source. STANDARD is stored as no class, since S3 "returns this header for all objects
+ * except for S3 Standard storage class objects" (API_HeadObject.html).
+ */
+export async function applyCopyMetadata(
+  ctx: TaggingContext,
+  metadataPath: (bucket: string, key: string) => string,
+): Promise<void> {
+  const match = /^\/([^/]+)\/(.+)$/.exec(ctx.path);
+  const copy = headerOf(ctx, "x-amz-copy-source") !== undefined;
+  const query = new URLSearchParams(ctx.querystring);
+  const replace = headerOf(ctx, "x-amz-metadata-directive") === "REPLACE";
+  if (match === null || ctx.method !== "PUT" || !copy || replace || query.has("uploadId")) return;
+  if (ctx.status < 200 || ctx.status >= 300) return;
+  const file = metadataPath(decoded(match[1] ?? ""), decoded(match[2] ?? ""));
+  const stored = JSON.parse(await readFile(file, "utf8")) as Record<string, string>;
+  const carried = ["x-amz-storage-class", "x-amz-website-redirect-location"];
+  const requested = (name: string): [string, string][] => {
+    const value = headerOf(ctx, name);
+    return value === undefined || value === "STANDARD" ? [] : [[name, value]];
+  };
+  const metadata = Object.fromEntries([
+    ...Object.entries(stored).filter(([name]) => !carried.includes(name)),
+    ...carried.flatMap(requested),
+  ]);
+  await writeFile(file, JSON.stringify(metadata, null, 2));
+}
+
 export async function startEmulators(): Promise<Emulators> {
   DUMMY_ACCOUNT.createKeyPair(
     EMULATOR_CREDENTIALS.accessKeyId,
@@ -286,6 +323,9 @@ export async function startEmulators(): Promise<Emulators> {
       if (await deleteObjectTagging(context, store)) return;
       await next();
       await applyRequestTags(context, store, uploads);
+      await applyCopyMetadata(context, (bucket, key) =>
+        s3.store.getResourcePath(bucket, key, "metadata.json"),
+      );
     } catch (error: unknown) {
       release();
       throw error;
