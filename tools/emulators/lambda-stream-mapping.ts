@@ -31,7 +31,9 @@
  * attempt of the records it retries; a record-age discard has condition "RecordAgeExceeded"
  * (AWS shows only "RetryAttemptsExhausted"; the name is LocalStack's, unverified). Defaults are
  * the API's: MaximumRetryAttempts and MaximumRecordAgeInSeconds -1 (infinite), so a test must
- * bound them (or `maxInvocations` stops a poison record).
+ * bound them (or `maxInvocations` stops a poison record). Not simulated: batching windows,
+ * parallelization factor, tumbling windows, filters, and a mapping that falls behind the trim
+ * horizon (its TrimmedDataAccessException ends `drain()`).
  */
 import { randomUUID } from "node:crypto";
 import {
