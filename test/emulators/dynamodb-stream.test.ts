@@ -3,6 +3,8 @@
  * documents them (INSERT / MODIFY / REMOVE, nothing for a write that changes nothing or fails),
  * read back with the real DynamoDBStreamsClient, iterator types, paging, trimming and expiry.
  */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import {
   BatchWriteItemCommand,
   DeleteItemCommand,
@@ -364,6 +366,78 @@ describe("retention default", () => {
       expect(s.stream.records()).toHaveLength(0);
     } finally {
       await s.stop();
+    }
+  });
+});
+
+describe("a BatchWriteItem that DynamoDB leaves partly unprocessed", () => {
+  /** A fake DynamoDB: applies the first write of a batch and returns the rest as unprocessed. */
+  function fakeDynamoDB(): Server {
+    const items = new Map<string, unknown>();
+    const keyOf = (keys: unknown): string => JSON.stringify(keys);
+    return createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("end", () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
+        const operation = String(req.headers["x-amz-target"]).split(".")[1];
+        const answers: Record<string, () => unknown> = {
+          DescribeTable: () => ({
+            Table: { KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }] },
+          }),
+          GetItem: () => {
+            const found = items.get(keyOf(body.Key));
+            return found === undefined ? {} : { Item: found };
+          },
+          BatchWriteItem: () => {
+            const [table, writes] = Object.entries(
+              body.RequestItems as Record<string, { PutRequest: { Item: { pk: unknown } } }[]>,
+            )[0] ?? ["", []];
+            const [first, ...rest] = writes;
+            if (first !== undefined) {
+              items.set(keyOf({ pk: first.PutRequest.Item.pk }), first.PutRequest.Item);
+            }
+            return { UnprocessedItems: rest.length === 0 ? {} : { [table]: rest } };
+          },
+        };
+        const text = JSON.stringify(answers[operation ?? ""]?.() ?? {});
+        res.writeHead(200, { "content-type": "application/x-amz-json-1.0" });
+        res.end(text);
+      });
+    });
+  }
+
+  it("records only the writes DynamoDB applied", async () => {
+    const upstream = fakeDynamoDB();
+    await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+    const { port } = upstream.address() as AddressInfo;
+    const stream = await startDynamoDBStream({ upstream: `http://127.0.0.1:${port}`, table: "t" });
+    const dynamodb = new DynamoDBClient({
+      endpoint: stream.endpoint,
+      region: "us-east-1",
+      credentials: { ...EMULATOR_CREDENTIALS },
+    });
+    try {
+      const out = await dynamodb.send(
+        new BatchWriteItemCommand({
+          RequestItems: {
+            t: [
+              { PutRequest: { Item: { pk: { S: "done" } } } },
+              { PutRequest: { Item: { pk: { S: "later" } } } },
+            ],
+          },
+        }),
+      );
+      expect(out.UnprocessedItems?.t).toHaveLength(1);
+      expect(stream.records().map((record) => record.dynamodb?.Keys?.pk?.S)).toEqual(["done"]);
+    } finally {
+      dynamodb.destroy();
+      await stream.stop();
+      await new Promise<void>((resolve) => {
+        upstream.close(() => {
+          resolve();
+        });
+      });
     }
   });
 });

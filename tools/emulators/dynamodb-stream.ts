@@ -249,31 +249,10 @@ export async function startDynamoDBStream(options: DynamoDBStreamOptions): Promi
     return isRecord(source) ? [{ keys: keysOf(source as Item, schema) }] : [];
   };
 
-  /** Keys a BatchWriteItem left unprocessed (they were not written). */
-  const unprocessed = (response: Buffer, schema: readonly KeySchemaElement[]): Set<string> => {
-    const parsed: unknown = JSON.parse(response.toString("utf8"));
-    const items =
-      isRecord(parsed) && isRecord(parsed.UnprocessedItems)
-        ? Object.entries(parsed.UnprocessedItems).find(
-            ([name]) => tableName(name) === options.table,
-          )?.[1]
-        : undefined;
-    const keys = new Set<string>();
-    for (const entry of Array.isArray(items) ? (items as unknown[]) : []) {
-      if (!isRecord(entry)) continue;
-      const put = isRecord(entry.PutRequest) ? entry.PutRequest.Item : undefined;
-      const del = isRecord(entry.DeleteRequest) ? entry.DeleteRequest.Key : undefined;
-      const source = isRecord(put) ? put : del;
-      if (isRecord(source)) keys.add(canonical(keysOf(source as Item, schema)));
-    }
-    return keys;
-  };
-
   /** Forwards a write to the watched table and appends the records it caused. */
   const recordWrites = async (
     req: IncomingMessage,
     body: Buffer,
-    operation: string,
     writes: readonly Write[],
   ): Promise<Forwarded> => {
     const release = await lock(writes.map((write) => canonical(write.keys)));
@@ -281,13 +260,9 @@ export async function startDynamoDBStream(options: DynamoDBStreamOptions): Promi
       const before = await Promise.all(writes.map((write) => read(write.keys)));
       const response = await forward(upstream, req, body);
       if (response.status !== 200) return response;
-      const skipped =
-        operation === "BatchWriteItem"
-          ? unprocessed(response.body, await describeKeys())
-          : new Set();
       const after = await Promise.all(writes.map((write) => read(write.keys)));
+      // Reading each item back also leaves out what a BatchWriteItem returned unprocessed.
       writes.forEach((write, index) => {
-        if (skipped.has(canonical(write.keys))) return;
         const old = before[index];
         const current = after[index];
         if (old === undefined && current !== undefined) append(write.keys, "INSERT");
@@ -476,7 +451,7 @@ export async function startDynamoDBStream(options: DynamoDBStreamOptions): Promi
       const writes = await writesOf(operation, parsed);
       const response =
         writes.length > 0
-          ? await recordWrites(req, body, operation, writes)
+          ? await recordWrites(req, body, writes)
           : await forward(upstream, req, body);
       res.writeHead(response.status, response.headers);
       res.end(response.body);
