@@ -235,6 +235,21 @@ describe("an EventBridge rule invoking the function asynchronously", () => {
     expect((await rule.idle()).invocations).toHaveLength(1);
   });
 
+  it("reports a record it could not deliver (Lambda's DestinationDeliveryFailures)", async () => {
+    const missing = `${await queue()}-missing`;
+    const rule = startEventBridgeRule({
+      ruleName: "replication",
+      pattern: {},
+      host,
+      functionName: "replication",
+      async: { maximumRetryAttempts: 0, onFailure: { sqs, queueUrl: missing } },
+    });
+    rule.put(objectCreatedEvent({ bucket: BUCKET, key: "fail/x", sequencer: sequencerAt(9) }));
+    const report = await rule.idle();
+    expect(report.failureRecords).toHaveLength(1);
+    expect(report.deliveryFailures).toEqual([expect.stringMatching(/^on-failure destination: /)]);
+  });
+
   it("refuses a MaximumRetryAttempts Lambda does not allow", () => {
     const options = { ruleName: "r", pattern: {}, host, functionName: "f" };
     expect(() => startEventBridgeRule({ ...options, async: { maximumRetryAttempts: 3 } })).toThrow(
