@@ -42,18 +42,23 @@ export function recordResults(
 ): void {
   const changedAt = change.time === undefined ? Number.NaN : Date.parse(change.time);
   for (const result of results) {
+    // A single metric is written out at its `addMetric`: each data point gets its own, with the
+    // dimensions added first (a second `addMetric` would go out without them).
+    const emit = (
+      name: string,
+      unit: (typeof MetricUnit)[keyof typeof MetricUnit],
+      value: number,
+    ): void => {
+      const point = sink.singleMetric();
+      point.addDimension(replicationMetricDimensions.target, result.target.environment);
+      point.addDimension(replicationMetricDimensions.kind, kind);
+      point.addMetric(name, unit, value);
+    };
     const metric = metricOf(result);
-    const point = sink.singleMetric();
-    point.addDimension(replicationMetricDimensions.target, result.target.environment);
-    point.addDimension(replicationMetricDimensions.kind, kind);
+    emit(replicationMetricNames[metric], MetricUnit.Count, 1);
     if (metric === "replicated" && !Number.isNaN(changedAt)) {
-      point.addMetric(
-        replicationMetricNames.latency,
-        MetricUnit.Milliseconds,
-        Math.max(0, now - changedAt),
-      );
+      emit(replicationMetricNames.latency, MetricUnit.Milliseconds, Math.max(0, now - changedAt));
     }
-    point.addMetric(replicationMetricNames[metric], MetricUnit.Count, 1);
   }
 }
 

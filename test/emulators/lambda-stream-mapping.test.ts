@@ -145,6 +145,23 @@ describe("batches of a healthy stream", () => {
     }
   });
 
+  it("takes a new iterator from its position when its own expired (15 minutes)", async () => {
+    const s = await setup({}, { batchSize: 10, reportBatchItemFailures: true });
+    try {
+      await s.write("a");
+      await s.mapping.drain();
+      s.stream.ageRecords(20 * 60 * 1000);
+      await s.write("b");
+
+      const report = await s.mapping.drain();
+
+      expect(applied(report)).toEqual(["a", "b"]);
+      expect(report.redeliveries).toBe(0);
+    } finally {
+      await s.stop();
+    }
+  });
+
   it("starts after the records already there with LATEST", async () => {
     const s = await setup({}, { startingPosition: "LATEST" });
     try {

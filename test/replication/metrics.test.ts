@@ -63,13 +63,16 @@ describe("recordResults", () => {
       Date.parse(time) + 1500,
     );
 
+    // One data point per metric, each with both dimensions: a single metric is written out at
+    // its addMetric, so a second one would go without them.
     expect(points).toEqual([
       {
         dimensions: { TargetEnvironment: "dev", Kind: "object" },
-        metrics: [
-          ["ReplicationLatency", MetricUnit.Milliseconds, 1500],
-          ["ChangesReplicated", MetricUnit.Count, 1],
-        ],
+        metrics: [["ChangesReplicated", MetricUnit.Count, 1]],
+      },
+      {
+        dimensions: { TargetEnvironment: "dev", Kind: "object" },
+        metrics: [["ReplicationLatency", MetricUnit.Milliseconds, 1500]],
       },
       {
         dimensions: { TargetEnvironment: "staging", Kind: "object" },

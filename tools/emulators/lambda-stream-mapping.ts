@@ -41,6 +41,7 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   type DynamoDBStreamsClient,
+  type GetShardIteratorCommandInput,
   type _Record as StreamApiRecord,
 } from "@aws-sdk/client-dynamodb-streams";
 import type { DynamoDBRecord } from "aws-lambda";
@@ -224,26 +225,57 @@ export function startStreamEventSourceMapping(options: StreamMappingOptions): St
     deliveryFailures: [...state.deliveryFailures],
   });
 
+  /** The sequence number of the last record read from the shard. */
+  let position: string | undefined;
+
+  /**
+   * An iterator from the mapping's position: the starting position at first, then right after
+   * the last record read (an iterator "expires 15 minutes after it is retrieved", so a poller
+   * that waited longer asks for a new one, as Lambda's does;
+   * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_GetShardIterator.html).
+   */
+  const freshIterator = async (): Promise<string | undefined> => {
+    const described = await options.streams.send(
+      new DescribeStreamCommand({ StreamArn: options.streamArn }),
+    );
+    const shardId = described.StreamDescription?.Shards?.[0]?.ShardId;
+    const from = (
+      start: Pick<GetShardIteratorCommandInput, "ShardIteratorType" | "SequenceNumber">,
+    ) =>
+      options.streams.send(
+        new GetShardIteratorCommand({ StreamArn: options.streamArn, ShardId: shardId, ...start }),
+      );
+    if (position === undefined) {
+      return (await from({ ShardIteratorType: options.startingPosition ?? "TRIM_HORIZON" }))
+        .ShardIterator;
+    }
+    try {
+      return (await from({ ShardIteratorType: "AFTER_SEQUENCE_NUMBER", SequenceNumber: position }))
+        .ShardIterator;
+    } catch (error: unknown) {
+      // The position itself aged out of the stream (24 hours): what follows it may have too;
+      // reading resumes at the oldest record still there.
+      if (!(error instanceof Error && error.name === "TrimmedDataAccessException")) throw error;
+      return (await from({ ShardIteratorType: "TRIM_HORIZON" })).ShardIterator;
+    }
+  };
+
   /** Reads every record the shard holds past the mapping's position into the buffer. */
   const poll = async (): Promise<void> => {
-    if (iterator === undefined) {
-      const described = await options.streams.send(
-        new DescribeStreamCommand({ StreamArn: options.streamArn }),
-      );
-      const shardId = described.StreamDescription?.Shards?.[0]?.ShardId;
-      const out = await options.streams.send(
-        new GetShardIteratorCommand({
-          StreamArn: options.streamArn,
-          ShardId: shardId,
-          ShardIteratorType: options.startingPosition ?? "TRIM_HORIZON",
-        }),
-      );
-      iterator = out.ShardIterator;
-    }
+    iterator ??= await freshIterator();
     for (;;) {
-      const out = await options.streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
+      let out;
+      try {
+        out = await options.streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
+      } catch (error: unknown) {
+        if (!(error instanceof Error && error.name === "ExpiredIteratorException")) throw error;
+        iterator = await freshIterator();
+        continue;
+      }
       iterator = out.NextShardIterator;
       const records = out.Records ?? [];
+      const last = records.at(-1)?.dynamodb?.SequenceNumber;
+      if (last !== undefined) position = last;
       buffer.push(...records.map((record) => lambdaRecord(record, options.streamArn)));
       if (records.length === 0 || iterator === undefined) return;
     }

@@ -32,6 +32,7 @@ import {
 } from "./emulators";
 import { startFaultProxy, type FaultDecider, type FaultProxy } from "./fault-proxy";
 import { startS3EventSource, type S3EventSource } from "./s3-event-source";
+import { startS3RegionEndpoint } from "./s3-region";
 
 /** One environment's data plane: its bucket and table, in its region. */
 export interface EnvironmentLayout {
@@ -208,9 +209,14 @@ export async function startPipeline(
       if (found === undefined) throw new Error(`no emulators for region ${region}`);
       return found;
     };
+    // S3 is one namespace of buckets: one emulator (the source region's) holds every bucket, and
+    // each region's endpoint serves only its own buckets (s3-region.ts). Tables and queues are
+    // regional: each region's emulators hold their own.
+    const sharedS3 = emulatorOf(source.region);
+    const bucketRegions = Object.fromEntries(environments.map((env) => [env.bucket, env.region]));
     await Promise.all(
       environments.flatMap((env) => [
-        createBucket(emulatorOf(env.region), env.bucket),
+        createBucket(sharedS3, env.bucket),
         createTable(emulatorOf(env.region), env.table),
       ]),
     );
@@ -247,8 +253,14 @@ export async function startPipeline(
     for (const region of regions) {
       const emu = emulatorOf(region);
       const home = region === source.region;
+      const regionalS3 = await startS3RegionEndpoint({
+        upstream: home && s3Events !== undefined ? s3Events.endpoint : sharedS3.s3.endpoint,
+        region,
+        bucketRegions,
+      });
+      stops.push(() => regionalS3.stop());
       const serving: RegionEndpoints = {
-        s3: home && s3Events !== undefined ? s3Events.endpoint : emu.s3.endpoint,
+        s3: regionalS3.endpoint,
         dynamodb: home && stream !== undefined ? stream.endpoint : emu.dynamodb.endpoint,
         sqs: emu.sqs.endpoint,
       };
