@@ -45,10 +45,12 @@ function emfLines(): EmfLine[] {
   const { async, stream } = { async: harness.rule.report(), stream: harness.mapping.report() };
   return [...async.invocations, ...stream.invocations]
     .flatMap((invocation) => invocation.logs.stdout)
-    .flatMap((line) => {
+    .flatMap((line): EmfLine[] => {
       try {
-        const parsed = JSON.parse(line) as Partial<EmfLine>;
-        return parsed._aws === undefined ? [] : [parsed];
+        const parsed: unknown = JSON.parse(line);
+        return typeof parsed === "object" && parsed !== null && "_aws" in parsed
+          ? [parsed as EmfLine]
+          : [];
       } catch {
         return [];
       }
