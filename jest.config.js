@@ -20,6 +20,8 @@ module.exports = {
   // The AWS SDK warns on every client's first use that Node 20 support ends: keep the output
   // readable (the project runs on Node 20 here and targets nodejs22.x on Lambda).
   setupFiles: ["<rootDir>/tools/common/sdk-quiet.ts"],
+  // The offline plans of every stack, planned once per run and shared by the suites.
+  globalSetup: "<rootDir>/test/support/global-setup.ts",
   testTimeout: 60000,
   // Many suites wait on I/O (emulators on loopback, child processes), so more workers than the
   // two cores keeps the CPUs busy: measured 72 s instead of 106 s for the whole suite here.

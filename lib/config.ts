@@ -4,6 +4,7 @@
  * the contract (lib/replication/contract.ts), which the validation uses for its size check too.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as z from "zod/mini";
 import {
   ContractError,
   contractVariableNames,
@@ -14,10 +15,17 @@ import {
 } from "./replication/contract";
 import { batchOperationsNameProblems } from "./batch-operations-names";
 import {
+  accountIdPattern,
+  allowedAccountIdsKey,
+  parseAllowedAccountIds,
+  partitionOf,
+} from "./accounts";
+import {
   accountIdPlaceholder,
   bucketNameProblems,
   functionNameProblems,
   physicalNames,
+  roleNameProblems,
   tableNameProblems,
   type PhysicalNames,
 } from "./naming";
@@ -94,6 +102,18 @@ export const configDefaults = {
   replicationTargets: [],
   replicationKeyPrefixes: [],
   tags: {},
+  alertEmails: [],
+  alarmPeriodSeconds: 300,
+  alarmEvaluationPeriods: 1,
+  alarmErrorsThreshold: 0,
+  alarmThrottlesThreshold: 0,
+  alarmFailedInvocationsThreshold: 0,
+  alarmFailedChangesThreshold: 0,
+  alarmIteratorAgeSeconds: 900,
+  alarmReplicationLatencySeconds: 900,
+  sourceAccountId: "<none>",
+  sourceEnvironment: "prod",
+  sourceRegion: "<aws:region>",
 } as const;
 
 export type ConfigKey = keyof typeof configDefaults;
@@ -126,6 +146,53 @@ export interface LambdaConfig {
   readonly extraEnvironment: Readonly<Record<string, string>>;
 }
 
+/**
+ * Changes older than this (seconds) are dead-lettered instead of replicated: the EventBridge
+ * target's and the stream mapping's maximum age (`replicationRetry` in lib/replication-plane.ts;
+ * a test keeps the two equal). An age or latency alarm at or above it could never fire.
+ */
+export const alarmAgeLimitSeconds = 3600;
+
+/** Upper bound of the count thresholds (changes or invocations in one alarm period). */
+export const alarmCountThresholdMax = 1_000_000;
+
+/**
+ * Thresholds and timing of the replicating stack's alarms (lib/alarms.ts). Each alarm fires when
+ * its statistic over one period is above the threshold in `evaluationPeriods` consecutive periods.
+ */
+export interface AlarmConfig {
+  /** Seconds per evaluated period: a multiple of 60 (the metrics are standard resolution). */
+  readonly periodSeconds: number;
+  readonly evaluationPeriods: number;
+  /** Function errors (Lambda `Errors`, Sum) per period above which the alarm fires. */
+  readonly errorsThreshold: number;
+  /** Throttled invocations (Lambda `Throttles`, Sum) per period. */
+  readonly throttlesThreshold: number;
+  /** Permanently failed rule invocations (EventBridge `FailedInvocations`, Sum) per period. */
+  readonly failedInvocationsThreshold: number;
+  /** Changes that failed for one target and kind (the function's `ChangesFailed`, Sum). */
+  readonly failedChangesThreshold: number;
+  /** Age of the newest stream record handed to the function (`IteratorAge`, Maximum), seconds. */
+  readonly iteratorAgeSeconds: number;
+  /** Source-to-target time of a replicated change (`ReplicationLatency`, Maximum), seconds. */
+  readonly replicationLatencySeconds: number;
+}
+
+/**
+ * The replicating stack in another account that a target stack grants write access to its bucket
+ * and table (config `sourceAccountId`, with `sourceEnvironment` and `sourceRegion`).
+ */
+export interface ReplicationSource {
+  /** The replicating stack's account. */
+  readonly accountId: string;
+  /** The replicating stack's environment (`prod`). */
+  readonly environment: string;
+  /** The replicating stack's region. */
+  readonly region: string;
+  /** Its replication role's name, derived by the naming rules (lib/naming.ts). */
+  readonly roleName: string;
+}
+
 /** The validated, typed config of one stack. */
 export interface StackConfig {
   readonly stack: string;
@@ -149,6 +216,14 @@ export interface StackConfig {
   readonly replicationKeyPrefixes: readonly string[];
   /** Extra tags on every taggable resource. */
   readonly tags: Readonly<Record<string, string>>;
+  /** Addresses subscribed by e-mail to the failure topic. */
+  readonly alertEmails: readonly string[];
+  /** The replicating stack's alarms. */
+  readonly alarms: AlarmConfig;
+  /** The account the stack file pins (first entry of `aws:allowedAccountIds`), if it pins one. */
+  readonly accountId: string | undefined;
+  /** Set in a target stack whose replicating stack lives in another account: it grants that one role. */
+  readonly replicationSource: ReplicationSource | undefined;
 }
 
 /** Thrown once with every problem of a stack's config. */
@@ -455,10 +530,13 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
           sourceEnvironment: environment,
           sourceBucket: names.bucket,
           sourceTable: names.table,
+          // A target in another account is addressed by its table's ARN; the longest partition
+          // and region names.
           targets: replicationTargets.map((stack) => ({
             environment: stack,
             bucket: "b".repeat(63),
-            table: "t".repeat(255),
+            table: `arn:aws-us-gov:dynamodb:ap-southeast-7:${accountIdPlaceholder}:table/${"t".repeat(255)}`,
+            region: "ap-southeast-7",
           })),
           dlqUrl: `https://sqs.${region}.amazonaws.com/${accountIdPlaceholder}/${"q".repeat(80)}`,
           maxAttempts,
@@ -480,6 +558,14 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
     );
   }
 
+  const accounts = readAccounts(reader, raw, {
+    region,
+    environment,
+    namePrefix,
+    replicating: replicationTargets.length > 0,
+    ownRoleName: partsValid.every(Boolean) ? names.replicationRole : undefined,
+  });
+
   const tags = reader.stringMap("tags");
   for (const [name, value] of Object.entries(tags)) {
     const tagKey = reader.key("tags");
@@ -491,6 +577,9 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
       reader.bad(tagKey, value, `tag value of ${name} longer than 256 characters`);
     }
   }
+
+  const alertEmails = readAlertEmails(reader);
+  const alarms = readAlarmConfig(reader);
 
   if (reader.problems.length > 0) {
     throw new ConfigValidationError(raw.stack, reader.problems);
@@ -510,6 +599,217 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
     replicationTargets,
     replicationKeyPrefixes,
     tags,
+    alertEmails,
+    alarms,
+    ...accounts,
+  };
+}
+
+const emailAddress = z.email();
+
+/** `alertEmails`: e-mail addresses (zod's practical check), each once (case-insensitively). */
+function readAlertEmails(reader: Reader): string[] {
+  const key = reader.key("alertEmails");
+  const emails = reader.stringList("alertEmails");
+  const seen = new Set<string>();
+  for (const address of emails) {
+    if (!z.safeParse(emailAddress, address).success) {
+      reader.bad(key, address, "not an e-mail address");
+    } else if (seen.has(address.toLowerCase())) {
+      reader.bad(key, address, "listed twice");
+    }
+    seen.add(address.toLowerCase());
+  }
+  return emails;
+}
+
+/**
+ * The alarm keys. Periods: "Valid values are 10, 20, 30, and any multiple of 60" (10 to 30 only
+ * for high-resolution metrics, which these are not); "Period multiplied by EvaluationPeriods can't
+ * be more than 604,800 seconds. For alarms with a period of less than one hour (3,600 seconds),
+ * the total evaluation period can't be longer than one day (86,400 seconds)."
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
+ */
+function readAlarmConfig(reader: Reader): AlarmConfig {
+  const periodKey = reader.key("alarmPeriodSeconds");
+  const periodValue = reader.string("alarmPeriodSeconds");
+  const before = reader.problems.length;
+  const periodSeconds = reader.integer(
+    "alarmPeriodSeconds",
+    configDefaults.alarmPeriodSeconds,
+    60,
+    86_400,
+  );
+  if (reader.problems.length === before && periodSeconds % 60 !== 0) {
+    reader.bad(periodKey, String(periodValue), "must be a multiple of 60");
+  }
+  const periodValid = reader.problems.length === before;
+  const evaluationStart = reader.problems.length;
+  const evaluationPeriods = reader.integer(
+    "alarmEvaluationPeriods",
+    configDefaults.alarmEvaluationPeriods,
+    1,
+    10_080,
+  );
+  if (periodValid && reader.problems.length === evaluationStart) {
+    const total = periodSeconds * evaluationPeriods;
+    const limit = periodSeconds < 3600 ? 86_400 : 604_800;
+    if (total > limit) {
+      reader.problems.push(
+        `${reader.key("alarmEvaluationPeriods")} = ${JSON.stringify(String(evaluationPeriods))} ` +
+          `with ${periodKey} = ${JSON.stringify(String(periodSeconds))} spans ${total} s ` +
+          "(CloudWatch's limit: 86400 s for periods under an hour, 604800 s otherwise)",
+      );
+    }
+  }
+  const count = (name: ConfigKey, fallback: number): number =>
+    reader.integer(name, fallback, 0, alarmCountThresholdMax);
+  const age = (name: ConfigKey, fallback: number): number => {
+    const value = reader.integer(name, fallback, 1, Number.MAX_SAFE_INTEGER);
+    if (value >= alarmAgeLimitSeconds) {
+      reader.bad(
+        reader.key(name),
+        String(reader.string(name)),
+        `must be below ${alarmAgeLimitSeconds}: older changes are dead-lettered, so the alarm could never fire`,
+      );
+    }
+    return value;
+  };
+  return {
+    periodSeconds,
+    evaluationPeriods,
+    errorsThreshold: count("alarmErrorsThreshold", configDefaults.alarmErrorsThreshold),
+    throttlesThreshold: count("alarmThrottlesThreshold", configDefaults.alarmThrottlesThreshold),
+    failedInvocationsThreshold: count(
+      "alarmFailedInvocationsThreshold",
+      configDefaults.alarmFailedInvocationsThreshold,
+    ),
+    failedChangesThreshold: count(
+      "alarmFailedChangesThreshold",
+      configDefaults.alarmFailedChangesThreshold,
+    ),
+    iteratorAgeSeconds: age("alarmIteratorAgeSeconds", configDefaults.alarmIteratorAgeSeconds),
+    replicationLatencySeconds: age(
+      "alarmReplicationLatencySeconds",
+      configDefaults.alarmReplicationLatencySeconds,
+    ),
+  };
+}
+
+interface AccountContext {
+  readonly region: string;
+  readonly environment: string;
+  readonly namePrefix: string;
+  /** The stack lists replication targets. */
+  readonly replicating: boolean;
+  /** The stack's own role name, when every part of it is valid. */
+  readonly ownRoleName: string | undefined;
+}
+
+function roleProblems(reader: Reader, what: string, name: string, from: string): void {
+  for (const problem of roleNameProblems(name)) {
+    reader.problems.push(`IAM role name ${JSON.stringify(name)} ${what} from ${from}: ${problem}`);
+  }
+}
+
+/**
+ * The stack's accounts: the one it pins (`aws:allowedAccountIds`) and, in a target stack whose
+ * replicating stack lives in another account, that source (`sourceAccountId`, `sourceEnvironment`,
+ * `sourceRegion`). A source never crosses a partition (accounts are scoped to one) and is never
+ * the stack's own account (same-account replication needs no resource grants).
+ */
+function readAccounts(
+  reader: Reader,
+  raw: RawStackConfig,
+  context: AccountContext,
+): Pick<StackConfig, "accountId" | "replicationSource"> {
+  const { region, replicating } = context;
+  const allowedRaw = raw.values[allowedAccountIdsKey];
+  const allowed = parseAllowedAccountIds(allowedRaw);
+  if (allowed.problem !== undefined && allowedRaw !== undefined) {
+    reader.bad(allowedAccountIdsKey, allowedRaw, allowed.problem);
+  }
+  const pinned = allowed.accountIds;
+  const accountId = pinned[0];
+  if (replicating && context.ownRoleName !== undefined) {
+    const parts = `${reader.key("namePrefix")}/${reader.key("environment")}/aws:region`;
+    roleProblems(reader, "of the replication role", context.ownRoleName, parts);
+  }
+
+  const sourceKeys = ["sourceAccountId", "sourceEnvironment", "sourceRegion"] as const;
+  const sourceAccountId = reader.string("sourceAccountId");
+  if (sourceAccountId === undefined || replicating) {
+    for (const name of sourceKeys) {
+      const value = reader.string(name);
+      if (value === undefined) continue;
+      reader.bad(
+        reader.key(name),
+        value,
+        replicating
+          ? `this stack replicates (${reader.key("replicationTargets")}): set it on its target stacks`
+          : `only with ${reader.key("sourceAccountId")}`,
+      );
+    }
+    return { accountId, replicationSource: undefined };
+  }
+
+  let valid = true;
+  if (!accountIdPattern.test(sourceAccountId)) {
+    reader.bad(reader.key("sourceAccountId"), sourceAccountId, "must be a 12-digit AWS account id");
+    valid = false;
+  } else if (pinned.includes(sourceAccountId)) {
+    reader.bad(
+      reader.key("sourceAccountId"),
+      sourceAccountId,
+      `this stack's own account (${allowedAccountIdsKey} = ${JSON.stringify(pinned)}): ` +
+        "a replicating stack in the same account needs no grants, remove the key",
+    );
+    valid = false;
+  }
+  const environment = reader.string("sourceEnvironment") ?? configDefaults.sourceEnvironment;
+  valid = checkNamePart(reader, "sourceEnvironment", environment) && valid;
+  const sourceRegion = reader.string("sourceRegion");
+  if (sourceRegion !== undefined && !regionPattern.test(sourceRegion)) {
+    reader.bad(
+      reader.key("sourceRegion"),
+      sourceRegion,
+      "not an AWS region name such as eu-west-1",
+    );
+    valid = false;
+  } else if (sourceRegion !== undefined && regionPattern.test(region)) {
+    const theirs = partitionOf(sourceRegion).name;
+    const ours = partitionOf(region).name;
+    if (theirs !== ours) {
+      reader.bad(
+        reader.key("sourceRegion"),
+        sourceRegion,
+        `in partition ${theirs}, but this stack (aws:region = ${JSON.stringify(region)}) is in ` +
+          `${ours}: accounts and credentials never cross a partition`,
+      );
+      valid = false;
+    }
+  }
+  const resolvedRegion = sourceRegion ?? region;
+  // An invalid region or name prefix is reported on its own key above.
+  if (!valid || !regionPattern.test(resolvedRegion) || !namePartPattern.test(context.namePrefix)) {
+    return { accountId, replicationSource: undefined };
+  }
+  const roleName = physicalNames({
+    namePrefix: context.namePrefix,
+    environment,
+    region: resolvedRegion,
+    uniqueness: "",
+  }).replicationRole;
+  const parts = `${reader.key("namePrefix")}/${reader.key("sourceEnvironment")}/${reader.key("sourceRegion")}`;
+  roleProblems(reader, "of the source's replication role", roleName, parts);
+  return {
+    accountId,
+    replicationSource: {
+      accountId: sourceAccountId,
+      environment,
+      region: resolvedRegion,
+      roleName,
+    },
   };
 }
 

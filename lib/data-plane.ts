@@ -1,12 +1,14 @@
 /**
  * The resources every stack has: the data bucket (with its separate versioning, lifecycle,
  * encryption, public access block, ownership and TLS-only policy), the metadata table, the
- * encrypted replication topics and their key, the dead-letter queue and its depth alarm.
+ * encrypted replication topics and their key (with the alert e-mail subscriptions, lib/alerts.ts),
+ * the dead-letter queue and its depth alarm.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { createAlertSubscriptions } from "./alerts";
 import type { StackConfig } from "./config";
-import { denyInsecureTransportPolicy, topicKeyPolicy } from "./iam";
+import { dataBucketPolicy, topicKeyPolicy, type ReplicationGrantee } from "./iam";
 
 /** Days after which incomplete multipart uploads are aborted. */
 export const abortIncompleteMultipartUploadDays = 7;
@@ -23,8 +25,10 @@ export interface DataPlaneArgs {
   readonly tags: Readonly<Record<string, string>>;
   /** Turns on the table's stream (the replicating stack). */
   readonly streamEnabled: boolean;
-  /** The replication role (replicating stack): may encrypt messages for the topics. */
-  readonly publisherRoleArn?: pulumi.Input<string> | undefined;
+  /** A replicating stack's role in another account that may write the bucket (lib/cross-account.ts). */
+  readonly bucketGrantee?: ReplicationGrantee | undefined;
+  /** A customer managed key for the table (a table shared with another account needs one). */
+  readonly tableKmsKeyArn?: pulumi.Input<string> | undefined;
 }
 
 export interface DataPlane {
@@ -106,7 +110,7 @@ export function createDataPlane(
     `${name}-bucket-policy`,
     {
       bucket: bucket.id,
-      policy: bucket.arn.apply((arn) => JSON.stringify(denyInsecureTransportPolicy(arn))),
+      policy: bucket.arn.apply((arn) => JSON.stringify(dataBucketPolicy(arn, args.bucketGrantee))),
     },
     { parent, dependsOn: [publicAccessBlock] },
   );
@@ -123,7 +127,10 @@ export function createDataPlane(
         { name: "sk", type: "S" },
       ],
       pointInTimeRecovery: { enabled: true },
-      serverSideEncryption: { enabled: true },
+      serverSideEncryption: {
+        enabled: true,
+        ...(args.tableKmsKeyArn === undefined ? {} : { kmsKeyArn: args.tableKmsKeyArn }),
+      },
       deletionProtectionEnabled: config.deletionProtection,
       // KEYS_ONLY: the function re-reads the source item (consistent GetItem), so images would
       // only make records and their dead letters larger.
@@ -140,9 +147,9 @@ export function createDataPlane(
       enableKeyRotation: true,
       deletionWindowInDays: 30,
       policy: pulumi
-        .all([args.accountId, args.partition, args.publisherRoleArn])
-        .apply(([accountId, partition, publisherRoleArn]) =>
-          JSON.stringify(topicKeyPolicy({ accountId, partition, publisherRoleArn })),
+        .all([args.accountId, args.partition])
+        .apply(([accountId, partition]) =>
+          JSON.stringify(topicKeyPolicy({ accountId, partition })),
         ),
       tags,
     },
@@ -156,6 +163,7 @@ export function createDataPlane(
     );
   const successTopic = topic("replication-succeeded", "Replication succeeded");
   const failureTopic = topic("replication-failed", "Replication failed");
+  createAlertSubscriptions(name, { topic: failureTopic, emails: config.alertEmails }, parent);
 
   const deadLetterQueue = new aws.sqs.Queue(
     `${name}-dlq`,
@@ -180,8 +188,9 @@ export function createDataPlane(
       comparisonOperator: "GreaterThanThreshold",
       treatMissingData: "notBreaching",
       alarmActions: [failureTopic.arn],
-      // Tell people when the queue is empty again (after a redrive), not only when it fills.
-      okActions: [failureTopic.arn],
+      // Tell people when the queue is empty again (after a redrive), not only when it fills:
+      // recoveries go to the success topic too (see lib/alarms.ts).
+      okActions: [failureTopic.arn, successTopic.arn],
       tags,
     },
     opts,

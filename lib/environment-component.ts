@@ -5,6 +5,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config";
+import { createReplicationGrants } from "./cross-account";
 import { createDataPlane } from "./data-plane";
 import { physicalNames } from "./naming";
 import {
@@ -32,12 +33,21 @@ export class EnvironmentComponent extends pulumi.ComponentResource {
   public readonly failureTopicArn: pulumi.Output<string>;
   public readonly dlqUrl: pulumi.Output<string>;
   public readonly dlqArn: pulumi.Output<string>;
+  /** The stack's region (`aws:region`) and account (its credentials'). */
+  public readonly region: pulumi.Output<string>;
+  public readonly accountId: pulumi.Output<string>;
+  /** Present in a target stack that grants a replicating stack in another account only. */
+  public readonly replicationSourceRoleArn: pulumi.Output<string> | undefined;
+  /** Present in a target stack that grants a replicating stack in another account only. */
+  public readonly tableKeyArn: pulumi.Output<string> | undefined;
   /** Present in the replicating stack only. */
   public readonly replicationFunctionArn: pulumi.Output<string> | undefined;
   /** Present in the replicating stack only (what `npm run redrive -- --function` takes). */
   public readonly replicationFunctionName: pulumi.Output<string> | undefined;
   /** Present in the replicating stack only. */
   public readonly replicationRuleArn: pulumi.Output<string> | undefined;
+  /** Present in the replicating stack only: the CloudWatch console address of its dashboard. */
+  public readonly replicationDashboardUrl: pulumi.Output<string> | undefined;
 
   constructor(
     name: string,
@@ -71,7 +81,17 @@ export class EnvironmentComponent extends pulumi.ComponentResource {
           )
         : pulumi.output(names.bucket);
 
-    const role = replicating ? createReplicationRole(name, tags, this) : undefined;
+    const role = replicating
+      ? createReplicationRole(name, tags, this, names.replicationRole)
+      : undefined;
+    const grants =
+      config.replicationSource === undefined
+        ? undefined
+        : createReplicationGrants(
+            name,
+            { config, source: config.replicationSource, accountId: identity.accountId, tags },
+            this,
+          );
     const data = createDataPlane(
       name,
       {
@@ -82,16 +102,26 @@ export class EnvironmentComponent extends pulumi.ComponentResource {
         partition: partition.partition,
         tags,
         streamEnabled: replicating,
-        publisherRoleArn: role?.arn,
+        bucketGrantee: grants?.grantee,
+        tableKmsKeyArn: grants?.tableKey.arn,
       },
       this,
     );
+    grants?.grantTable(data.table);
     const replication =
       role === undefined
         ? undefined
         : createReplicationPlane(
             name,
-            { config, names, data, role, targets: referenceTargets(name, config, this), tags },
+            {
+              config,
+              names,
+              data,
+              role,
+              targets: referenceTargets(name, config, this),
+              tags,
+              accountId: identity.accountId,
+            },
             this,
           );
 
@@ -104,14 +134,23 @@ export class EnvironmentComponent extends pulumi.ComponentResource {
     this.failureTopicArn = data.failureTopic.arn;
     this.dlqUrl = data.deadLetterQueue.url;
     this.dlqArn = data.deadLetterQueue.arn;
+    this.region = pulumi.output(config.region);
+    this.accountId = identity.accountId;
+    this.replicationSourceRoleArn =
+      grants === undefined ? undefined : pulumi.output(grants.grantee.roleArn);
+    this.tableKeyArn = grants?.tableKey.arn;
     this.replicationFunctionArn = replication?.function.arn;
     this.replicationFunctionName = replication?.function.name;
     this.replicationRuleArn = replication?.rule.arn;
+    this.replicationDashboardUrl = replication?.dashboard.url;
 
     this.registerOutputs(this.outputs());
   }
 
-  /** The stack outputs: every output that this stack has (the replication ones in prod only). */
+  /**
+   * The stack outputs: every output that this stack has (the replication ones in prod only, the
+   * grant ones in a target granting another account only).
+   */
   outputs(): Record<string, pulumi.Output<string>> {
     const outputs: Record<string, pulumi.Output<string>> = {
       environment: this.environment,
@@ -123,7 +162,15 @@ export class EnvironmentComponent extends pulumi.ComponentResource {
       failureTopicArn: this.failureTopicArn,
       dlqUrl: this.dlqUrl,
       dlqArn: this.dlqArn,
+      region: this.region,
+      accountId: this.accountId,
     };
+    if (this.replicationSourceRoleArn !== undefined) {
+      outputs.replicationSourceRoleArn = this.replicationSourceRoleArn;
+    }
+    if (this.tableKeyArn !== undefined) {
+      outputs.tableKeyArn = this.tableKeyArn;
+    }
     if (this.replicationFunctionArn !== undefined) {
       outputs.replicationFunctionArn = this.replicationFunctionArn;
     }
@@ -132,6 +179,9 @@ export class EnvironmentComponent extends pulumi.ComponentResource {
     }
     if (this.replicationRuleArn !== undefined) {
       outputs.replicationRuleArn = this.replicationRuleArn;
+    }
+    if (this.replicationDashboardUrl !== undefined) {
+      outputs.replicationDashboardUrl = this.replicationDashboardUrl;
     }
     return outputs;
   }

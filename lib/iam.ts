@@ -2,6 +2,7 @@
  * Policy documents (IAM role policies, resource policies, the topic key's key policy) as pure
  * functions of resolved ARNs, so they can be asserted exactly.
  */
+import { accountRootArn } from "./accounts";
 
 type OneOrMany = string | string[];
 
@@ -61,15 +62,13 @@ export function deadLetterQueuePolicy(queueArn: string, ruleArn: string): Policy
 export interface TopicKeyPolicyArgs {
   readonly accountId: string;
   readonly partition: string;
-  /** The replication role (prod): it publishes Lambda destination records. */
-  readonly publisherRoleArn?: string | undefined;
 }
 
 /**
  * Key policy of the customer-managed key that encrypts the topics. The account root keeps full
  * control (AWS's default key policy; without it the key becomes unmanageable). In a key policy
- * `Resource: "*"` means "this key". CloudWatch (alarm actions) and the replication role
- * (Lambda destinations) may encrypt messages for the topics.
+ * `Resource: "*"` means "this key". CloudWatch (alarm actions) may encrypt messages for the
+ * topics; nothing else publishes to them.
  */
 export function topicKeyPolicy(args: TopicKeyPolicyArgs): PolicyDocument {
   const statements: PolicyStatement[] = [
@@ -89,16 +88,50 @@ export function topicKeyPolicy(args: TopicKeyPolicyArgs): PolicyDocument {
       Condition: { StringEquals: { "aws:SourceAccount": args.accountId } },
     },
   ];
-  if (args.publisherRoleArn !== undefined) {
-    statements.push({
-      Sid: "ReplicationRolePublishes",
-      Effect: "Allow",
-      Principal: { AWS: args.publisherRoleArn },
-      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-      Resource: "*",
-    });
-  }
   return document(...statements);
+}
+
+/**
+ * What the replication role does on a target, one list each for its own policy and for the
+ * resource policies a target in another account grants it (cross-account access needs both:
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html).
+ * Objects: GetObject is the HeadObject of the replica (the ordering guard); Get/PutObjectTagging:
+ * tag-only changes compare and set the replica's tags (CopyObject copies them with the body).
+ */
+export const targetObjectActions = [
+  "s3:GetObject",
+  "s3:PutObject",
+  "s3:GetObjectTagging",
+  "s3:PutObjectTagging",
+  "s3:AbortMultipartUpload",
+  "s3:DeleteObject",
+] as const;
+
+/** The target bucket itself: listing (a missing replica reads as 404, not 403). */
+export const targetBucketAction = "s3:ListBucket";
+
+/** Conditional writes only: the replica's recorded sequence is checked, never read. */
+export const targetTableActions = ["dynamodb:PutItem", "dynamodb:DeleteItem"] as const;
+
+/**
+ * A cross-account target table's customer managed key, used through DynamoDB: the actions AWS's
+ * own key for DynamoDB (aws/dynamodb) gives every table user of its account "through Amazon
+ * DynamoDB" (https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html), less
+ * kms:CreateGrant, which only the table's creator (in the target account) needs.
+ */
+export const targetTableKeyActions = [
+  "kms:Encrypt",
+  "kms:Decrypt",
+  "kms:ReEncrypt*",
+  "kms:GenerateDataKey*",
+  "kms:DescribeKey",
+] as const;
+
+/** A target table's customer managed key, as the replication role's policy names it. */
+export interface TargetTableKey {
+  readonly arn: string;
+  /** `kms:ViaService` of DynamoDB in the table's region. */
+  readonly viaService: string;
 }
 
 /** Resolved ARNs the replication role's policy names. */
@@ -108,9 +141,9 @@ export interface ReplicationPolicyArgs {
   readonly sourceStreamArn: string;
   readonly targetBucketArns: readonly string[];
   readonly targetTableArns: readonly string[];
+  /** Keys of target tables in other accounts (none in a one-account layout). */
+  readonly targetTableKeys?: readonly TargetTableKey[];
   readonly deadLetterQueueArn: string;
-  readonly topicArns: readonly string[];
-  readonly topicKeyArn: string;
   readonly logGroupArn: string;
 }
 
@@ -138,22 +171,13 @@ export function replicationRolePolicy(args: ReplicationPolicyArgs): PolicyDocume
     {
       Sid: "TargetObjectsWrite",
       Effect: "Allow",
-      // GetObject: HeadObject of the replica (the ordering guard); Get/PutObjectTagging: tag-only
-      // changes compare and set the replica's tags (CopyObject copies them with the body).
-      Action: [
-        "s3:GetObject",
-        "s3:PutObject",
-        "s3:GetObjectTagging",
-        "s3:PutObjectTagging",
-        "s3:AbortMultipartUpload",
-        "s3:DeleteObject",
-      ],
+      Action: [...targetObjectActions],
       Resource: args.targetBucketArns.map(objects),
     },
     {
       Sid: "TargetBucketsList",
       Effect: "Allow",
-      Action: "s3:ListBucket",
+      Action: targetBucketAction,
       Resource: [...args.targetBucketArns],
     },
     {
@@ -175,13 +199,12 @@ export function replicationRolePolicy(args: ReplicationPolicyArgs): PolicyDocume
       Resource: "*",
     },
     {
-      // Conditional writes only: the replica's recorded sequence is checked by the condition
-      // expression, never read.
       Sid: "TargetTablesWrite",
       Effect: "Allow",
-      Action: ["dynamodb:PutItem", "dynamodb:DeleteItem"],
+      Action: [...targetTableActions],
       Resource: [...args.targetTableArns],
     },
+    ...targetTableKeysStatement(args.targetTableKeys ?? []),
     {
       Sid: "DeadLetterSend",
       Effect: "Allow",
@@ -189,22 +212,147 @@ export function replicationRolePolicy(args: ReplicationPolicyArgs): PolicyDocume
       Resource: args.deadLetterQueueArn,
     },
     {
-      Sid: "TopicsPublish",
-      Effect: "Allow",
-      Action: "sns:Publish",
-      Resource: [...args.topicArns],
-    },
-    {
-      Sid: "TopicKeyUse",
-      Effect: "Allow",
-      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-      Resource: args.topicKeyArn,
-    },
-    {
       Sid: "LogsWrite",
       Effect: "Allow",
       Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
       Resource: `${args.logGroupArn}:*`,
+    },
+  );
+}
+
+function targetTableKeysStatement(keys: readonly TargetTableKey[]): PolicyStatement[] {
+  if (keys.length === 0) return [];
+  return [
+    {
+      Sid: "TargetTableKeysUse",
+      Effect: "Allow",
+      Action: [...targetTableKeyActions],
+      Resource: keys.map((key) => key.arn),
+      Condition: {
+        StringEquals: { "kms:ViaService": [...new Set(keys.map((key) => key.viaService))] },
+      },
+    },
+  ];
+}
+
+/** The replicating stack's role in another account, as a target's resource policies name it. */
+export interface ReplicationGrantee {
+  readonly partition: string;
+  /** The replicating stack's account. */
+  readonly accountId: string;
+  /** Its replication role, derived by the naming rules (it may not exist yet). */
+  readonly roleArn: string;
+}
+
+/**
+ * Principal and condition of a grant to the replication role: the source ACCOUNT as principal,
+ * narrowed to that one role by `aws:PrincipalArn`, which for a role session is the role's ARN
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn).
+ * A role ARN as principal would not do: S3 refuses a policy naming a role that does not exist
+ * ("Invalid principal in policy", https://repost.aws/knowledge-center/s3-invalid-principal-in-policy-error),
+ * and a saved role principal becomes the role's unique id, which a re-created role no longer
+ * matches (https://repost.aws/knowledge-center/iam-resource-policy-format). The account and the
+ * condition are valid before the role exists and after it is re-created.
+ */
+function grantedTo(grantee: ReplicationGrantee): Pick<PolicyStatement, "Principal" | "Condition"> {
+  return {
+    Principal: { AWS: accountRootArn(grantee.partition, grantee.accountId) },
+    Condition: { ArnEquals: { "aws:PrincipalArn": grantee.roleArn } },
+  };
+}
+
+/**
+ * A data bucket's policy: TLS only and, in a target whose replicating stack lives in another account,
+ * exactly what the replication role's own policy grants on target buckets and their objects.
+ */
+export function dataBucketPolicy(bucketArn: string, grantee?: ReplicationGrantee): PolicyDocument {
+  const tlsOnly = denyInsecureTransportPolicy(bucketArn);
+  if (grantee === undefined) return tlsOnly;
+  return document(
+    ...tlsOnly.Statement,
+    {
+      Sid: "ReplicationRoleWritesObjects",
+      Effect: "Allow",
+      ...grantedTo(grantee),
+      Action: [...targetObjectActions],
+      Resource: `${bucketArn}/*`,
+    },
+    {
+      Sid: "ReplicationRoleListsBucket",
+      Effect: "Allow",
+      ...grantedTo(grantee),
+      Action: targetBucketAction,
+      Resource: bucketArn,
+    },
+  );
+}
+
+/**
+ * The resource policy of a target table whose replicating stack lives in another account: the
+ * writes the replication role's own policy grants on target tables. "For cross-account access,
+ * you must explicitly allow access in both the identity and resource policies"
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-auth-iam-id-based-policies-DDB.html).
+ */
+export function targetTablePolicy(tableArn: string, grantee: ReplicationGrantee): PolicyDocument {
+  return document({
+    Sid: "ReplicationRoleWritesItems",
+    Effect: "Allow",
+    ...grantedTo(grantee),
+    Action: [...targetTableActions],
+    Resource: tableArn,
+  });
+}
+
+/** Inputs of a cross-account target table's key policy. */
+export interface TargetTableKeyPolicyArgs {
+  /** The target stack's account and partition. */
+  readonly accountId: string;
+  readonly partition: string;
+  /** `kms:ViaService` of DynamoDB in the target's region. */
+  readonly viaService: string;
+  readonly grantee: ReplicationGrantee;
+}
+
+/**
+ * Key policy of the customer managed key of a target table shared with another account. A table
+ * under AWS's own key for DynamoDB cannot be shared: "Cross-account access using resource-based
+ * policies doesn't support encrypted tables with AWS managed keys because you can't grant
+ * cross-account access to the AWS managed KMS policy"
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-considerations.html).
+ * The account root administers the key; the account's own principals use it through DynamoDB as
+ * they did AWS's key (the same statement as that key's policy, kms:CallerAccount and
+ * kms:ViaService, https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html);
+ * the replication role uses it through DynamoDB only.
+ */
+export function targetTableKeyPolicy(args: TargetTableKeyPolicyArgs): PolicyDocument {
+  return document(
+    {
+      Sid: "AccountAdministers",
+      Effect: "Allow",
+      Principal: { AWS: accountRootArn(args.partition, args.accountId) },
+      Action: "kms:*",
+      Resource: "*",
+    },
+    {
+      Sid: "AccountUsesKeyThroughDynamoDB",
+      Effect: "Allow",
+      Principal: { AWS: "*" },
+      Action: [...targetTableKeyActions, "kms:CreateGrant"],
+      Resource: "*",
+      Condition: {
+        StringEquals: { "kms:CallerAccount": args.accountId, "kms:ViaService": args.viaService },
+      },
+    },
+    {
+      Sid: "ReplicationRoleUsesKeyThroughDynamoDB",
+      Effect: "Allow",
+      Principal: { AWS: accountRootArn(args.grantee.partition, args.grantee.accountId) },
+      Action: [...targetTableKeyActions],
+      Resource: "*",
+      Condition: {
+        ArnEquals: { "aws:PrincipalArn": args.grantee.roleArn },
+        StringEquals: { "kms:ViaService": args.viaService },
+      },
     },
   );
 }

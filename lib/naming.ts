@@ -1,6 +1,6 @@
 /**
- * Physical names (bucket, table, replication function, its log group) from one function, and the
- * AWS naming rules they must satisfy. Pure: no Pulumi, no I/O.
+ * Physical names (bucket, table, replication function, its log group and role) from one function,
+ * and the AWS naming rules they must satisfy. Pure: no Pulumi, no I/O.
  */
 
 /** The parts every physical name is built from. */
@@ -23,6 +23,11 @@ export interface PhysicalNames {
   readonly table: string;
   readonly replicationFunction: string;
   readonly replicationLogGroup: string;
+  /**
+   * The replication Lambda's IAM role. Deterministic, so that a target stack in another account
+   * can name it in its grants before the replicating stack exists.
+   */
+  readonly replicationRole: string;
 }
 
 /** Stands in for the account id when checking name lengths before the id is known. */
@@ -35,7 +40,9 @@ function withSuffix(base: string, suffix: string | undefined): string {
 /**
  * Builds every physical name. Bucket: `{prefix}-data-{env}-{region}-{account id or suffix}`
  * (globally unique). Table and function names are account-scoped, so they carry the suffix only
- * when one is configured (an ephemeral stack must not collide with `dev`).
+ * when one is configured (an ephemeral stack must not collide with `dev`). The role is
+ * `{prefix}-replication-{env}-{region}`: IAM names are global within an account, so the region
+ * keeps two replicating stacks of one environment in two regions of one account apart.
  */
 export function physicalNames(parts: NameParts): PhysicalNames {
   const { namePrefix, environment, region, uniqueness, nameSuffix } = parts;
@@ -45,6 +52,7 @@ export function physicalNames(parts: NameParts): PhysicalNames {
     table: withSuffix(`${namePrefix}-metadata-${environment}`, nameSuffix),
     replicationFunction,
     replicationLogGroup: `/aws/lambda/${replicationFunction}`,
+    replicationRole: withSuffix(`${namePrefix}-replication-${environment}-${region}`, nameSuffix),
   };
 }
 
@@ -98,6 +106,21 @@ export function functionNameProblems(name: string): string[] {
   }
   if (!/^[a-zA-Z0-9_-]*$/.test(name)) {
     problems.push("may contain only letters, digits, '_' and '-'");
+  }
+  return problems;
+}
+
+/**
+ * Problems with an IAM role name (empty when valid): "Minimum length of 1. Maximum length of 64.
+ * Pattern: [\w+=,.@-]+" (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html).
+ */
+export function roleNameProblems(name: string): string[] {
+  const problems: string[] = [];
+  if (name.length < 1 || name.length > 64) {
+    problems.push(`must be 1-64 characters (is ${name.length})`);
+  }
+  if (!/^[\w+=,.@-]*$/.test(name)) {
+    problems.push("may contain only letters, digits and '+=,.@_-'");
   }
   return problems;
 }

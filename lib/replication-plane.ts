@@ -2,69 +2,25 @@
  * The replicating stack's resources (prod, by config): stack references to the target stacks,
  * EventBridge notifications and the rule for the source bucket, the replication Lambda (bundled
  * here with esbuild), its log group, role policy, async destinations, invoke permission and the
- * table stream's event source mapping; and what S3 Batch Operations resync jobs need
- * (lib/batch-operations.ts).
+ * table stream's event source mapping; then its alarms (lib/alarms.ts) and dashboard
+ * (lib/dashboard.ts); and what S3 Batch Operations resync jobs need (lib/batch-operations.ts).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { partitionOf, roleArn } from "./accounts";
+import { createReplicationAlarms, type ReplicationAlarms } from "./alarms";
 import { createBatchOperations, type BatchOperations } from "./batch-operations";
 import { bundleFileName, bundleReplication, lambdaHandler, lambdaRuntime } from "./bundle";
 import { replicationServiceName, type StackConfig } from "./config";
+import { createReplicationDashboard, type ReplicationDashboard } from "./dashboard";
 import type { DataPlane } from "./data-plane";
 import { deadLetterQueuePolicy, lambdaAssumeRolePolicy, replicationRolePolicy } from "./iam";
 import type { PhysicalNames } from "./naming";
-import { writeContract, type ReplicationTarget } from "./replication/contract";
+import { writeContract } from "./replication/contract";
+import { replicationEventPattern, replicationRetry } from "./delivery";
+import { resolveTarget, type ResolvedTarget } from "./targets";
 
-/** Bounds on retries: EventBridge target, async invocation and stream mapping. */
-export const replicationRetry = {
-  eventMaximumAgeSeconds: 3600,
-  eventMaximumRetryAttempts: 8,
-  asyncMaximumAgeSeconds: 3600,
-  asyncMaximumRetryAttempts: 2,
-  streamMaximumRetryAttempts: 5,
-  streamMaximumRecordAgeSeconds: 3600,
-} as const;
-
-/**
- * S3 event types that change what a replica must hold: its body and metadata (created, deleted)
- * or its tags. https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html
- */
-export const replicatedDetailTypes = [
-  "Object Created",
-  "Object Deleted",
-  "Object Tags Added",
-  "Object Tags Deleted",
-] as const;
-
-/**
- * The EventBridge pattern: the replicated event types of the source bucket (optionally some key
- * prefixes), except lifecycle expirations. With this stack's lifecycle rule (current versions never
- * expire) a "Lifecycle Expiration" only removes noncurrent versions or expired delete markers,
- * which never changes the key's current state; the handler would skip them anyway, at the price
- * of a HEAD per target. `reason` is absent from tag events, hence the `exists: false` branch
- * (an absent field never matches `anything-but`: "the event must contain all the field names
- * listed in the event pattern", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern.html;
- * operators: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html).
- */
-export function replicationEventPattern(
-  bucketName: string,
-  keyPrefixes: readonly string[],
-): Record<string, unknown> {
-  return {
-    source: ["aws.s3"],
-    "detail-type": [...replicatedDetailTypes],
-    detail: {
-      bucket: { name: [bucketName] },
-      ...(keyPrefixes.length > 0
-        ? { object: { key: keyPrefixes.map((prefix) => ({ prefix })) } }
-        : {}),
-      $or: [
-        { reason: [{ "anything-but": ["Lifecycle Expiration"] }] },
-        { reason: [{ exists: false }] },
-      ],
-    },
-  };
-}
+export { replicatedDetailTypes, replicationEventPattern, replicationRetry } from "./delivery";
 
 /** A target's outputs, read from its stack with `requireOutput`. */
 export interface TargetStack {
@@ -74,6 +30,11 @@ export interface TargetStack {
   readonly bucketArn: pulumi.Output<string>;
   readonly tableName: pulumi.Output<string>;
   readonly tableArn: pulumi.Output<string>;
+  /** Outputs a target deployed before accounts and regions existed lacks (see lib/targets.ts). */
+  readonly region: pulumi.Output<string | undefined>;
+  readonly accountId: pulumi.Output<string | undefined>;
+  readonly replicationSourceRoleArn: pulumi.Output<string | undefined>;
+  readonly tableKeyArn: pulumi.Output<string | undefined>;
 }
 
 /** Checks one output read from a target stack: it must be a non-empty string. */
@@ -88,6 +49,14 @@ function requireString(reference: pulumi.StackReference, stackName: string, key:
   return reference
     .requireOutput(key)
     .apply((value: unknown) => targetOutputValue(value, stackName, key));
+}
+
+function optionalString(reference: pulumi.StackReference, stackName: string, key: string) {
+  return reference
+    .getOutput(key)
+    .apply((value: unknown) =>
+      value === undefined || value === null ? undefined : targetOutputValue(value, stackName, key),
+    );
 }
 
 /** References every target stack (`org/project/stack`); deploy targets before this stack. */
@@ -110,19 +79,29 @@ export function referenceTargets(
       bucketArn: requireString(reference, stackName, "bucketArn"),
       tableName: requireString(reference, stackName, "tableName"),
       tableArn: requireString(reference, stackName, "tableArn"),
+      region: optionalString(reference, stackName, "region"),
+      accountId: optionalString(reference, stackName, "accountId"),
+      replicationSourceRoleArn: optionalString(reference, stackName, "replicationSourceRoleArn"),
+      tableKeyArn: optionalString(reference, stackName, "tableKeyArn"),
     };
   });
 }
 
-/** The replication Lambda's role; created before the data plane so the topic key can name it. */
+/**
+ * The replication Lambda's role; created before the data plane so the topic key can name it. Its
+ * physical name is fixed by the naming rules (`roleName`), so targets in other accounts can name
+ * it before it exists.
+ */
 export function createReplicationRole(
   name: string,
   tags: Readonly<Record<string, string>>,
   parent: pulumi.Resource,
+  roleName: string,
 ): aws.iam.Role {
   return new aws.iam.Role(
     `${name}-replication-role`,
     {
+      name: roleName,
       description: "Replication Lambda: reads the source, writes the targets",
       assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()),
       tags,
@@ -138,6 +117,8 @@ export interface ReplicationPlaneArgs {
   readonly role: aws.iam.Role;
   readonly targets: readonly TargetStack[];
   readonly tags: Readonly<Record<string, string>>;
+  /** The account this stack is deployed in. */
+  readonly accountId: pulumi.Input<string>;
 }
 
 export interface ReplicationPlane {
@@ -146,6 +127,8 @@ export interface ReplicationPlane {
   readonly function: aws.lambda.Function;
   readonly logGroup: aws.cloudwatch.LogGroup;
   readonly streamMapping: aws.lambda.EventSourceMapping;
+  readonly alarms: ReplicationAlarms;
+  readonly dashboard: ReplicationDashboard;
   /** The S3 Batch Operations resync job's role and report bucket. */
   readonly batchOperations: BatchOperations;
 }
@@ -195,13 +178,25 @@ export function createReplicationPlane(
     opts,
   );
 
-  const targetList: pulumi.Output<ReplicationTarget[]> = pulumi.all(
-    targets.map((t) =>
-      pulumi
-        .all([t.environment, t.bucketName, t.tableName])
-        .apply(([environment, bucket, table]) => ({ environment, bucket, table })),
-    ),
-  );
+  // Each target's region, account and grants, checked against this stack (lib/targets.ts). The
+  // role's ARN is formed from its fixed name, as the targets form it, so that it is known in a
+  // preview before the role exists.
+  const resolved: pulumi.Output<ResolvedTarget[]> = pulumi
+    .all([args.accountId, pulumi.all(targets.map((t) => pulumi.output({ ...t })))])
+    .apply(([accountId, outputs]) =>
+      outputs.map((t) =>
+        resolveTarget(
+          { ...t, stack: `${config.organization}/${config.project}/${t.stack}` },
+          {
+            accountId,
+            region: config.region,
+            environment: config.environment,
+            roleArn: roleArn(partitionOf(config.region).name, accountId, names.replicationRole),
+          },
+        ),
+      ),
+    );
+  const targetList = resolved.apply((list) => list.map((t) => t.entry));
 
   const rolePolicy = new aws.iam.RolePolicy(
     `${name}-replication-policy`,
@@ -212,11 +207,12 @@ export function createReplicationPlane(
           sourceBucketArn: data.bucket.arn,
           sourceTableArn: data.table.arn,
           sourceStreamArn: data.table.streamArn,
-          targetBucketArns: targets.map((t) => t.bucketArn),
-          targetTableArns: targets.map((t) => t.tableArn),
+          targetBucketArns: resolved.apply((list) => list.map((t) => t.bucketArn)),
+          targetTableArns: resolved.apply((list) => list.map((t) => t.tableArn)),
+          targetTableKeys: resolved.apply((list) =>
+            list.flatMap((t) => (t.tableKey === undefined ? [] : [t.tableKey])),
+          ),
           deadLetterQueueArn: data.deadLetterQueue.arn,
-          topicArns: [data.successTopic.arn, data.failureTopic.arn],
-          topicKeyArn: data.topicKey.arn,
           logGroupArn: logGroup.arn,
         })
         .apply((arns) => JSON.stringify(replicationRolePolicy(arns))),
@@ -273,8 +269,10 @@ export function createReplicationPlane(
       // A failed invocation (timeout, crash, retries exhausted) leaves its invocation record,
       // which carries the original event (`requestPayload`), in the DLQ: redrive replays it, and
       // the DLQ alarm tells people. https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
+      // No onSuccess record: one SNS message per replicated object is noise and cost at volume;
+      // the function's ChangesReplicated metric counts them, and the success topic carries the
+      // alarms' recoveries instead (README "Operating it").
       destinationConfig: {
-        onSuccess: { destination: data.successTopic.arn },
         onFailure: { destination: data.deadLetterQueue.arn },
       },
     },
@@ -326,11 +324,53 @@ export function createReplicationPlane(
     { parent, dependsOn: [rolePolicy] },
   );
 
+  const alarms = createReplicationAlarms(
+    name,
+    {
+      alarms: config.alarms,
+      environment: config.environment,
+      functionName: names.replicationFunction,
+      function: fn,
+      rule,
+      targets,
+      failureTopic: data.failureTopic,
+      successTopic: data.successTopic,
+      tags,
+    },
+    parent,
+  );
+  const dashboard = createReplicationDashboard(
+    name,
+    {
+      region: config.region,
+      environment: config.environment,
+      functionName: names.replicationFunction,
+      function: fn,
+      rule,
+      queue: data.deadLetterQueue,
+      targets,
+      alarms: [...alarms.all, data.deadLetterAlarm],
+      latencyThresholdMs: config.alarms.replicationLatencySeconds * 1000,
+      iteratorAgeThresholdMs: config.alarms.iteratorAgeSeconds * 1000,
+      timeoutMs: config.lambda.timeoutSeconds * 1000,
+    },
+    parent,
+  );
+
   const batchOperations = createBatchOperations(
     name,
     { config, sourceBucketArn: data.bucket.arn, functionArn: fn.arn, tags },
     parent,
   );
 
-  return { notification, rule, function: fn, logGroup, streamMapping, batchOperations };
+  return {
+    notification,
+    rule,
+    function: fn,
+    logGroup,
+    streamMapping,
+    alarms,
+    dashboard,
+    batchOperations,
+  };
 }

@@ -14,11 +14,15 @@ export const TYPES = {
   bucketServerSideEncryptionConfiguration:
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
   table: "aws:dynamodb/table:Table",
+  tableResourcePolicy: "aws:dynamodb/resourcePolicy:ResourcePolicy",
+  kmsKey: "aws:kms/key:Key",
   queue: "aws:sqs/queue:Queue",
   topic: "aws:sns/topic:Topic",
   lambdaFunction: "aws:lambda/function:Function",
   lambdaPermission: "aws:lambda/permission:Permission",
   role: "aws:iam/role:Role",
+  metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+  compositeAlarm: "aws:cloudwatch/compositeAlarm:CompositeAlarm",
 } as const;
 
 /** Tags every taggable resource must carry, each with a non-empty value (the program's own keys). */
@@ -55,5 +59,5 @@ export const TAGGABLE_TYPES: readonly string[] = [
   "aws:cloudwatch/eventRule:EventRule",
   "aws:cloudwatch/eventBus:EventBus",
   "aws:cloudwatch/logGroup:LogGroup",
-  "aws:cloudwatch/metricAlarm:MetricAlarm",
+  TYPES.metricAlarm,
 ];

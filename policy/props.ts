@@ -1,11 +1,10 @@
 // Small, total readers over untyped resource properties: each returns a typed value or
 // `undefined`, never throws on a wrong shape (the engine's unknown-value proxy may still throw
 // during preview, which @pulumi/policy turns into an advisory "can't run during preview").
+import { isRecord } from "../tools/common/guards";
 import type { Props } from "./types";
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+export { isRecord };
 
 /** The nested object at `key`, or `undefined` when absent or not an object. */
 export function recordAt(props: Props, key: string): Props | undefined {

@@ -1,5 +1,6 @@
 // The whole baseline as plain rules, and one entry point to check a set of resources (an
 // offline plan, a test fixture) against all of them without the policy engine.
+import { cloudwatchAlarmHasAction } from "./rules/cloudwatch";
 import {
   dynamodbEncrypted,
   dynamodbPointInTimeRecovery,
@@ -8,6 +9,11 @@ import {
   sqsEncrypted,
 } from "./rules/data-stores";
 import { iamRoleTrustsServicesOnly } from "./rules/iam";
+import {
+  crossAccountGrantNarrowed,
+  dynamodbSharedTableOwnKey,
+  resourcePolicyNotPublic,
+} from "./rules/grants";
 import {
   lambdaNoReservedEnvironment,
   lambdaPermissionScoped,
@@ -41,10 +47,16 @@ export const RESOURCE_RULES: readonly ResourceRule[] = [
   lambdaTimeoutBounded,
   lambdaPermissionScoped,
   iamRoleTrustsServicesOnly,
+  cloudwatchAlarmHasAction,
   requiredTags,
+  resourcePolicyNotPublic,
+  crossAccountGrantNarrowed,
 ];
 
-export const STACK_RULES: readonly StackRule[] = [s3BucketBaselineAttached];
+export const STACK_RULES: readonly StackRule[] = [
+  s3BucketBaselineAttached,
+  dynamodbSharedTableOwnKey,
+];
 
 /** Every violation of every rule over `resources`, resource rules first, in resource order. */
 export function checkResources(resources: readonly PlannedResource[]): Violation[] {

@@ -66,6 +66,17 @@ describe("validateConfig defaults", () => {
       replicationTargets: [],
       replicationKeyPrefixes: [],
       tags: {},
+      alertEmails: [],
+      alarms: {
+        periodSeconds: 300,
+        evaluationPeriods: 1,
+        errorsThreshold: 0,
+        throttlesThreshold: 0,
+        failedInvocationsThreshold: 0,
+        failedChangesThreshold: 0,
+        iteratorAgeSeconds: 900,
+        replicationLatencySeconds: 900,
+      },
     });
   });
 
@@ -382,6 +393,7 @@ describe("naming", () => {
       table: "company-metadata-prod",
       replicationFunction: "company-replication-prod",
       replicationLogGroup: "/aws/lambda/company-replication-prod",
+      replicationRole: "company-replication-prod-eu-west-1",
     });
   });
 
@@ -399,6 +411,7 @@ describe("naming", () => {
       table: "company-metadata-dev-pr-42",
       replicationFunction: "company-replication-dev-pr-42",
       replicationLogGroup: "/aws/lambda/company-replication-dev-pr-42",
+      replicationRole: "company-replication-dev-eu-west-1-pr-42",
     });
   });
 

@@ -43,10 +43,11 @@ const replicationMatrix: readonly [action: string, resource: string, expected: E
   ["dynamodb:DeleteItem", "<dev-table>", "allow"],
   ["dynamodb:PutItem", "<staging-table>", "allow"],
   ["dynamodb:DeleteItem", "<staging-table>", "allow"],
-  // May send to its own DLQ and publish to its own topics.
+  // May send to its own DLQ (dead letters, failed invocations and stream batches).
   ["sqs:SendMessage", "<prod-dlq>", "allow"],
-  ["sns:Publish", "<prod-success-topic>", "allow"],
-  ["sns:Publish", "<prod-failure-topic>", "allow"],
+  // Publishes nothing: alarms notify the topics, not the function.
+  ["sns:Publish", "<prod-success-topic>", "deny"],
+  ["sns:Publish", "<prod-failure-topic>", "deny"],
   // May not write or delete anything in prod.
   ["s3:PutObject", "<prod-bucket>/data/report.csv", "deny"],
   ["s3:DeleteObject", "<prod-bucket>/data/report.csv", "deny"],

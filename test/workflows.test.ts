@@ -1,13 +1,16 @@
 // The GitHub workflows: linted with action-validator (the schema GitHub applies), and checked
 // for what the project promises: CI runs `npm ci` + `npm test` on Node LTS; the PR preview runs
-// every stack (prod after the others) with the policy pack, OIDC credentials, narrow permissions,
-// no secret value in the repo, and a Pulumi.<stack>.yaml for every stack it previews.
+// every stack file's stack (prod after the stacks it replicates into) with the policy pack, OIDC
+// credentials of a role in the stack's own account, in its region, narrow permissions, no secret
+// value in the repo, and a settings check that names exactly the variables that are missing.
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { validateWorkflow } from "@action-validator/core";
 import { parse } from "yaml";
 import { z } from "zod";
+import { previewStacks } from "../tools/offline/preview-stacks";
 
 const root = path.resolve(__dirname, "..");
 const workflowsDir = path.join(root, ".github", "workflows");
@@ -22,7 +25,12 @@ const stepSchema = z.object({
 const jobSchema = z.object({
   needs: z.union([z.string(), z.array(z.string())]).optional(),
   permissions: z.record(z.string(), z.string()).optional(),
-  strategy: z.object({ matrix: z.object({ stack: z.array(z.string()).optional() }) }).optional(),
+  outputs: z.record(z.string(), z.string()).optional(),
+  strategy: z
+    .object({
+      matrix: z.object({ include: z.union([z.string(), z.array(z.unknown())]).optional() }),
+    })
+    .optional(),
   steps: z.array(stepSchema),
 });
 const workflowSchema = z.object({
@@ -62,21 +70,24 @@ function stepUsing(job: Job, action: string): Step | undefined {
   return job.steps.find((step) => step.uses?.split("@")[0] === action);
 }
 
-/** The stacks a workflow previews: the `stack` matrix of every job running pulumi/actions. */
-function previewedStacks(workflow: Workflow): Map<string, string> {
+/**
+ * The stacks a workflow previews, by the job that previews them: the jobs running pulumi/actions
+ * take their matrix from a wave the `stacks` job lists (`fromJSON(needs.stacks.outputs.<wave>)`),
+ * and that job runs `npm run preview-stacks`, whose core (previewStacks) reads the stack files.
+ */
+function previewedStacks(workflow: Workflow, projectDir: string): Map<string, string> {
+  const waves = previewStacks(projectDir);
   const stacks = new Map<string, string>();
   for (const [name, job] of Object.entries(workflow.jobs)) {
     if (stepUsing(job, "pulumi/actions") === undefined) continue;
-    for (const stack of job.strategy?.matrix.stack ?? []) stacks.set(stack, name);
+    const include = job.strategy?.matrix.include;
+    const wave = /^\$\{\{ fromJSON\(needs\.stacks\.outputs\.(targets|replicating)\) \}\}$/.exec(
+      typeof include === "string" ? include : "",
+    )?.[1];
+    if (wave !== "targets" && wave !== "replicating") continue;
+    for (const { stack } of waves[wave]) stacks.set(stack, name);
   }
   return stacks;
-}
-
-/** Stacks without their `Pulumi.<stack>.yaml` in `projectDir`. */
-function missingStackFiles(stacks: Iterable<string>, projectDir: string): string[] {
-  return [...stacks].filter(
-    (stack) => !fs.existsSync(path.join(projectDir, `Pulumi.${stack}.yaml`)),
-  );
 }
 
 describe("every workflow", () => {
@@ -130,7 +141,7 @@ describe("ci.yml", () => {
 
 describe("preview.yml", () => {
   const { workflow } = readWorkflow("preview.yml");
-  const stacks = previewedStacks(workflow);
+  const stacks = previewedStacks(workflow, root);
 
   it("runs on pull requests only, with the narrowest permissions OIDC and PR comments need", () => {
     expect(Object.keys(workflow.on)).toEqual(["pull_request"]);
@@ -139,6 +150,24 @@ describe("preview.yml", () => {
       contents: "read",
       "pull-requests": "write",
     });
+  });
+
+  it("lists the stacks from the stack files with the npm script it defines", () => {
+    const list = workflow.jobs.stacks;
+    const step = list?.steps.find((s) => s.run?.includes("preview-stacks") === true);
+    const scripts = (
+      JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts;
+
+    expect(step?.run).toBe('npm run --silent preview-stacks >> "$GITHUB_OUTPUT"');
+    expect(scripts["preview-stacks"]).toBe("tsx tools/cli/preview-stacks.ts");
+    expect(list?.steps.map((s) => s.run)).toContain("npm ci");
+    expect(list?.permissions).toEqual({ contents: "read" });
+    for (const wave of ["stacks", "targets", "replicating"]) {
+      expect(list?.outputs?.[wave]).toBe(`\${{ steps.list.outputs.${wave} }}`);
+    }
   });
 
   it("previews dev, staging and prod, prod only after the others", () => {
@@ -150,15 +179,27 @@ describe("preview.yml", () => {
     expect(upstream).toContain(stacks.get("staging"));
   });
 
-  it("has a Pulumi.<stack>.yaml for every stack it previews", () => {
-    expect(missingStackFiles(stacks.keys(), root)).toEqual([]);
-  });
-
-  it("would name a stack whose Pulumi.<stack>.yaml is missing", () => {
+  it("previews a fourth stack file with no change to the workflow", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stacks-"));
     try {
-      fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), "config: {}\n");
-      expect(missingStackFiles(["dev", "qa"], dir)).toEqual(["qa"]);
+      for (const file of fs.readdirSync(root).filter((f) => /^Pulumi\.(.+\.)?yaml$/.test(f))) {
+        fs.copyFileSync(path.join(root, file), path.join(dir, file));
+      }
+      fs.writeFileSync(path.join(dir, "Pulumi.qa.yaml"), "config:\n  aws:region: us-east-2\n");
+      const prod = fs.readFileSync(path.join(dir, "Pulumi.prod.yaml"), "utf8");
+      fs.writeFileSync(
+        path.join(dir, "Pulumi.prod.yaml"),
+        prod.replace("    - staging\n", "    - staging\n    - qa\n"),
+      );
+
+      const withQa = previewedStacks(workflow, dir);
+
+      expect(withQa.get("qa")).toBe(stacks.get("dev"));
+      expect(previewStacks(dir).targets).toContainEqual({
+        stack: "qa",
+        region: "us-east-2",
+        roleVariable: "AWS_ROLE_ARN_QA",
+      });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -182,14 +223,14 @@ describe("preview.yml", () => {
   );
 
   it.each(["dev", "staging", "prod"])(
-    "gets %s's AWS credentials by assuming a role through OIDC, before the preview",
+    "gets %s's AWS credentials by assuming its own account's role through OIDC, in its region",
     (stack) => {
       const job = workflow.jobs[stacks.get(stack) ?? ""];
       const steps = job?.steps ?? [];
       const credentials = stepUsing({ steps }, "aws-actions/configure-aws-credentials");
       expect(credentials?.with).toMatchObject({
-        "role-to-assume": "${{ vars.AWS_ROLE_ARN }}",
-        "aws-region": "${{ vars.AWS_REGION }}",
+        "role-to-assume": "${{ vars[matrix.roleVariable] || vars.AWS_ROLE_ARN }}",
+        "aws-region": "${{ matrix.region }}",
       });
       expect(Object.keys(credentials?.with ?? {})).not.toContain("aws-access-key-id");
       const order = steps.map((step) => step.uses?.split("@")[0]);
@@ -197,6 +238,80 @@ describe("preview.yml", () => {
         order.indexOf("pulumi/actions"),
       );
       expect(steps.map((step) => step.run)).toContain("npm ci");
+      expect(needsOf(job ?? { steps: [] })).toEqual(expect.arrayContaining(["stacks", "settings"]));
     },
   );
+
+  it("gives each stack its region and role variable from its stack file", () => {
+    expect(previewStacks(root).stacks).toEqual([
+      { stack: "dev", region: "eu-west-1", roleVariable: "AWS_ROLE_ARN_DEV" },
+      { stack: "staging", region: "eu-west-1", roleVariable: "AWS_ROLE_ARN_STAGING" },
+      { stack: "prod", region: "eu-west-1", roleVariable: "AWS_ROLE_ARN_PROD" },
+    ]);
+  });
+
+  describe("the settings check", () => {
+    const settings = workflow.jobs.settings;
+    const script = settings?.steps[0]?.run ?? "";
+    const stacksJson = JSON.stringify(previewStacks(root).stacks);
+
+    function check(
+      variables: Record<string, string>,
+      token = "true",
+    ): { code: number; out: string } {
+      // As GitHub runs a `run` step on Linux: bash --noprofile --norc -eo pipefail.
+      const result = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", script], {
+        encoding: "utf8",
+        env: {
+          PATH: process.env.PATH ?? "",
+          VARIABLES: JSON.stringify(variables),
+          STACKS: stacksJson,
+          HAS_PULUMI_TOKEN: token,
+        },
+      });
+      return { code: result.status ?? -1, out: `${result.stdout}${result.stderr}` };
+    }
+
+    it("reads the variables, the stack list and the token presence, never a secret's value", () => {
+      expect(settings?.permissions).toEqual({});
+      expect(needsOf(settings ?? { steps: [] })).toEqual(["stacks"]);
+      expect(settings?.steps[0]?.env).toEqual({
+        VARIABLES: "${{ toJSON(vars) }}",
+        STACKS: "${{ needs.stacks.outputs.stacks }}",
+        HAS_PULUMI_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN != '' }}",
+      });
+    });
+
+    it("names exactly what is missing", () => {
+      const none = check({}, "false");
+      expect(none.code).toBe(1);
+      expect(none.out).toContain(
+        "::error::Repository settings missing: vars.AWS_ROLE_ARN_DEV vars.AWS_ROLE_ARN_STAGING " +
+          "vars.AWS_ROLE_ARN_PROD secrets.PULUMI_ACCESS_TOKEN (",
+      );
+      const onlyDev = check({ AWS_ROLE_ARN_DEV: "arn:aws:iam::111111111111:role/preview" });
+      expect(onlyDev.out).toContain("missing: vars.AWS_ROLE_ARN_STAGING vars.AWS_ROLE_ARN_PROD (");
+      expect(
+        check({ AWS_ROLE_ARN_PROD: "", AWS_ROLE_ARN_DEV: "r", AWS_ROLE_ARN_STAGING: "r" }).out,
+      ).toContain("missing: vars.AWS_ROLE_ARN_PROD (");
+    });
+
+    it("passes with a role per stack, or the shared role for the stacks without one", () => {
+      expect(check({ AWS_ROLE_ARN: "arn:aws:iam::123456789012:role/preview" })).toEqual({
+        code: 0,
+        out: "",
+      });
+      expect(
+        check({
+          AWS_ROLE_ARN_DEV: "arn:aws:iam::111111111111:role/preview",
+          AWS_ROLE_ARN_STAGING: "arn:aws:iam::222222222222:role/preview",
+          AWS_ROLE_ARN_PROD: "arn:aws:iam::333333333333:role/preview",
+        }).code,
+      ).toBe(0);
+      expect(
+        check({ AWS_ROLE_ARN_PROD: "arn:aws:iam::333333333333:role/preview", AWS_ROLE_ARN: "r" })
+          .code,
+      ).toBe(0);
+    });
+  });
 });

@@ -35,8 +35,12 @@ const flag = z.codec(z.enum(["true", "false"]), z.boolean(), {
 const TargetSchema = z.object({
   environment: nonEmpty,
   bucket: nonEmpty,
+  /**
+   * The table's name, or its ARN when it lives in another account than the function (DynamoDB
+   * takes a bare name as a table of the caller's own account): pass it as `TableName` as it is.
+   */
   table: nonEmpty,
-  /** The target's region, when it differs from the function's (`REGION`). */
+  /** The target's region (the program always writes it); absent: the function's (`REGION`). */
   region: z.optional(region),
 });
 export type ReplicationTarget = z.output<typeof TargetSchema>;
@@ -114,7 +118,7 @@ const variables = {
   sourceBucket: variable("SOURCE_BUCKET", nonEmpty),
   /** The only table whose stream records are accepted. */
   sourceTable: variable("SOURCE_TABLE", nonEmpty),
-  /** JSON array of `{ environment, bucket, table, region? }`. */
+  /** JSON array of `{ environment, bucket, table (name or ARN), region? }`. */
   targets: variable("TARGETS", targets),
   /** The dead-letter queue's URL. */
   dlqUrl: variable("DLQ_URL", nonEmpty),
@@ -213,6 +217,14 @@ export function readContract(env: Env): ReplicationSettings {
     if (target.bucket === settings.sourceBucket || target.table === settings.sourceTable) {
       problems.push(
         `TARGETS entry "${target.environment}" names the source bucket or table: ${JSON.stringify(target)}`,
+      );
+    }
+    // A table of another account is given by ARN, whose region must be the entry's.
+    const arnRegion = /^arn:[^:]+:dynamodb:([^:]+):/.exec(target.table)?.[1];
+    const region = target.region ?? (settings.region as string | undefined);
+    if (arnRegion !== undefined && region !== undefined && arnRegion !== region) {
+      problems.push(
+        `TARGETS entry "${target.environment}" names a table in ${arnRegion} but the region ${region}: ${JSON.stringify(target)}`,
       );
     }
   }

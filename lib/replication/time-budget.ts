@@ -7,8 +7,17 @@
  */
 import { TimeBudgetError } from "./errors";
 
-/** Time kept for what follows a copy (dead letters, the response) and for estimate errors. */
+/**
+ * Time kept for what follows a copy (dead letters, the response) and for estimate errors: 5 s,
+ * or a quarter of the time left when that is less (a function with a short timeout still copies
+ * small objects).
+ */
 export const SAFETY_MARGIN_MS = 5_000;
+
+/** The time kept back from `remainingMs`. */
+export function safetyMarginMs(remainingMs: number): number {
+  return Math.min(SAFETY_MARGIN_MS, Math.max(0, remainingMs) / 4);
+}
 /** Estimates are padded by this factor: copy rates vary from one copy to the next. */
 export const ESTIMATE_FACTOR = 1.25;
 /**
@@ -55,7 +64,8 @@ export function invocationBudget(remainingMs: () => number): TimeBudget {
   return {
     requireTimeFor(bytes, streams, key) {
       const needed = estimateCopyMs(bytes, streams);
-      const left = remainingMs() - SAFETY_MARGIN_MS;
+      const remaining = remainingMs();
+      const left = remaining - safetyMarginMs(remaining);
       if (needed > left) {
         throw new TimeBudgetError(
           `copying ${key} (${bytes} bytes) needs about ${Math.ceil(needed / 1000)} s at the ` +
@@ -64,7 +74,8 @@ export function invocationBudget(remainingMs: () => number): TimeBudget {
       }
     },
     onLow(low) {
-      const timer = setTimeout(low, Math.max(0, remainingMs() - SAFETY_MARGIN_MS));
+      const remaining = remainingMs();
+      const timer = setTimeout(low, Math.max(0, remaining - safetyMarginMs(remaining)));
       return {
         cancel: () => {
           clearTimeout(timer);

@@ -3,6 +3,7 @@
 import { TYPES } from "../baseline";
 import { isRecord, listAt, quote, recordAt, stringAt } from "../props";
 import type { PlannedResource, Props, ResourceRule, StackFinding, StackRule } from "../types";
+import { escapeRegExp } from "../../tools/common/guards";
 
 const PUBLIC_ACCESS_FLAGS = [
   "blockPublicAcls",
@@ -43,10 +44,6 @@ function stringsOf(value: unknown): string[] {
 function isEveryone(principal: unknown): boolean {
   if (principal === "*") return true;
   return isRecord(principal) && stringsOf(principal.AWS).includes("*");
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** Whether `statement` denies every S3 action to everyone over the bucket and its objects without TLS. */

@@ -4,9 +4,18 @@
  * read), requests on other keys are not, and a copy holds its source and destination together.
  */
 import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
+  DeleteObjectTaggingCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
   PutObjectCommand,
+  PutObjectTaggingCommand,
+  UploadPartCommand,
+  type CopyObjectCommandInput,
   type S3Client,
 } from "@aws-sdk/client-s3";
 import {
@@ -143,5 +152,193 @@ describe("s3rver under concurrent writes, reads and deletes of one key", () => {
       }),
     );
     expect(bodies).toEqual(puts.map((_, index) => `a${index}`));
+  });
+});
+
+describe("s3rver made to keep tags as S3 does", () => {
+  let emulators: Emulators;
+  let s3: S3Client;
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    s3 = s3Client(emulators);
+    await createBucket(emulators, "tags");
+  });
+
+  afterAll(async () => {
+    s3.destroy();
+    await emulators.stop();
+  });
+
+  it("removes the whole tag set of an object", async () => {
+    const key = "tagged +ü.txt";
+    await s3.send(new PutObjectCommand({ Bucket: "tags", Key: key, Body: "x" }));
+    await s3.send(
+      new PutObjectTaggingCommand({
+        Bucket: "tags",
+        Key: key,
+        Tagging: {
+          TagSet: [
+            { Key: "a", Value: "1" },
+            { Key: "b", Value: "2" },
+          ],
+        },
+      }),
+    );
+    const before = await s3.send(new GetObjectTaggingCommand({ Bucket: "tags", Key: key }));
+    expect(before.TagSet).toHaveLength(2);
+    const out = await s3.send(new DeleteObjectTaggingCommand({ Bucket: "tags", Key: key }));
+    expect(out.$metadata.httpStatusCode).toBe(204);
+    const after = await s3.send(new GetObjectTaggingCommand({ Bucket: "tags", Key: key }));
+    expect(after.TagSet ?? []).toEqual([]);
+  });
+
+  const tagsOf = async (key: string): Promise<Record<string, string>> => {
+    const out = await s3.send(new GetObjectTaggingCommand({ Bucket: "tags", Key: key }));
+    return Object.fromEntries(
+      (out.TagSet ?? []).map((tag): [string, string] => [tag.Key ?? "", tag.Value ?? ""]),
+    );
+  };
+
+  it("PutObject sets the tags of x-amz-tagging; an overwrite or a delete drops them", async () => {
+    await s3.send(
+      new PutObjectCommand({ Bucket: "tags", Key: "p", Body: "x", Tagging: "a=1&b=two%20words" }),
+    );
+    expect(await tagsOf("p")).toEqual({ a: "1", b: "two words" });
+    await s3.send(new PutObjectCommand({ Bucket: "tags", Key: "p", Body: "y" }));
+    expect(await tagsOf("p")).toEqual({});
+    await s3.send(new PutObjectCommand({ Bucket: "tags", Key: "p", Body: "x", Tagging: "c=3" }));
+    await s3.send(new DeleteObjectCommand({ Bucket: "tags", Key: "p" }));
+    await s3.send(new PutObjectCommand({ Bucket: "tags", Key: "p", Body: "z" }));
+    expect(await tagsOf("p")).toEqual({});
+  });
+
+  it("CopyObject copies the source's tags, or replaces them with REPLACE", async () => {
+    await s3.send(
+      new PutObjectCommand({ Bucket: "tags", Key: "src <&>", Body: "x", Tagging: "team=data" }),
+    );
+    const copy = (key: string, extra: Partial<CopyObjectCommandInput> = {}) =>
+      s3.send(
+        new CopyObjectCommand({
+          Bucket: "tags",
+          Key: key,
+          CopySource: `tags/${encodeURIComponent("src <&>")}`,
+          ...extra,
+        }),
+      );
+    await copy("copied");
+    // Tag values allow letters, digits, spaces and + - = . _ : / @ (URL-encoded in the header).
+    await copy("replaced", {
+      TaggingDirective: "REPLACE",
+      Tagging: "team=ops&x=a%2Bb%3Ac%2Fd%40e",
+    });
+    await copy("cleared", { TaggingDirective: "REPLACE" });
+    expect(await tagsOf("copied")).toEqual({ team: "data" });
+    expect(await tagsOf("replaced")).toEqual({ team: "ops", x: "a+b:c/d@e" });
+    expect(await tagsOf("cleared")).toEqual({});
+    await s3.send(new PutObjectCommand({ Bucket: "tags", Key: "untagged", Body: "u" }));
+    await s3.send(
+      new CopyObjectCommand({ Bucket: "tags", Key: "copied", CopySource: "tags/untagged" }),
+    );
+    expect(await tagsOf("copied")).toEqual({});
+  });
+
+  it("a multipart upload gets the tags of CreateMultipartUpload when it completes", async () => {
+    const started = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: "tags", Key: "multi", Tagging: "m=1" }),
+    );
+    const part = await s3.send(
+      new UploadPartCommand({
+        Bucket: "tags",
+        Key: "multi",
+        UploadId: started.UploadId,
+        PartNumber: 1,
+        Body: "part",
+      }),
+    );
+    expect(await tagsOf("src <&>")).toEqual({ team: "data" });
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: "tags",
+        Key: "multi",
+        UploadId: started.UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+      }),
+    );
+    expect(await tagsOf("multi")).toEqual({ m: "1" });
+  });
+
+  it("answers NoSuchKey for a missing object", async () => {
+    await expect(
+      s3.send(new DeleteObjectTaggingCommand({ Bucket: "tags", Key: "missing <&>" })),
+    ).rejects.toMatchObject({ name: "NoSuchKey" });
+  });
+});
+
+describe("s3rver made to give a copy the storage class and redirect S3 gives it", () => {
+  let emulators: Emulators;
+  let s3: S3Client;
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    s3 = s3Client(emulators);
+    await createBucket(emulators, "copies");
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: "copies",
+        Key: "source",
+        Body: "x",
+        StorageClass: "STANDARD_IA",
+        WebsiteRedirectLocation: "/elsewhere",
+        Metadata: { origin: "prod" },
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    s3.destroy();
+    await emulators.stop();
+  });
+
+  const head = async (key: string) => {
+    const out = await s3.send(new HeadObjectCommand({ Bucket: "copies", Key: key }));
+    return {
+      storageClass: out.StorageClass,
+      redirect: out.WebsiteRedirectLocation,
+      metadata: out.Metadata,
+    };
+  };
+
+  it("keeps both on the source", async () => {
+    expect(await head("source")).toEqual({
+      storageClass: "STANDARD_IA",
+      redirect: "/elsewhere",
+      metadata: { origin: "prod" },
+    });
+  });
+
+  it("a copy keeps the metadata, but is STANDARD without a redirect unless the request says", async () => {
+    await s3.send(
+      new CopyObjectCommand({ Bucket: "copies", Key: "plain", CopySource: "copies/source" }),
+    );
+    await s3.send(
+      new CopyObjectCommand({
+        Bucket: "copies",
+        Key: "explicit",
+        CopySource: "copies/source",
+        StorageClass: "STANDARD_IA",
+        WebsiteRedirectLocation: "/elsewhere",
+      }),
+    );
+    expect(await head("plain")).toEqual({
+      storageClass: undefined,
+      redirect: undefined,
+      metadata: { origin: "prod" },
+    });
+    expect(await head("explicit")).toEqual({
+      storageClass: "STANDARD_IA",
+      redirect: "/elsewhere",
+      metadata: { origin: "prod" },
+    });
   });
 });

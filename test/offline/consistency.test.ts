@@ -27,8 +27,8 @@ import {
   type ConsistencyReport,
 } from "../../tools/offline/consistency";
 import type { PlannedResource, StackPlan } from "../../tools/offline";
-import { planStacks } from "../../tools/offline/plan-report";
 import { planInJest } from "../support/pulumi-plan";
+import { sharedPlans } from "../support/shared-plans";
 
 const root = path.resolve(__dirname, "..", "..");
 const allowListFile = path.join(root, "consistency-allow-list.json");
@@ -283,10 +283,10 @@ describe("the offline plans of dev, staging and prod", () => {
   let plans: Record<string, StackPlan>;
   let allowList: AllowListEntry[];
 
-  beforeAll(async () => {
-    plans = await planStacks(["dev", "staging", "prod"], { planner: planInJest });
+  beforeAll(() => {
+    plans = { ...sharedPlans() };
     allowList = loadAllowList(allowListFile);
-  }, 60_000);
+  });
 
   /** The plan of a stack (fails when it was not planned). */
   function planOf(stack: string): StackPlan {
@@ -321,7 +321,9 @@ describe("the offline plans of dev, staging and prod", () => {
 
     expect(drift(report)).toEqual([]);
     expect(report.ok).toBe(true);
-    expect(report.unusedEntries).toEqual([]);
+    // Entries about grants to another account match only in the cross-account layout
+    // (test/offline/consistency-accounts.test.ts proves that they do there).
+    expect(report.unusedEntries.filter((e) => !e.reason.startsWith("cross-account"))).toEqual([]);
     // Not vacuous: the replication plane and prod's table settings are real differences.
     expect(report.findings.length).toBeGreaterThan(10);
   });
@@ -330,7 +332,7 @@ describe("the offline plans of dev, staging and prod", () => {
     const dev = normalisePlan(planOf("dev"));
     const bucket = dev.resources.get("aws:s3/bucket:Bucket::pipeline-bucket");
 
-    expect(bucket?.inputs.get("bucket")).toBe("company-data-{env}-eu-west-1-123456789012");
+    expect(bucket?.inputs.get("bucket")).toBe("company-data-{env}-{region}-{account}");
     expect(dev.resources.size).toBeGreaterThanOrEqual(15);
   });
 

@@ -88,6 +88,12 @@ describe("createMocks resources", () => {
       { arn: "arn:aws:kms:eu-west-1:123456789012:alias/k" },
     ],
     [
+      "aws:cloudwatch/dashboard:Dashboard",
+      { dashboardName: "d" },
+      "d",
+      { dashboardName: "d", dashboardArn: "arn:aws:cloudwatch::123456789012:dashboard/d" },
+    ],
+    [
       "aws:ec2/vpc:Vpc",
       { name: "v", cidrBlock: "10.0.0.0/16" },
       "v-id",
@@ -119,6 +125,26 @@ describe("createMocks resources", () => {
     expect(key.result.state.arn).toMatch(/^arn:aws:kms:eu-west-1:123456789012:key\/[0-9a-f-]{36}$/);
     expect(mapping.result.state.arn).toMatch(/:event-source-mapping:[0-9a-f-]{36}$/);
     expect(table.result.state.streamArn).toMatch(/^arn:aws:dynamodb:.*:table\/t\/stream\//);
+  });
+
+  it("forms a subscription's id as its ARN: the topic's ARN and a uuid", async () => {
+    const topic = "arn:aws:sns:eu-west-1:123456789012:alerts";
+    const subscription = await register("aws:sns/topicSubscription:TopicSubscription", "s", {
+      topic,
+      protocol: "email",
+      endpoint: "ops@example.com",
+    });
+
+    expect(subscription.result.id).toMatch(new RegExp(`^${topic}:[0-9a-f-]{36}$`));
+    expect(subscription.result.state.arn).toBe(subscription.result.id);
+  });
+
+  it("auto-names a dashboard and a subscription without a name or topic", async () => {
+    const dashboard = await register("aws:cloudwatch/dashboard:Dashboard", "d", {});
+    const subscription = await register("aws:sns/topicSubscription:TopicSubscription", "s", {});
+
+    expect(dashboard.result.id).toMatch(/^d-[0-9a-f]{7}$/);
+    expect(subscription.result.id).toMatch(/^arn:aws:sns:eu-west-1:123456789012:s-[0-9a-f]{7}:/);
   });
 
   it("uses the given account and partition", async () => {

@@ -8,7 +8,8 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { PlannedResource, StackPlan } from "../../tools/offline";
+import { configDefaults } from "../../lib/config";
+import type { PlannedResource, PlanOptions, StackPlan } from "../../tools/offline";
 import {
   discoverStacks,
   formatValue,
@@ -22,7 +23,7 @@ import {
   type Planner,
 } from "../../tools/offline/plan-report";
 import { tokenProblems } from "../../tools/common/cli-args";
-import { planInJest } from "../support/pulumi-plan";
+import { sharedPlan } from "../support/shared-plans";
 import { jsonInput, named, output } from "../support/pulumi-query";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -87,6 +88,15 @@ describe("parsePlanArgs", () => {
     expect(() => parsePlanArgs(["--stack"])).toThrow("--stack needs a value");
   });
 
+  it("tokenProblems names an option given twice", () => {
+    expect(
+      tokenProblems(["--a", "x", "--a=y", "--b", "--b"], {
+        a: { type: "string" },
+        b: { type: "boolean" },
+      }).problems,
+    ).toEqual(["--a given more than once", "--b given more than once"]);
+  });
+
   it("tokenProblems returns the values when there is no problem", () => {
     expect(
       tokenProblems(["--a", "x", "--b"], { a: { type: "string" }, b: { type: "boolean" } }),
@@ -109,21 +119,24 @@ describe("discoverStacks", () => {
 });
 
 describe("planStacks", () => {
-  let plans: Record<string, StackPlan>;
+  /** The plans the global setup made with planStacks over every stack file. */
+  const planOf = sharedPlan;
 
-  beforeAll(async () => {
-    plans = await planStacks(["prod"], { planner: planInJest });
-  }, 60_000);
-
-  /** The plan of a stack (fails when it was not planned). */
-  function planOf(stack: string): StackPlan {
-    const plan = plans[stack];
-    if (plan === undefined) throw new Error(`${stack} was not planned`);
-    return plan;
-  }
-
-  it("plans the referenced stacks first and feeds their outputs to prod's stack references", () => {
+  it("plans the referenced stacks first and feeds their outputs to prod's stack references", async () => {
+    // The order and the outputs handed over, with a planner that serves the shared plans.
+    const calls: [string, PlanOptions["stackOutputs"]][] = [];
+    const planner: Planner = (stack, options) => {
+      calls.push([stack, options.stackOutputs]);
+      return Promise.resolve(planOf(stack));
+    };
+    const plans = await planStacks(["prod"], { planner });
     expect(Object.keys(plans)).toEqual(["dev", "staging", "prod"]);
+    expect(calls.map(([stack]) => stack)).toEqual(["dev", "staging", "prod"]);
+    expect(calls[2]?.[1]).toEqual({
+      dev: planOf("dev").outputs,
+      staging: planOf("staging").outputs,
+    });
+    // What the real planning made of them: prod names dev's and staging's resources.
     const prod = planOf("prod");
     const fn = named(prod, "aws:lambda/function:Function", "pipeline-replication");
     const variables = (fn.inputs.environment as { variables: Record<string, string> }).variables;
@@ -223,9 +236,7 @@ describe("planStacks", () => {
 
     expect(problems).toEqual([
       'Pulumi.prod.yaml: data-pipeline:colour = "blue" (unknown key; known: ' +
-        "environment, deletionProtection, organization, namePrefix, nameSuffix, lambdaMemoryMb, " +
-        "lambdaTimeoutSeconds, lambdaEnvironment, logLevel, maxAttempts, batchSize, logRetentionDays, " +
-        "lifecycleDays, replicationTargets, replicationKeyPrefixes, tags)",
+        `${Object.keys(configDefaults).join(", ")})`,
       'Pulumi.prod.yaml: data-pipeline:lambdaMemoryMb = "64" (min 128)',
       'Pulumi.prod.yaml: data-pipeline:logRetentionDays = "13" (must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)',
       "Stack reference cycle: prod -> dev -> staging -> dev",

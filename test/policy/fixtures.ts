@@ -54,6 +54,8 @@ export function compliantStack(environment: Environment): PlannedResource[] {
   const r = (type: string, name: string, props: Props): PlannedResource =>
     resource(environment, type, `pipeline-${name}`, props);
   const topicKeyArn = `arn:aws:kms:${region}:${account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+  const failureTopicArn = `arn:aws:sns:${region}:${account}:pipeline-replication-failed`;
+  const successTopicArn = `arn:aws:sns:${region}:${account}:pipeline-replication-succeeded`;
   const resources = [
     r(TYPES.bucket, "bucket", { bucket, forceDestroy: false, tags }),
     r(TYPES.bucketPublicAccessBlock, "bucket-public-access", {
@@ -103,7 +105,12 @@ export function compliantStack(environment: Environment): PlannedResource[] {
     r(TYPES.topic, "replication-succeeded", { kmsMasterKeyId: topicKeyArn, tags }),
     r(TYPES.topic, "replication-failed", { kmsMasterKeyId: topicKeyArn, tags }),
     r(TYPES.queue, "dlq", { sqsManagedSseEnabled: true, tags }),
-    r("aws:cloudwatch/metricAlarm:MetricAlarm", "dlq-depth", { threshold: 0, tags }),
+    r("aws:cloudwatch/metricAlarm:MetricAlarm", "dlq-depth", {
+      threshold: 0,
+      alarmActions: [failureTopicArn],
+      okActions: [failureTopicArn, successTopicArn],
+      tags,
+    }),
   ];
   if (environment !== "prod") return resources;
   const ruleArn = `arn:aws:events:${region}:${account}:rule/pipeline-object-changes`;

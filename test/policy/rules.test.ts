@@ -47,6 +47,17 @@ const set =
   (resources: readonly PlannedResource[]): PlannedResource[] =>
     withProps(resources, name, (props) => ({ ...props, ...patch }));
 
+/** The environment's TLS-only bucket policy plus one more statement. */
+const withBucketStatement =
+  (environment: Environment, statement: Props) =>
+  (resources: readonly PlannedResource[]): PlannedResource[] => {
+    const policy = tlsOnlyPolicy(bucketNameFor(environment));
+    const statements = policy.Statement as Props[];
+    return set("bucket-policy", {
+      policy: JSON.stringify({ ...policy, Statement: [...statements, statement] }),
+    })(resources);
+  };
+
 const badCases: readonly BadCase[] = [
   {
     rule: "s3-public-access-blocked",
@@ -62,7 +73,14 @@ const badCases: readonly BadCase[] = [
     bad: set("bucket-policy", {
       policy: JSON.stringify({
         Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "*" }],
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { AWS: "arn:aws:iam::123456789012:role/reader" },
+            Action: "s3:GetObject",
+            Resource: "*",
+          },
+        ],
       }),
     }),
     message: /^policy of bucket "data-pipeline-dev-eu-west-1-data" has no statement denying s3:\*/,
@@ -171,11 +189,76 @@ const badCases: readonly BadCase[] = [
       /^assumeRolePolicy\.Statement\[0\]\.Principal = \{"AWS":"arn:aws:iam::111122223333:root"\} \(only named AWS service principals\)$/,
   },
   {
+    rule: "cloudwatch-alarm-has-action",
+    environment: "dev",
+    name: "dlq-depth",
+    bad: set("dlq-depth", { alarmActions: [] }),
+    message: /^alarmActions = \[\] \(must name at least one action, such as the failure topic\)$/,
+  },
+  {
     rule: "required-tags",
     environment: "staging",
     name: "dlq",
     bad: set("dlq", { tags: { Environment: "staging", Project: "data-pipeline" } }),
     message: /^tags\.ManagedBy = undefined \(required, non-empty\)$/,
+  },
+  {
+    rule: "resource-policy-not-public",
+    environment: "staging",
+    name: "bucket-policy",
+    bad: withBucketStatement("staging", {
+      Effect: "Allow",
+      Principal: "*",
+      Action: "s3:GetObject",
+      Resource: `arn:aws:s3:::${bucketNameFor("staging")}/*`,
+    }),
+    message: /^policy Statement\[1\] allows principal "\*" \(name the account or role it is for\)$/,
+  },
+  {
+    rule: "cross-account-grant-narrowed",
+    environment: "dev",
+    name: "bucket-policy",
+    bad: withBucketStatement("dev", {
+      Sid: "OtherAccountWrites",
+      Effect: "Allow",
+      Principal: { AWS: "arn:aws:iam::333333333333:root" },
+      Action: "s3:PutObject",
+      Resource: `arn:aws:s3:::${bucketNameFor("dev")}/*`,
+    }),
+    message:
+      /^policy Statement\[1\] \(OtherAccountWrites\) grants "arn:aws:iam::333333333333:root" without an aws:PrincipalArn condition/,
+  },
+  {
+    rule: "dynamodb-shared-table-own-key",
+    environment: "dev",
+    name: "table",
+    bad: (resources) => [
+      ...resources,
+      {
+        urn: urnOf("dev", TYPES.tableResourcePolicy, "pipeline-table-policy"),
+        type: TYPES.tableResourcePolicy,
+        name: "pipeline-table-policy",
+        props: {
+          resourceArn: "arn:aws:dynamodb:eu-west-1:123456789012:table/data-pipeline-dev-items",
+          policy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Principal: { AWS: "arn:aws:iam::333333333333:root" },
+                Action: "dynamodb:PutItem",
+                Resource: "arn:aws:dynamodb:eu-west-1:123456789012:table/data-pipeline-dev-items",
+                Condition: {
+                  ArnEquals: { "aws:PrincipalArn": "arn:aws:iam::333333333333:role/r" },
+                },
+              },
+            ],
+          }),
+        },
+      },
+    ],
+    message:
+      /^table "data-pipeline-dev-items" is shared through a resource policy but serverSideEncryption\.kmsKeyArn = undefined/,
   },
   {
     rule: "s3-bucket-baseline-attached",

@@ -139,9 +139,9 @@ describe("target stacks", () => {
     });
     expect(dev).toMatchObject({ ok: true, outputs: { environment: "dev" } });
     const count = (r: ChildPlanResult | undefined) => (r?.ok === true ? r.resources.length : 0);
-    // Prod: 28 of the pipeline and 9 of S3 Batch Operations (role, policy, report bucket and its
+    // Prod: 43 of the pipeline and 9 of S3 Batch Operations (role, policy, report bucket and its
     // six companions).
-    expect([count(prod), count(dev)]).toEqual([37, 15]);
+    expect([count(prod), count(dev)]).toEqual([52, 15]);
     expect(prod?.ok === true && prod.resources).toContain(
       "aws:lambda/function:Function::pipeline-replication",
     );

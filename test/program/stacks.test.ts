@@ -210,7 +210,7 @@ describe.each(stackNames)("%s data plane", (s) => {
     ]);
   });
 
-  it("lets the account, CloudWatch and (prod) the replication role use the topic key", () => {
+  it("lets only the account and CloudWatch use the topic key", () => {
     const policy = statements(jsonInput(only(plan(s), T.key), "policy"));
     const expected: PolicyStatement[] = [
       {
@@ -229,15 +229,6 @@ describe.each(stackNames)("%s data plane", (s) => {
         Condition: { StringEquals: { "aws:SourceAccount": account } },
       },
     ];
-    if (env === "prod") {
-      expected.push({
-        Sid: "ReplicationRolePublishes",
-        Effect: "Allow",
-        Principal: { AWS: arnOf(only(plan(s), T.role)) },
-        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-        Resource: "*",
-      });
-    }
 
     expect(policy).toEqual(expected);
   });
@@ -245,13 +236,14 @@ describe.each(stackNames)("%s data plane", (s) => {
   it("keeps dead letters 14 days, SSE-SQS encrypted, and alarms on any of them", () => {
     const queue = only(plan(s), T.queue);
     const failure = named(plan(s), T.topic, "pipeline-replication-failed");
+    const success = named(plan(s), T.topic, "pipeline-replication-succeeded");
 
     expect(queue.inputs).toEqual({
       messageRetentionSeconds: 1209600,
       sqsManagedSseEnabled: true,
       tags: tags(env),
     });
-    expect(only(plan(s), T.alarm).inputs).toEqual({
+    expect(named(plan(s), T.alarm, "pipeline-dlq-depth").inputs).toEqual({
       alarmDescription: `Messages in the ${env} replication dead-letter queue`,
       namespace: "AWS/SQS",
       metricName: "ApproximateNumberOfMessagesVisible",
@@ -263,7 +255,7 @@ describe.each(stackNames)("%s data plane", (s) => {
       comparisonOperator: "GreaterThanThreshold",
       treatMissingData: "notBreaching",
       alarmActions: [arnOf(failure)],
-      okActions: [arnOf(failure)],
+      okActions: [arnOf(failure), arnOf(success)],
       tags: tags(env),
     });
   });
@@ -280,11 +272,15 @@ describe.each(stackNames)("%s data plane", (s) => {
       failureTopicArn: arnOf(named(plan(s), T.topic, "pipeline-replication-failed")),
       dlqUrl: `https://sqs.${region}.amazonaws.com/${account}/${queue.state.name as string}`,
       dlqArn: `arn:aws:sqs:${region}:${account}:${queue.state.name as string}`,
+      region,
+      accountId: account,
     };
     if (env === "prod") {
       expected.replicationFunctionArn = `arn:aws:lambda:${region}:${account}:function:company-replication-prod`;
       expected.replicationFunctionName = "company-replication-prod";
       expected.replicationRuleArn = arnOf(only(plan(s), T.rule));
+      expected.replicationDashboardUrl =
+        "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/company-replication-prod";
     }
 
     expect(plan(s).outputs).toEqual(expected);
@@ -447,9 +443,15 @@ describe("prod replication plane", () => {
       POWERTOOLS_SERVICE_NAME: "replication",
       POWERTOOLS_LOG_LEVEL: "INFO",
     });
+    // One account: tables by name, as before; each target's region.
     expect(JSON.parse(String(variables.TARGETS))).toEqual([
-      { environment: "dev", bucket: bucketName("dev"), table: "company-metadata-dev" },
-      { environment: "staging", bucket: bucketName("staging"), table: "company-metadata-staging" },
+      { environment: "dev", bucket: bucketName("dev"), table: "company-metadata-dev", region },
+      {
+        environment: "staging",
+        bucket: bucketName("staging"),
+        table: "company-metadata-staging",
+        region,
+      },
     ]);
     for (const reserved of reservedLambdaEnvironmentKeys) {
       expect(Object.keys(variables)).not.toContain(reserved);
@@ -464,15 +466,12 @@ describe("prod replication plane", () => {
     });
   });
 
-  it("sends successes to the success topic and failed invocations to the DLQ", () => {
+  it("sends failed invocations to the DLQ, and no message per replicated change", () => {
     expect(only(prod(), T.invokeConfig).inputs).toEqual({
       functionName: "company-replication-prod",
       maximumEventAgeInSeconds: 3600,
       maximumRetryAttempts: 2,
-      destinationConfig: {
-        onSuccess: { destination: output(prod(), "successTopicArn") },
-        onFailure: { destination: queueArn() },
-      },
+      destinationConfig: { onFailure: { destination: queueArn() } },
     });
   });
 
@@ -579,18 +578,6 @@ describe("prod replication plane", () => {
       },
       { Sid: "DeadLetterSend", Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArn() },
       {
-        Sid: "TopicsPublish",
-        Effect: "Allow",
-        Action: "sns:Publish",
-        Resource: [output(prod(), "successTopicArn"), output(prod(), "failureTopicArn")],
-      },
-      {
-        Sid: "TopicKeyUse",
-        Effect: "Allow",
-        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-        Resource: arnOf(only(prod(), T.key)),
-      },
-      {
         Sid: "LogsWrite",
         Effect: "Allow",
         Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -626,6 +613,8 @@ describe("tags", () => {
       expect.arrayContaining([T.bucket, T.table, T.key, T.topic, T.queue, T.alarm]),
     );
     expect(taggable.map((r) => r.type)).not.toContain(T.versioning);
-    expect(taggable.length).toBe(s === "prod" ? 14 : 7);
+    // prod: 12 + 14 alarms (6 for the pipeline, 2 per target and kind) + the S3 Batch Operations
+    // job role and report bucket.
+    expect(taggable.length).toBe(s === "prod" ? 28 : 7);
   });
 });

@@ -106,6 +106,20 @@ describe("readContract", () => {
     ).toThrow(/TARGETS entry "dev" names the source bucket or table/);
   });
 
+  it("rejects a table ARN whose region is not the entry's (or the function's)", () => {
+    const arn = "arn:aws:dynamodb:us-west-2:210987654321:table/company-metadata-dev";
+    const entry = (region?: string) =>
+      JSON.stringify([{ environment: "dev", bucket: "dev-bucket", table: arn, region }]);
+
+    expect(() => readContract({ ...valid, TARGETS: entry("us-west-2") })).not.toThrow();
+    expect(() => readContract({ ...valid, TARGETS: entry("eu-west-1") })).toThrow(
+      /TARGETS entry "dev" names a table in us-west-2 but the region eu-west-1/,
+    );
+    expect(() => readContract({ ...valid, TARGETS: entry() })).toThrow(
+      /names a table in us-west-2 but the region eu-west-1/,
+    );
+  });
+
   it.each([
     ["MAX_ATTEMPTS", "0", /MAX_ATTEMPTS = "0" \(/],
     ["MAX_ATTEMPTS", "2.5", /MAX_ATTEMPTS = "2.5" \(/],
@@ -180,5 +194,37 @@ describe("writeContract", () => {
       expect.arrayContaining(["REGION", "TARGETS", "DLQ_URL", "POWERTOOLS_LOG_LEVEL"]),
     );
     expect(contractVariableNames).not.toContain("AWS_REGION");
+  });
+});
+
+describe("TARGETS across accounts and regions", () => {
+  it("carries a target's region and, in another account, its table's ARN, both ways", () => {
+    const targets = [
+      {
+        environment: "dev",
+        bucket: "company-data-dev-us-east-1-111111111111",
+        table: "arn:aws:dynamodb:us-east-1:111111111111:table/company-metadata-dev",
+        region: "us-east-1",
+      },
+      {
+        environment: "staging",
+        bucket: "staging-bucket",
+        table: "staging-table",
+        region: "eu-west-1",
+      },
+    ];
+    const env = writeContract({ ...readContract(valid), targets });
+
+    expect(JSON.parse(env.TARGETS ?? "[]")).toEqual(targets);
+    expect(readContract(env).targets).toEqual(targets);
+  });
+
+  it("refuses a target region that is not a region name, naming the entry", () => {
+    expect(() =>
+      writeContract({
+        ...readContract(valid),
+        targets: [{ environment: "dev", bucket: "b", table: "t", region: "Virginia" }],
+      }),
+    ).toThrow(/TARGETS\[0\]\[region\]: not an AWS region name/);
   });
 });

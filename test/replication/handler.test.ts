@@ -1,7 +1,7 @@
 /** Unit tests of the Lambda entry module (lib/replication/handler.ts): config read at load. */
 import * as path from "node:path";
 import { ContractError } from "../../lib/replication/contract";
-import { setEnvironment } from "../support/bundle";
+import { setEnvironment } from "../support/environment";
 import { objectCreatedEvent } from "../../tools/emulators/events";
 
 interface HandlerModule {

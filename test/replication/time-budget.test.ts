@@ -9,6 +9,7 @@ import {
   copyRate,
   estimateCopyMs,
   invocationBudget,
+  safetyMarginMs,
 } from "../../lib/replication/time-budget";
 
 const GiB = 1024 ** 3;
@@ -53,13 +54,23 @@ describe("invocationBudget", () => {
     }).not.toThrow();
   });
 
+  it("keeps 5 s in reserve, or a quarter of the time left when that is less", () => {
+    expect(safetyMarginMs(120_000)).toBe(SAFETY_MARGIN_MS);
+    expect(safetyMarginMs(8_000)).toBe(2_000);
+    expect(safetyMarginMs(-5)).toBe(0);
+    // A function with a 3 s timeout still copies a small object.
+    expect(() => {
+      invocationBudget(() => 3_000).requireTimeFor(1024 * 1024, 1, "small");
+    }).not.toThrow();
+  });
+
   it("calls back when the time left falls to the safety margin, unless cancelled", () => {
     jest.useFakeTimers();
     try {
-      const budget = invocationBudget(() => SAFETY_MARGIN_MS + 1_000);
+      const budget = invocationBudget(() => 40_000);
       const low = jest.fn();
       budget.onLow(low);
-      jest.advanceTimersByTime(999);
+      jest.advanceTimersByTime(40_000 - SAFETY_MARGIN_MS - 1);
       expect(low).not.toHaveBeenCalled();
       jest.advanceTimersByTime(1);
       expect(low).toHaveBeenCalledTimes(1);

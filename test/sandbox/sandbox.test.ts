@@ -107,10 +107,13 @@ describe("parseSandboxArgs", () => {
 
   it("rejects a missing seed, repeats and strays, all at once", () => {
     expect(() => parseSandboxArgs(["--seed", "--keep", "--keep", "extra"])).toThrow(
-      /--seed needs a value\n--keep given more than once\nunknown argument: "extra"/,
+      /--seed needs a value\n--keep given more than once\nunexpected argument "extra"/,
     );
     expect(() => parseSandboxArgs(["--seed"])).toThrow(/--seed needs a value/);
-    expect(() => parseSandboxArgs(["--seed", "-1"])).toThrow(/non-negative integer: "-1"/);
+    expect(() => parseSandboxArgs(["--seed=-1"])).toThrow(/non-negative integer: "-1"/);
+    expect(() => parseSandboxArgs(["--seed=x", "--fast"])).toThrow(
+      /unknown option "--fast"\n--seed must be a non-negative integer: "x"/,
+    );
   });
 });
 

@@ -5,6 +5,7 @@
  * requests one after another in one process, with planStack's default loader (requireFresh).
  */
 import { planStack, type PlanOptions } from "../../tools/offline";
+import { errorMessage } from "../../tools/common/guards";
 
 export interface ChildPlanRequest {
   readonly stack: string;
@@ -31,7 +32,7 @@ async function main(requests: readonly ChildPlanRequest[]): Promise<void> {
         resources: plan.resources.map((r) => `${r.type}::${r.name}`),
       });
     } catch (error: unknown) {
-      results.push({ ok: false, message: error instanceof Error ? error.message : String(error) });
+      results.push({ ok: false, message: errorMessage(error) });
     }
   }
   process.stdout.write(`${JSON.stringify(results)}\n`);

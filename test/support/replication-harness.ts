@@ -1,20 +1,18 @@
 /**
- * Harness for replication integration tests: emulators behind fault proxies, source/target
- * buckets and tables, a DLQ, the built bundle configured only through the environment
- * contract, and helpers to read state and drain the DLQ.
+ * The replication tests' world: the replicating stack as deployed, simulated end to end
+ * (tools/emulators/deployment.ts: emulators, event sources, the built bundle in the Lambda host,
+ * the rule and the stream mapping), plus what the tests read and write with: the source's
+ * writes, every environment's contents, the DLQ, and a redrive in this process.
  */
-import {
-  DeleteItemCommand,
-  GetItemCommand,
-  PutItemCommand,
-  type AttributeValue,
-  type DynamoDBClient,
-} from "@aws-sdk/client-dynamodb";
+import { DeleteItemCommand, PutItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
+import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
   PutObjectCommand,
+  type PutObjectCommandInput,
   type S3Client,
 } from "@aws-sdk/client-s3";
 import {
@@ -23,91 +21,43 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { loadBundle, setEnvironment, type BundleModule } from "./bundle";
+import { createClients } from "../../lib/replication/clients";
+import { readContract } from "../../lib/replication/contract";
+import { createReplicator } from "../../lib/replication/replicator";
+import { ITEM_SEQUENCE_ATTRIBUTE } from "../../lib/replication/sequence";
 import {
-  createBucket,
-  createQueue,
-  createTable,
-  dynamodbClient,
-  emulatorEnvironment,
-  s3Client,
-  sqsClient,
-  startEmulators,
-  type Emulators,
-} from "../../tools/emulators/emulators";
-import { startFaultProxy, type FaultProxy } from "../../tools/emulators/fault-proxy";
+  startDeployment,
+  type Deployment,
+  type DeploymentOptions,
+} from "../../tools/emulators/deployment";
+import { EMULATOR_CREDENTIALS } from "../../tools/emulators/emulators";
+import type { FaultDecider, ProxiedRequest } from "../../tools/emulators/fault-proxy";
 import { listAllObjects, scanAllItems } from "../../tools/emulators/inventory";
+import { runRedrive, type RedriveSummary } from "../../tools/ops/redrive";
+import { setEnvironment } from "./environment";
 
-export const SOURCE = { environment: "prod", bucket: "prod-bucket", table: "prod-table" };
+export const REGION = "us-east-1";
+export const SOURCE = {
+  environment: "prod",
+  bucket: "prod-bucket",
+  table: "prod-table",
+  region: REGION,
+};
 export const TARGETS = [
-  { environment: "dev", bucket: "dev-bucket", table: "dev-table" },
-  { environment: "staging", bucket: "staging-bucket", table: "staging-table" },
+  { environment: "dev", bucket: "dev-bucket", table: "dev-table", region: REGION },
+  { environment: "staging", bucket: "staging-bucket", table: "staging-table", region: REGION },
 ] as const;
 
-export interface Harness {
-  readonly emulators: Emulators;
-  readonly s3Proxy: FaultProxy;
-  readonly dynamodbProxy: FaultProxy;
-  readonly s3: S3Client;
-  readonly dynamodb: DynamoDBClient;
-  readonly sqs: SQSClient;
-  readonly dlqUrl: string;
-  readonly bundle: BundleModule;
-  stop(): Promise<void>;
-}
+export type Harness = Deployment;
 
-export async function startHarness(extraEnv: Record<string, string> = {}): Promise<Harness> {
-  const emulators = await startEmulators();
-  const [s3Proxy, dynamodbProxy] = await Promise.all([
-    startFaultProxy(emulators.s3.endpoint),
-    startFaultProxy(emulators.dynamodb.endpoint),
-  ]);
-  const all = [SOURCE, ...TARGETS];
-  await Promise.all([
-    ...all.map((env) => createBucket(emulators, env.bucket)),
-    ...all.map((env) => createTable(emulators, env.table)),
-  ]);
-  const dlqUrl = await createQueue(emulators, "replication-dlq");
-  const restore = setEnvironment({
-    ...emulatorEnvironment({
-      s3: { endpoint: s3Proxy.endpoint },
-      dynamodb: { endpoint: dynamodbProxy.endpoint },
-      sqs: emulators.sqs,
-    }),
-    REGION: "us-east-1",
-    SOURCE_ENVIRONMENT: SOURCE.environment,
-    SOURCE_BUCKET: SOURCE.bucket,
-    SOURCE_TABLE: SOURCE.table,
-    TARGETS: JSON.stringify(TARGETS),
-    DLQ_URL: dlqUrl,
-    MAX_ATTEMPTS: "4",
-    RETRY_BASE_DELAY_MS: "2",
-    POWERTOOLS_LOG_LEVEL: "SILENT",
-    AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: "1",
-    ...extraEnv,
+/** The deployment with the test layout, a fast retry backoff and silent logs. */
+export function startHarness(options: Partial<DeploymentOptions> = {}): Promise<Harness> {
+  return startDeployment({
+    source: SOURCE,
+    targets: TARGETS,
+    contract: { retryBaseDelayMs: 2, maxAttempts: 4, logLevel: "SILENT" },
+    ...options,
   });
-  const bundle = await loadBundle();
-  const s3 = s3Client(emulators);
-  const dynamodb = dynamodbClient(emulators);
-  const sqs = sqsClient(emulators);
-  return {
-    emulators,
-    s3Proxy,
-    dynamodbProxy,
-    s3,
-    dynamodb,
-    sqs,
-    dlqUrl,
-    bundle,
-    async stop() {
-      restore();
-      s3.destroy();
-      dynamodb.destroy();
-      sqs.destroy();
-      await Promise.all([s3Proxy.stop(), dynamodbProxy.stop()]);
-      await emulators.stop();
-    },
-  };
 }
 
 export interface ObjectState {
@@ -143,29 +93,35 @@ export async function objectExists(s3: S3Client, bucket: string, key: string): P
   }
 }
 
+/** An object's tags as `key=value` pairs, sorted. */
+export async function objectTags(s3: S3Client, bucket: string, key: string): Promise<string[]> {
+  const out = await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
+  return (out.TagSet ?? []).map((tag) => `${tag.Key ?? ""}=${tag.Value ?? ""}`).sort();
+}
+
+/** Writes an object to the source bucket (through its event source: S3 sends the event). */
 export async function putSourceObject(
-  s3: S3Client,
+  harness: Harness,
   key: string,
-  body: string,
-  metadata: Record<string, string> = {},
-  contentType = "text/plain",
+  body: string | Uint8Array,
+  extra: Omit<PutObjectCommandInput, "Bucket" | "Key" | "Body"> = {},
 ): Promise<void> {
-  await s3.send(
+  await harness.source.s3.send(
     new PutObjectCommand({
       Bucket: SOURCE.bucket,
       Key: key,
       Body: body,
-      ContentType: contentType,
-      Metadata: metadata,
+      ContentType: "text/plain",
+      ...extra,
     }),
   );
 }
 
-export async function deleteSourceObject(s3: S3Client, key: string): Promise<void> {
-  await s3.send(new DeleteObjectCommand({ Bucket: SOURCE.bucket, Key: key }));
+export async function deleteSourceObject(harness: Harness, key: string): Promise<void> {
+  await harness.source.s3.send(new DeleteObjectCommand({ Bucket: SOURCE.bucket, Key: key }));
 }
 
-/** Every key and body of a bucket (small test buckets: one page of up to 1,000 keys each). */
+/** Every key and body of a bucket. */
 export async function bucketContents(s3: S3Client, bucket: string): Promise<Map<string, string>> {
   const contents = new Map<string, string>();
   for await (const object of listAllObjects(s3, bucket)) {
@@ -178,68 +134,54 @@ export async function bucketContents(s3: S3Client, bucket: string): Promise<Map<
 
 export type Item = Record<string, AttributeValue>;
 
-export async function putSourceItem(dynamodb: DynamoDBClient, item: Item): Promise<void> {
-  await dynamodb.send(new PutItemCommand({ TableName: SOURCE.table, Item: item }));
+/** Writes an item to the source table (through its stream: DynamoDB records the change). */
+export async function putSourceItem(harness: Harness, item: Item): Promise<void> {
+  await harness.source.dynamodb.send(new PutItemCommand({ TableName: SOURCE.table, Item: item }));
 }
 
-export async function deleteSourceItem(dynamodb: DynamoDBClient, keys: Item): Promise<void> {
-  await dynamodb.send(new DeleteItemCommand({ TableName: SOURCE.table, Key: keys }));
-}
-
-export async function readItem(
-  dynamodb: DynamoDBClient,
-  table: string,
-  keys: Item,
-): Promise<Item | undefined> {
-  const out = await dynamodb.send(
-    new GetItemCommand({ TableName: table, Key: keys, ConsistentRead: true }),
-  );
-  return out.Item;
+export async function deleteSourceItem(harness: Harness, keys: Item): Promise<void> {
+  await harness.source.dynamodb.send(new DeleteItemCommand({ TableName: SOURCE.table, Key: keys }));
 }
 
 /** Every item of a table, keyed by `pk|sk`, without the replication bookkeeping attribute. */
 export async function tableContents(
-  dynamodb: DynamoDBClient,
+  harness: Harness,
+  environment: string,
   table: string,
-  ignore: string,
 ): Promise<Map<string, string>> {
   const contents = new Map<string, string>();
-  for await (const item of scanAllItems(dynamodb, table)) {
-    const rest = Object.fromEntries(Object.entries(item).filter(([name]) => name !== ignore));
-    contents.set(
-      `${item.pk?.S ?? ""}|${item.sk?.S ?? ""}`,
-      JSON.stringify(rest, Object.keys(rest).sort()),
+  for await (const item of scanAllItems(harness.clientsOf(environment).dynamodb, table)) {
+    const rest = Object.fromEntries(
+      Object.entries(item).filter(([name]) => name !== ITEM_SEQUENCE_ATTRIBUTE),
     );
+    // Attributes in name order (a replacer list would also drop the nested attribute values).
+    const sorted = Object.fromEntries(Object.entries(rest).sort(([x], [y]) => (x < y ? -1 : 1)));
+    contents.set(`${item.pk?.S ?? ""}|${item.sk?.S ?? ""}`, JSON.stringify(sorted));
   }
   return contents;
 }
 
-/** Reads (without consuming) up to 10 messages of the queue, returning the parsed bodies. */
-export async function peekQueue(
-  sqs: SQSClient,
-  queueUrl: string,
-): Promise<Record<string, unknown>[]> {
-  const out = await sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: queueUrl,
-      MaxNumberOfMessages: 10,
-      WaitTimeSeconds: 0,
-      VisibilityTimeout: 0,
-    }),
-  );
-  // With VisibilityTimeout 0 the emulator may hand the same message out several times.
-  const unique = new Map((out.Messages ?? []).map((message) => [message.MessageId, message]));
-  return [...unique.values()].map(
-    (message) => JSON.parse(message.Body ?? "{}") as Record<string, unknown>,
-  );
+/** Every environment's objects and items equal the source's. */
+export async function expectTargetsEqualSource(harness: Harness): Promise<void> {
+  const objects = await bucketContents(harness.source.s3, SOURCE.bucket);
+  const items = await tableContents(harness, SOURCE.environment, SOURCE.table);
+  for (const target of TARGETS) {
+    expect(await bucketContents(harness.clientsOf(target.environment).s3, target.bucket)).toEqual(
+      objects,
+    );
+    expect(await tableContents(harness, target.environment, target.table)).toEqual(items);
+  }
 }
 
-/** Every message of the queue (received, then released again), as parsed bodies. */
-export async function listQueue(
-  sqs: SQSClient,
-  queueUrl: string,
-): Promise<Record<string, unknown>[]> {
-  const seen = new Map<string, { body: Record<string, unknown>; receipt: string | undefined }>();
+/** A queued message: its body (parsed when JSON) and string attributes. */
+export interface QueuedMessage {
+  readonly body: unknown;
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+/** Every message of the queue (received, then released again). */
+export async function listQueue(sqs: SQSClient, queueUrl: string): Promise<QueuedMessage[]> {
+  const seen = new Map<string, { message: QueuedMessage; receipt: string | undefined }>();
   for (;;) {
     const out = await sqs.send(
       new ReceiveMessageCommand({
@@ -247,13 +189,28 @@ export async function listQueue(
         MaxNumberOfMessages: 10,
         WaitTimeSeconds: 0,
         VisibilityTimeout: 60,
+        MessageAttributeNames: ["All"],
       }),
     );
     const messages = out.Messages ?? [];
     if (messages.length === 0) break;
     for (const message of messages) {
+      let body: unknown = message.Body;
+      try {
+        body = JSON.parse(message.Body ?? "");
+      } catch {
+        // not JSON: keep the text
+      }
       seen.set(message.MessageId ?? "", {
-        body: JSON.parse(message.Body ?? "{}") as Record<string, unknown>,
+        message: {
+          body,
+          attributes: Object.fromEntries(
+            Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+              name,
+              value.StringValue ?? "",
+            ]),
+          ),
+        },
         receipt: message.ReceiptHandle,
       });
     }
@@ -269,15 +226,12 @@ export async function listQueue(
       ),
     ),
   );
-  return [...seen.values()].map(({ body }) => body);
+  return [...seen.values()].map(({ message }) => message);
 }
 
-/** Receives and deletes every message in the DLQ, returning the parsed bodies. */
-export async function drainQueue(
-  sqs: SQSClient,
-  queueUrl: string,
-): Promise<Record<string, unknown>[]> {
-  const bodies: Record<string, unknown>[] = [];
+/** Receives and deletes every message of the queue. */
+export async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<number> {
+  let count = 0;
   for (;;) {
     const out = await sqs.send(
       new ReceiveMessageCommand({
@@ -287,12 +241,59 @@ export async function drainQueue(
       }),
     );
     const messages = out.Messages ?? [];
-    if (messages.length === 0) return bodies;
+    if (messages.length === 0) return count;
     for (const message of messages) {
-      bodies.push(JSON.parse(message.Body ?? "{}") as Record<string, unknown>);
+      count += 1;
       await sqs.send(
         new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
       );
     }
   }
 }
+
+/**
+ * Runs a redrive in this process with the function's own settings (its environment, as an
+ * operator's redrive reads it from the deployed function), against the emulators.
+ */
+export async function redrive(harness: Harness): Promise<RedriveSummary> {
+  const restore = setEnvironment({
+    ...harness.pipeline.runtimeEnvironment,
+    ...harness.environment,
+  });
+  const settings = readContract(process.env);
+  const clients = createClients(settings);
+  const streams = new DynamoDBStreamsClient({
+    region: REGION,
+    endpoint: harness.environment.AWS_ENDPOINT_URL_DYNAMODB_STREAMS,
+    credentials: { ...EMULATOR_CREDENTIALS },
+  });
+  try {
+    return await runRedrive(
+      { queueUrl: harness.dlqUrl, dryRun: false, maxMessages: undefined },
+      { sqs: clients.sqs, replicator: createReplicator(settings, clients), streams: () => streams },
+    );
+  } finally {
+    clients.destroy();
+    streams.destroy();
+    restore();
+  }
+}
+
+/** A fault decider that also counts the requests matching `counted`. */
+export function counting(
+  counted: (request: ProxiedRequest) => boolean,
+  decide: FaultDecider = () => undefined,
+): { decider: FaultDecider; count: () => number } {
+  let count = 0;
+  return {
+    decider: (request) => {
+      if (counted(request)) count += 1;
+      return decide(request);
+    },
+    count: () => count,
+  };
+}
+
+/** A CopyObject request (S3 PUT with a copy source). */
+export const isCopy = (request: ProxiedRequest): boolean =>
+  request.method === "PUT" && request.headers["x-amz-copy-source"] !== undefined;

@@ -4,7 +4,10 @@
  */
 import { parseArgs } from "node:util";
 
-/** Problems common to option parsing: positionals, unknown options, flags given a value. */
+/**
+ * Problems common to option parsing: positionals, unknown options, options given twice, string
+ * options without a value, flags given one.
+ */
 export function tokenProblems(
   argv: readonly string[],
   options: Readonly<Record<string, { readonly type: "string" | "boolean" }>>,
@@ -18,11 +21,16 @@ export function tokenProblems(
     allowPositionals: true,
     tokens: true,
   });
+  const seen = new Set<string>();
   for (const token of tokens) {
     if (token.kind === "positional") {
       problems.push(`unexpected argument "${token.value}"`);
     } else if (token.kind === "option") {
       const known = options[token.name];
+      if (known !== undefined && seen.has(token.name)) {
+        problems.push(`--${token.name} given more than once`);
+      }
+      seen.add(token.name);
       if (known === undefined) {
         problems.push(`unknown option "${token.rawName}"`);
       } else if (known.type === "string" && typeof token.value !== "string") {

@@ -6,9 +6,14 @@
  * s3rver decodes `x-amz-copy-source` with `decodeURI`, which leaves %2B %26 %3D %2C %3A %40
  * %24 %3B %3F %23 encoded; real S3 decodes the header fully. A middleware placed before
  * s3rver's routes rewrites the header so that s3rver ends up with the fully decoded value, as
- * S3 would: the emulator is made faithful, the code under test is not weakened.
+ * S3 would: the emulator is made faithful, the code under test is not weakened. Likewise for
+ * tags: s3rver answers DeleteObjectTagging with NotImplemented, ignores `x-amz-tagging` on
+ * PutObject, CopyObject and CreateMultipartUpload, never copies a source's tags, and keeps an
+ * object's tags after the object is overwritten or deleted; and a copy that keeps the source's
+ * metadata also keeps its storage class and website redirect, which S3 does not: middlewares
+ * do what S3 does.
  */
-import { mkdtemp, rm, unlink } from "node:fs/promises";
+import { mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -111,6 +116,178 @@ export function objectsOfRequest(pathname: string, copySource: string | undefine
   return objects;
 }
 
+/** The parts of s3rver's Koa context and store that the tagging middlewares need. */
+interface TaggingContext {
+  readonly method: string;
+  readonly path: string;
+  readonly querystring: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  status: number;
+  type: string;
+  body: unknown;
+}
+interface TaggingStore {
+  existsObject(bucket: string, key: string): Promise<boolean>;
+  getSubresource(
+    bucket: string,
+    key: string,
+    resource: string,
+  ): Promise<{ toXML(): string } | null>;
+  putSubresource(
+    bucket: string,
+    key: string,
+    resource: { readonly type: string; toXML(): string },
+  ): Promise<void>;
+  deleteSubresource(bucket: string, key: string, resource: string): Promise<void>;
+}
+
+const escapeXml = (text: string): string =>
+  text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * The tag set of an `x-amz-tagging` header: "The tag-set must be encoded as URL Query
+ * parameters" (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html).
+ */
+export function taggingXml(header: string): string {
+  const tags = [...new URLSearchParams(header)]
+    .map(
+      ([key, value]) => `<Tag><Key>${escapeXml(key)}</Key><Value>${escapeXml(value)}</Value></Tag>`,
+    )
+    .join("");
+  return `<Tagging><TagSet>${tags}</TagSet></Tagging>`;
+}
+
+const headerOf = (ctx: TaggingContext, name: string): string | undefined => {
+  const value = ctx.headers[name];
+  return typeof value === "string" ? value : undefined;
+};
+
+/** Gives the object the tags of `header`, or none. */
+async function setTags(
+  store: TaggingStore,
+  bucket: string,
+  key: string,
+  header: string | undefined,
+): Promise<void> {
+  if (header === undefined || header === "") {
+    await store.deleteSubresource(bucket, key, "tagging");
+    return;
+  }
+  await store.putSubresource(bucket, key, { type: "tagging", toXML: () => taggingXml(header) });
+}
+
+/**
+ * After a successful request, the tags S3 would leave: PutObject and CompleteMultipartUpload
+ * give the object the tags of the request (of CreateMultipartUpload for a multipart upload),
+ * or none, as a new object has; CopyObject copies the source's tags unless
+ * `x-amz-tagging-directive` is REPLACE ("Specifies whether the object tag-set is copied from the
+ * source object or replaced with the tag-set that's provided in the request. The default value
+ * is COPY", https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html).
+ * `uploads` remembers the tags of each multipart upload by UploadId.
+ */
+export async function applyRequestTags(
+  ctx: TaggingContext,
+  store: TaggingStore,
+  uploads: Map<string, string | undefined>,
+): Promise<void> {
+  const match = /^\/([^/]+)\/(.+)$/.exec(ctx.path);
+  if (match === null || ctx.status < 200 || ctx.status >= 300) return;
+  const bucket = decoded(match[1] ?? "");
+  const key = decoded(match[2] ?? "");
+  const query = new URLSearchParams(ctx.querystring);
+  if (ctx.method === "POST" && query.has("uploads")) {
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(String(ctx.body))?.[1];
+    if (uploadId !== undefined) uploads.set(uploadId, headerOf(ctx, "x-amz-tagging"));
+    return;
+  }
+  if (ctx.method === "POST" && query.has("uploadId")) {
+    const uploadId = query.get("uploadId") ?? "";
+    const tags = uploads.get(uploadId);
+    uploads.delete(uploadId);
+    await setTags(store, bucket, key, tags);
+    return;
+  }
+  if (ctx.method !== "PUT" || ["tagging", "uploadId", "acl"].some((name) => query.has(name))) {
+    return;
+  }
+  const copySource = headerOf(ctx, "x-amz-copy-source");
+  if (copySource === undefined || headerOf(ctx, "x-amz-tagging-directive") === "REPLACE") {
+    await setTags(store, bucket, key, headerOf(ctx, "x-amz-tagging"));
+    return;
+  }
+  const [source = ""] = objectsOfRequest("/", copySource);
+  const slash = source.indexOf("/");
+  const tags = await store.getSubresource(
+    source.slice(0, slash),
+    source.slice(slash + 1),
+    "tagging",
+  );
+  if (tags === null) await store.deleteSubresource(bucket, key, "tagging");
+  else await store.putSubresource(bucket, key, { type: "tagging", toXML: () => tags.toXML() });
+}
+
+/**
+ * DeleteObjectTagging: "Removes the entire tag set from the specified object", answering 204
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjectTagging.html); NoSuchKey for
+ * a missing object. s3rver keeps tags in a `tagging` subresource, which this removes. Returns
+ * false for any other request.
+ */
+export async function deleteObjectTagging(
+  ctx: TaggingContext,
+  store: TaggingStore,
+): Promise<boolean> {
+  const match = /^\/([^/]+)\/(.+)$/.exec(ctx.path);
+  const query = new URLSearchParams(ctx.querystring);
+  if (ctx.method !== "DELETE" || !query.has("tagging") || match === null) return false;
+  const bucket = decoded(match[1] ?? "");
+  const key = decoded(match[2] ?? "");
+  if (!(await store.existsObject(bucket, key))) {
+    ctx.status = 404;
+    ctx.type = "application/xml";
+    ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message><Key>${key.replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`)}</Key></Error>`;
+    return true;
+  }
+  await store.deleteSubresource(bucket, key, "tagging");
+  ctx.status = 204;
+  ctx.body = null;
+  return true;
+}
+
+/**
+ * After a successful CopyObject whose metadata directive is COPY (the default), the storage
+ * class and website redirect S3 gives the copy: "If the x-amz-storage-class header is not used,
+ * the copied object will be stored in the STANDARD Storage Class by default", and
+ * "x-amz-website-redirect-location is unique to each object and is not copied when using the
+ * x-amz-metadata-directive header. To copy the value, you must specify
+ * x-amz-website-redirect-location in the request header"
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html). s3rver copies both
+ * from the source. STANDARD is stored as no class, since S3 "returns this header for all objects
+ * except for S3 Standard storage class objects" (API_HeadObject.html).
+ */
+export async function applyCopyMetadata(
+  ctx: TaggingContext,
+  metadataPath: (bucket: string, key: string) => string,
+): Promise<void> {
+  const match = /^\/([^/]+)\/(.+)$/.exec(ctx.path);
+  const copy = headerOf(ctx, "x-amz-copy-source") !== undefined;
+  const query = new URLSearchParams(ctx.querystring);
+  const replace = headerOf(ctx, "x-amz-metadata-directive") === "REPLACE";
+  if (match === null || ctx.method !== "PUT" || !copy || replace || query.has("uploadId")) return;
+  if (ctx.status < 200 || ctx.status >= 300) return;
+  const file = metadataPath(decoded(match[1] ?? ""), decoded(match[2] ?? ""));
+  const stored = JSON.parse(await readFile(file, "utf8")) as Record<string, string>;
+  const carried = ["x-amz-storage-class", "x-amz-website-redirect-location"];
+  const requested = (name: string): [string, string][] => {
+    const value = headerOf(ctx, name);
+    return value === undefined || value === "STANDARD" ? [] : [[name, value]];
+  };
+  const metadata = Object.fromEntries([
+    ...Object.entries(stored).filter(([name]) => !carried.includes(name)),
+    ...carried.flatMap(requested),
+  ]);
+  await writeFile(file, JSON.stringify(metadata, null, 2));
+}
+
 export async function startEmulators(): Promise<Emulators> {
   DUMMY_ACCOUNT.createKeyPair(
     EMULATOR_CREDENTIALS.accessKeyId,
@@ -120,17 +297,20 @@ export async function startEmulators(): Promise<Emulators> {
   const s3 = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory });
   // s3rver's delete also removes the key's parent folders once they look empty, which races with
   // a put of another key in the same folder (its write stream then fails with ENOENT, outside any
-  // handler). S3 has no folders: delete just the object's files.
+  // handler). S3 has no folders: delete just the object's files (its tags with it).
   s3.store.deleteObject = async (bucket, key) => {
     await Promise.all(
-      (["object", "object.md5", "metadata.json"] as const).map((kind) =>
+      (["object", "object.md5", "metadata.json", "tagging.xml"] as const).map((kind) =>
         unlink(s3.store.getResourcePath(bucket, key, kind)).catch((error: unknown) => {
-          if (!(error instanceof Error && "code" in error && error.code === "ENOENT")) throw error;
+          // Not `instanceof Error`: under jest, fs errors come from another realm.
+          const missing = typeof error === "object" && error !== null && "code" in error;
+          if (!(missing && error.code === "ENOENT")) throw error;
         }),
       ),
     );
   };
   const lock = keyedLock();
+  const uploads = new Map<string, string | undefined>();
   s3.middleware.unshift(async (ctx, next) => {
     const raw = ctx.headers["x-amz-copy-source"];
     const source = typeof raw === "string" ? raw : undefined;
@@ -138,7 +318,14 @@ export async function startEmulators(): Promise<Emulators> {
     const release = await lock(objectsOfRequest(ctx.path, source));
     ctx.res.once("close", release);
     try {
+      const store = s3.store as typeof s3.store & TaggingStore;
+      const context = ctx as typeof ctx & TaggingContext;
+      if (await deleteObjectTagging(context, store)) return;
       await next();
+      await applyRequestTags(context, store, uploads);
+      await applyCopyMetadata(context, (bucket, key) =>
+        s3.store.getResourcePath(bucket, key, "metadata.json"),
+      );
     } catch (error: unknown) {
       release();
       throw error;

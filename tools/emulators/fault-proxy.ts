@@ -16,7 +16,9 @@ export type Fault =
   | "dynamodb-throttling"
   | "dynamodb-throughput-exceeded"
   | "dynamodb-access-denied"
-  | "connection-reset";
+  | "connection-reset"
+  /** The service never answers (a hung connection): the caller waits until it gives up. */
+  | "stall";
 
 /** What the decide function sees of a request. */
 export interface ProxiedRequest {
@@ -69,7 +71,7 @@ const dynamoError = (status: number, type: string, message: string) => ({
 });
 
 const RESPONSES: Record<
-  Exclude<Fault, "connection-reset">,
+  Exclude<Fault, "connection-reset" | "stall">,
   { status: number; contentType: string; body: string }
 > = {
   "s3-slow-down": s3Error(503, "SlowDown", "Please reduce your request rate."),
@@ -123,6 +125,8 @@ export async function startFaultProxy(
           req.socket.destroy();
           return;
         }
+        // Nothing is sent: the socket stays open until the caller (or the proxy's stop) ends it.
+        if (fault === "stall") return;
         const response = RESPONSES[fault];
         // HEAD responses carry no body; the SDK classifies them by status code.
         const payload = req.method === "HEAD" ? "" : response.body;

@@ -6,6 +6,7 @@
  */
 import * as fs from "node:fs";
 import type { StackPlan } from "./";
+import { errorMessage, escapeRegExp, isRecord } from "../common/guards";
 
 /** Stands in for a stack's own environment name after normalisation. */
 export const environmentToken = "{env}";
@@ -33,10 +34,6 @@ export class AllowListError extends Error {
   ) {
     super(`Invalid allow-list ${source}: ${problems.join("; ")}`);
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Validates an allow-list document `{ entries: [{ resource, input, reason }] }`. */
@@ -87,13 +84,9 @@ export function loadAllowList(file: string): AllowListEntry[] {
   try {
     document = JSON.parse(fs.readFileSync(file, "utf8")) as unknown;
   } catch (error: unknown) {
-    throw new AllowListError(file, [error instanceof Error ? error.message : String(error)]);
+    throw new AllowListError(file, [errorMessage(error)]);
   }
   return parseAllowList(document, file);
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** Matches `text` against a pattern in which `*` matches any run of characters. */
@@ -204,19 +197,66 @@ export function normaliseGenerated(text: string, logicalNames: readonly string[]
   return result;
 }
 
+/** Stands in for a stack's own account id after normalisation. */
+export const accountToken = "{account}";
+
+/** Stands in for a stack's own region after normalisation. */
+export const regionToken = "{region}";
+
+/**
+ * Replaces the stack's own account id and region where they stand alone (in names, ARNs, URLs):
+ * with one account per environment, or environments in several regions, they differ between
+ * stacks by construction, as the environment name does. Another account's id (a grant's
+ * principal) is left as it is, and so is a region inside an IAM ARN.
+ */
+export function normaliseAccountAndRegion(
+  text: string,
+  accountId: string | undefined,
+  region: string | undefined,
+): string {
+  let result = text;
+  if (accountId !== undefined && accountId !== "") {
+    result = result.replace(
+      new RegExp(`(?<!\\d)${escapeRegExp(accountId)}(?!\\d)`, "g"),
+      accountToken,
+    );
+  }
+  // IAM is global: an IAM ARN has no region, so a region in it is part of a name (the replicating
+  // stack's role, named in a target's grants) and stays.
+  if (region !== undefined && region !== "" && !/^arn:[^:]+:iam::/.test(text)) {
+    result = result.replace(
+      new RegExp(`(?<![A-Za-z0-9])${escapeRegExp(region)}(?![A-Za-z0-9])`, "g"),
+      regionToken,
+    );
+  }
+  return result;
+}
+
+function outputString(plan: StackPlan, key: string): string | undefined {
+  const value = plan.outputs[key];
+  return typeof value === "string" ? value : undefined;
+}
+
 /**
  * Normalises a plan: the environment (and stack) name inside names and inputs becomes `{env}`,
+ * its own account id (output `accountId`) `{account}`, its region (output `region`) `{region}`,
  * auto-name suffixes `{auto}`, generated uuids `{uuid}`.
  */
 export function normalisePlan(plan: StackPlan): NormalisedStack {
   const environment = planEnvironment(plan);
+  const accountId = outputString(plan, "accountId");
+  const region = outputString(plan, "region");
   // Longest first, so `pipeline-dlq-policy` is not read as `pipeline-dlq` + suffix.
   const logicalNames = [...new Set(plan.resources.map((r) => r.name))].sort(
     (a, b) => b.length - a.length,
   );
   const normalise = (text: string): string =>
     normaliseGenerated(
-      normaliseString(normaliseString(text, environment), plan.stack),
+      normaliseAccountAndRegion(
+        normaliseString(normaliseString(text, environment), plan.stack),
+        accountId,
+        region,
+      ),
       logicalNames,
     );
   const resources = new Map<string, NormalisedResource>();

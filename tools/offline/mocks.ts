@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
+import { partitionOf } from "../../lib/accounts";
 
 /** Plain values as they come out of the engine (resolved inputs and outputs). */
 export type PlainRecord = Record<string, unknown>;
@@ -178,6 +179,22 @@ function awsState(
         id: physical,
         computed: { name: physical, arn: arn("cloudwatch", `alarm:${physical}`), ...tagsAll },
       };
+    case "aws:cloudwatch/dashboard:Dashboard": {
+      // Dashboards are global: no region in the ARN; the id is the name.
+      const dashboardName = asString(inputs.dashboardName) ?? physical;
+      return {
+        id: dashboardName,
+        computed: {
+          dashboardName,
+          dashboardArn: arn("cloudwatch", `dashboard/${dashboardName}`, false),
+        },
+      };
+    }
+    case "aws:sns/topicSubscription:TopicSubscription": {
+      // The id is the subscription ARN: the topic's ARN and a uuid.
+      const subscriptionArn = `${asString(inputs.topic) ?? arn("sns", physical)}:${uuid(seed)}`;
+      return { id: subscriptionArn, computed: { arn: subscriptionArn } };
+    }
     case "aws:iam/role:Role":
       return {
         id: physical,
@@ -294,7 +311,7 @@ export function createMocks(args: CreateMocksArgs): OfflineMocks {
           return {
             id: ctx.partition,
             partition: ctx.partition,
-            dnsSuffix: "amazonaws.com",
+            dnsSuffix: partitionOf(ctx.region).dnsSuffix,
             reverseDnsPrefix: "com.amazonaws",
           };
         default:

@@ -17,6 +17,7 @@ import {
   type StackConfigFile,
   type StackPlan,
 } from "./";
+import { errorMessage } from "../common/guards";
 
 /** Usage of `npm run plan`. */
 export const PLAN_USAGE =
@@ -122,10 +123,6 @@ function referencedStacks(values: Readonly<Record<string, string>>, project: str
   } catch {
     return [];
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Problems of a stack's config as the program would report them, each on its own. */
@@ -277,6 +274,11 @@ export const keyInputs = [
   "sourceArn",
   "startingPosition",
   "batchSize",
+  "metricName",
+  "threshold",
+  "dashboardName",
+  "protocol",
+  "endpoint",
   "tags",
 ] as const;
 

@@ -8,6 +8,7 @@
 import { createRequire } from "node:module";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { allowedAccountIdsKey, partitionOf, pinnedAccountId } from "../../lib/accounts";
 import {
   createMocks,
   offlineAccountId,
@@ -25,7 +26,10 @@ export interface PlanOptions {
   readonly projectDir?: string;
   /** Outputs of the stacks the program references, by stack name or `org/project/stack`. */
   readonly stackOutputs?: Readonly<Record<string, PlainRecord>>;
-  /** Default: 123456789012. */
+  /**
+   * The account the stack runs in. Default: the first entry of the stack file's
+   * `aws:allowedAccountIds` (the account the AWS provider pins), else 123456789012.
+   */
   readonly accountId?: string;
   /** Default: `organization` (what a self-managed backend reports). */
   readonly organization?: string;
@@ -47,14 +51,17 @@ export interface StackPlan {
 }
 
 /**
- * Requires `file` with Node's own require (tsx's hooks load TypeScript) after dropping every module of the project (outside node_modules) from the
- * require cache, so the program runs again; libraries (and Pulumi's runtime state) stay loaded.
+ * Requires `file` with Node's own require (tsx's hooks load TypeScript) after dropping every
+ * module of the project, and of the program's own directory when `main` points elsewhere (outside
+ * node_modules), from the require cache, so the program runs again; libraries (and Pulumi's
+ * runtime state) stay loaded.
  */
 export function requireFresh(file: string, projectDir: string = defaultProjectDir): unknown {
   const nodeRequire = createRequire(__filename);
-  const root = path.resolve(projectDir) + path.sep;
+  const roots = [projectDir, path.dirname(file)].map((dir) => path.resolve(dir) + path.sep);
   for (const cached of Object.keys(nodeRequire.cache)) {
-    if (cached.startsWith(root) && !cached.includes(`${path.sep}node_modules${path.sep}`)) {
+    const ours = roots.some((root) => cached.startsWith(root));
+    if (ours && !cached.includes(`${path.sep}node_modules${path.sep}`)) {
       Reflect.deleteProperty(nodeRequire.cache, cached);
     }
   }
@@ -115,6 +122,18 @@ function definedOutputs(value: unknown): PlainRecord {
   return outputs;
 }
 
+/**
+ * The account a stack runs in offline: the one given, else the account its stack file pins (first
+ * entry of `aws:allowedAccountIds`, as the AWS provider checks credentials against it), else the
+ * default offline account.
+ */
+export function stackAccountId(
+  values: Readonly<Record<string, string | undefined>>,
+  given?: string,
+): string {
+  return given ?? pinnedAccountId(values[allowedAccountIdsKey]) ?? offlineAccountId;
+}
+
 /** Plans one stack: sets mocks and config, runs the program as the Pulumi language host does. */
 export async function planStack(stack: string, options: PlanOptions = {}): Promise<StackPlan> {
   const projectDir = options.projectDir ?? defaultProjectDir;
@@ -128,11 +147,13 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
     }
   }
   const project = file.project.name;
+  const region = values["aws:region"] ?? "us-east-1";
   const offline = createMocks({
     project,
     stack,
-    accountId: options.accountId ?? offlineAccountId,
-    region: values["aws:region"] ?? "us-east-1",
+    accountId: stackAccountId(values, options.accountId),
+    region,
+    partition: partitionOf(region).name,
     stackOutputs: options.stackOutputs ?? {},
   });
   await pulumi.runtime.setMocks(

@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { isRecord } from "../common/guards";
 
 /** The project directory: the repository root (two levels above tools/offline). */
 export const defaultProjectDir = path.resolve(__dirname, "..", "..");
@@ -26,10 +27,6 @@ export interface StackConfigFile {
   readonly file: string;
   /** Config keyed `namespace:key`; values are strings, structured values JSON. */
   readonly values: Record<string, string>;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function readYaml(file: string, what: string): unknown {
@@ -61,11 +58,13 @@ function toConfigString(value: unknown): string {
 
 /**
  * Reads `Pulumi.<stack>.yaml`. Keys without a namespace get the project's, as Pulumi does.
- * Secrets (`secure:` values) cannot be decrypted offline and are rejected with a clear error.
+ * Secrets (`secure:` values) cannot be decrypted offline and are rejected with a clear error, or
+ * left out with `skipSecrets` (a reader that needs only some plain keys, such as the region).
  */
 export function loadStackConfig(
   stack: string,
   projectDir: string = defaultProjectDir,
+  options: { readonly skipSecrets?: boolean } = {},
 ): StackConfigFile {
   const project = loadProject(projectDir);
   const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
@@ -75,6 +74,7 @@ export function loadStackConfig(
   for (const [rawKey, value] of Object.entries(config)) {
     const key = rawKey.includes(":") ? rawKey : `${project.name}:${rawKey}`;
     if (isRecord(value) && "secure" in value) {
+      if (options.skipSecrets === true) continue;
       throw new Error(`${file}: ${key} is a secret; offline runs cannot decrypt secrets`);
     }
     values[key] = toConfigString(value);

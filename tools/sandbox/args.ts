@@ -1,4 +1,5 @@
 /** Command line of `npm start` (tools/cli/sandbox.ts): `[--keep] [--seed <integer>]`. */
+import { tokenProblems } from "../common/cli-args";
 
 export const SANDBOX_USAGE =
   "Usage: npm start -- [--keep] [--seed <integer>]\n" +
@@ -16,38 +17,20 @@ export interface SandboxArgs {
 
 /** Parses the arguments; throws one `SandboxUsageError` naming every problem. */
 export function parseSandboxArgs(argv: readonly string[]): SandboxArgs {
-  const problems: string[] = [];
-  let keep = false;
+  const { values, problems } = tokenProblems(argv, {
+    keep: { type: "boolean" },
+    seed: { type: "string" },
+  });
   let seed = 1;
-  const seen = new Set<string>();
-  for (let index = 0; index < argv.length; index++) {
-    const arg = argv[index] ?? "";
-    const [name, inline] = arg.startsWith("--")
-      ? (arg.split(/=(.*)/s) as [string, string?])
-      : [arg];
-    if (name === "--keep" || name === "--seed") {
-      if (seen.has(name)) problems.push(`${name} given more than once`);
-      seen.add(name);
-    }
-    if (name === "--keep") {
-      if (inline !== undefined) problems.push(`--keep takes no value: "${arg}"`);
-      keep = true;
-    } else if (name === "--seed") {
-      const value = inline ?? argv[++index];
-      if (value === undefined || value.startsWith("--")) {
-        problems.push("--seed needs a value");
-        if (value !== undefined) index--;
-      } else if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
-        problems.push(`--seed must be a non-negative integer: "${value}"`);
-      } else {
-        seed = Number(value);
-      }
+  if (typeof values.seed === "string") {
+    if (!/^\d+$/.test(values.seed) || !Number.isSafeInteger(Number(values.seed))) {
+      problems.push(`--seed must be a non-negative integer: "${values.seed}"`);
     } else {
-      problems.push(`unknown argument: "${arg}"`);
+      seed = Number(values.seed);
     }
   }
   if (problems.length > 0) {
     throw new SandboxUsageError(`${problems.join("\n")}\n${SANDBOX_USAGE}`);
   }
-  return { keep, seed };
+  return { keep: values.keep === true, seed };
 }

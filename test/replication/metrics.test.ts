@@ -1,0 +1,141 @@
+/** The function's metrics (lib/replication/metrics.ts): one data point per change and target. */
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { ReplicationTarget } from "../../lib/replication/contract";
+import type { ObjectChange } from "../../lib/replication/events";
+import {
+  createMetrics,
+  recordResults,
+  withMetrics,
+  type MetricsSink,
+} from "../../lib/replication/metrics";
+import {
+  replicationMetricDimensions,
+  replicationMetricsNamespace,
+} from "../../lib/replication/metric-names";
+import type { TargetResult } from "../../lib/replication/outcome";
+import type { Replicator } from "../../lib/replication/replicator";
+import { settings } from "../support/settings";
+
+const [dev, staging] = settings.targets as [ReplicationTarget, ReplicationTarget];
+
+/** A sink that records each data point as { dimensions, metrics }. */
+function recorder() {
+  const points: { dimensions: Record<string, string>; metrics: [string, string, number][] }[] = [];
+  const sink: MetricsSink = {
+    singleMetric: () => {
+      const point = {
+        dimensions: {} as Record<string, string>,
+        metrics: [] as [string, string, number][],
+      };
+      points.push(point);
+      const single = {
+        addDimension: (name: string, value: string) => {
+          point.dimensions[name] = value;
+        },
+        addMetric: (name: string, unit: string, value: number) => {
+          point.metrics.push([name, unit, value]);
+        },
+      };
+      return single as unknown as ReturnType<MetricsSink["singleMetric"]>;
+    },
+  };
+  return { sink, points };
+}
+
+const result = (
+  target: ReplicationTarget,
+  outcome: TargetResult["ok"] | "skipped" | "absent",
+): TargetResult =>
+  outcome === false
+    ? { ok: false, target, error: { name: "E", message: "e" }, attempts: 1, retryable: true }
+    : { ok: true, target, action: outcome === true ? "copied" : outcome };
+
+describe("recordResults", () => {
+  it("counts each target's result, and the latency of what was written", () => {
+    const { sink, points } = recorder();
+    const time = "2026-11-28T12:00:00.000Z";
+
+    recordResults(
+      sink,
+      "object",
+      { time },
+      [result(dev, true), result(staging, false)],
+      Date.parse(time) + 1500,
+    );
+
+    // One data point per metric, each with both dimensions: a single metric is written out at
+    // its addMetric, so a second one would go without them.
+    expect(points).toEqual([
+      {
+        dimensions: { TargetEnvironment: "dev", Kind: "object" },
+        metrics: [["ChangesReplicated", MetricUnit.Count, 1]],
+      },
+      {
+        dimensions: { TargetEnvironment: "dev", Kind: "object" },
+        metrics: [["ReplicationLatency", MetricUnit.Milliseconds, 1500]],
+      },
+      {
+        dimensions: { TargetEnvironment: "staging", Kind: "object" },
+        metrics: [["ChangesFailed", MetricUnit.Count, 1]],
+      },
+    ]);
+  });
+
+  it("counts a change the target already held, or had nothing to delete for, as skipped, without latency", () => {
+    const { sink, points } = recorder();
+
+    recordResults(sink, "item", { time: "2026-11-28T12:00:00Z" }, [
+      result(dev, "skipped"),
+      result(staging, "absent"),
+    ]);
+
+    expect(points.map((p) => p.metrics)).toEqual([
+      [["ChangesSkipped", MetricUnit.Count, 1]],
+      [["ChangesSkipped", MetricUnit.Count, 1]],
+    ]);
+  });
+
+  it("leaves the latency out when the change carries no time (a resync)", () => {
+    const { sink, points } = recorder();
+
+    recordResults(sink, "object", { time: undefined }, [result(dev, true)]);
+
+    expect(points[0]?.metrics).toEqual([["ChangesReplicated", MetricUnit.Count, 1]]);
+  });
+});
+
+describe("withMetrics", () => {
+  it("counts what the replicator returns, as object or item, and returns it unchanged", async () => {
+    const { sink, points } = recorder();
+    const results = [result(dev, true)];
+    const replicator: Replicator = {
+      settings,
+      replicateObject: () => Promise.resolve(results),
+      replicateItem: () => Promise.resolve(results),
+    };
+    const counted = withMetrics(replicator, sink);
+    const change = { time: undefined } as ObjectChange;
+
+    await expect(counted.replicateObject(change)).resolves.toBe(results);
+    await expect(counted.replicateItem({ ...change, kind: "item" } as never)).resolves.toBe(
+      results,
+    );
+
+    expect(points.map((p) => p.dimensions.Kind)).toEqual(["object", "item"]);
+    expect(counted.settings).toBe(settings);
+  });
+});
+
+describe("createMetrics", () => {
+  it("writes the namespace and dimensions the alarms read", () => {
+    const metrics = createMetrics("replication");
+    metrics.addDimension(replicationMetricDimensions.target, "dev");
+    metrics.addMetric("ChangesReplicated", MetricUnit.Count, 1);
+
+    const emf = metrics.serializeMetrics();
+
+    expect(emf._aws.CloudWatchMetrics[0]?.Namespace).toBe(replicationMetricsNamespace);
+    expect(emf._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([["service", "TargetEnvironment"]]);
+    expect(emf.service).toBe("replication");
+  });
+});

@@ -1,0 +1,78 @@
+/**
+ * The offline plans of every stack, made once per run of the suite: the jest global setup
+ * (test/support/global-setup.ts) plans them in a child process, or finds them kept under the hash
+ * of everything a plan depends on, and suites read them here instead of planning again.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
+import * as path from "node:path";
+import { hashFiles } from "../../lib/bundle";
+import type { StackPlan } from "../../tools/offline";
+
+const root = path.resolve(__dirname, "..", "..");
+
+/** The environment variable through which the global setup hands the plans' file to suites. */
+export const SHARED_PLANS_VARIABLE = "DATA_PIPELINE_SHARED_PLANS";
+
+function filesUnder(directory: string): string[] {
+  return readdirSync(directory, { withFileTypes: true })
+    .flatMap((entry) => {
+      const file = path.join(directory, entry.name);
+      if (entry.isDirectory()) return filesUnder(file);
+      return entry.name.endsWith(".ts") ? [file] : [];
+    })
+    .sort();
+}
+
+/** The hash of what the plans depend on: the program, the offline runner, stack files, lockfile. */
+export function plansSourceHash(): string {
+  const stackFiles = readdirSync(root)
+    .filter((name) => /^Pulumi(\..+)?\.yaml$/.test(name))
+    .sort()
+    .map((name) => path.join(root, name));
+  return hashFiles(
+    [
+      path.join(root, "index.ts"),
+      ...filesUnder(path.join(root, "lib")),
+      ...filesUnder(path.join(root, "tools", "offline")),
+      ...stackFiles,
+      path.join(root, "package-lock.json"),
+    ],
+    root,
+  );
+}
+
+/** Makes (or finds) the plans' file for the current sources; returns its path. */
+export function ensureSharedPlans(
+  cacheDir: string = path.join(root, "node_modules", ".cache", "offline-plans"),
+): string {
+  const file = path.join(cacheDir, `${plansSourceHash()}.json`);
+  if (existsSync(file)) return file;
+  mkdirSync(cacheDir, { recursive: true });
+  const partial = `${file}.${process.pid}.tmp`;
+  execFileSync(
+    path.join(root, "node_modules", ".bin", "tsx"),
+    [path.join(__dirname, "plan-all-child.ts"), partial],
+    { cwd: root, stdio: ["ignore", "ignore", "inherit"] },
+  );
+  renameSync(partial, file);
+  return file;
+}
+
+let loaded: Readonly<Record<string, StackPlan>> | undefined;
+
+/** Every stack's plan, as planned once for this run. */
+export function sharedPlans(): Readonly<Record<string, StackPlan>> {
+  if (loaded === undefined) {
+    const file = process.env[SHARED_PLANS_VARIABLE] ?? ensureSharedPlans();
+    loaded = JSON.parse(readFileSync(file, "utf8")) as Record<string, StackPlan>;
+  }
+  return loaded;
+}
+
+/** One stack's shared plan. */
+export function sharedPlan(stack: string): StackPlan {
+  const plan = sharedPlans()[stack];
+  if (plan === undefined) throw new Error(`no shared plan of stack "${stack}"`);
+  return plan;
+}
