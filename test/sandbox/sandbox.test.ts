@@ -1,28 +1,23 @@
 /**
- * `npm start`: the sandbox runs the whole pipeline on the emulators and exits 0 with a table
- * showing dev and staging equal to prod; bad arguments exit 2 naming every problem. The pieces
- * (argument parsing, delivery planning and retries, comparison and table) are tested directly.
+ * `npm start`: the sandbox runs the whole pipeline on the emulators, delivered as deployed, and
+ * exits 0 with a table showing dev and staging equal to prod; bad arguments exit 2 naming every
+ * problem. The pieces (argument parsing, comparison and table, the bundle on disk) are tested
+ * directly.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import type { DynamoDBRecord } from "aws-lambda";
 import { bundleReplication } from "../../lib/bundle";
-import { ensureBundle, loadHandler } from "../../tools/common/bundle-file";
+import { ensureBundle } from "../../tools/common/bundle-file";
 import { parseSandboxArgs } from "../../tools/sandbox/args";
+import { scheduledFaults } from "../../tools/sandbox/run";
 import {
-  ASYNC_RETRIES,
-  STREAM_BATCH_SIZE,
-  STREAM_MAX_DELIVERIES,
-  deliver,
-  planDeliveries,
-  seededRandom,
-  type Delivery,
-} from "../../tools/sandbox/delivery";
-import type { ScenarioEvent } from "../../tools/sandbox/scenario";
-import { differences, renderTable, type EnvironmentState } from "../../tools/sandbox/state";
-import { objectCreatedEvent, streamRecord, itemKeys } from "../../tools/emulators/events";
+  differences,
+  renderTable,
+  sortedJson,
+  type EnvironmentState,
+} from "../../tools/sandbox/state";
 
 const root = path.join(__dirname, "..", "..");
 
@@ -81,9 +76,13 @@ describe("npm start", () => {
     expect(stdout).toContain("DLQ messages: 0");
     expect(stdout).toContain("Converged: every environment equals prod");
     expect(stdout).toMatch(
-      /transient faults injected into the function's S3\/DynamoDB requests: [1-9]/,
+      /Transient faults injected into the function's S3 and DynamoDB requests: [1-9]/,
     );
-    expect(stdout).toContain("stale redeliveries");
+    // Delivered as AWS delivers: duplicates, a tag change, a lifecycle expiration filtered out.
+    expect(stdout).toMatch(/\(duplicate\) "configs\/.*" -> dev (skipped|absent)/);
+    expect(stdout).toMatch(/"configs\/with space.json" -> dev tagged, staging tagged/);
+    expect(stdout).toMatch(/\(1 events the rule filtered out so far\)/);
+    expect(stdout).toMatch(/stream batch of \d+ records -> success/);
   });
 
   it("exits 2 and names every bad argument", async () => {
@@ -92,8 +91,8 @@ describe("npm start", () => {
     expect(code).toBe(2);
     expect(stdout).toBe("");
     expect(stderr).toContain('--seed must be a non-negative integer: "x"');
-    expect(stderr).toContain('unknown argument: "--nope"');
-    expect(stderr).toContain('--keep takes no value: "--keep=1"');
+    expect(stderr).toContain('unknown option "--nope"');
+    expect(stderr).toContain('--keep takes no value: "1"');
     expect(stderr).toContain("Usage: npm start");
   });
 });
@@ -107,132 +106,14 @@ describe("parseSandboxArgs", () => {
 
   it("rejects a missing seed, repeats and strays, all at once", () => {
     expect(() => parseSandboxArgs(["--seed", "--keep", "--keep", "extra"])).toThrow(
-      /--seed needs a value\n--keep given more than once\nunexpected argument "extra"/,
+      /--seed needs a value, not the option "--keep"\nunexpected argument "extra"/,
     );
     expect(() => parseSandboxArgs(["--seed"])).toThrow(/--seed needs a value/);
+    expect(() => parseSandboxArgs(["--keep", "--keep"])).toThrow(/--keep given more than once/);
     expect(() => parseSandboxArgs(["--seed=-1"])).toThrow(/non-negative integer: "-1"/);
     expect(() => parseSandboxArgs(["--seed=x", "--fast"])).toThrow(
       /unknown option "--fast"\n--seed must be a non-negative integer: "x"/,
     );
-  });
-});
-
-const objectEvent = (key: string, n: number): ScenarioEvent => ({
-  source: "eventbridge",
-  label: key,
-  event: objectCreatedEvent({ bucket: "b", key, sequencer: n.toString(16).padStart(18, "0") }),
-});
-
-const itemEvent = (pk: string, n: number): ScenarioEvent => ({
-  source: "dynamodb-stream",
-  label: pk,
-  record: streamRecord({
-    table: "t",
-    eventName: "INSERT",
-    keys: itemKeys(pk, "s"),
-    sequenceNumber: String(100 + n),
-    eventID: `record-${pk}`,
-  }),
-});
-
-function delivered(deliveries: readonly Delivery[]): string[] {
-  return deliveries.flatMap((delivery) =>
-    delivery.kind === "eventbridge"
-      ? [delivery.event.label]
-      : delivery.records.map((record) => record.label),
-  );
-}
-
-describe("planDeliveries", () => {
-  const events: ScenarioEvent[] = [
-    ...["a", "b", "c", "d"].map((key, n) => objectEvent(key, n)),
-    ...["p", "q", "r", "s", "t"].map((pk, n) => itemEvent(pk, n)),
-  ];
-
-  it("delivers every event and each duplicate, in batches, in a seed-determined shuffled order", () => {
-    const first = planDeliveries(events, seededRandom(3), events.slice(0, 1));
-    const again = planDeliveries(events, seededRandom(3), events.slice(0, 1));
-    const other = planDeliveries(events, seededRandom(4), events.slice(0, 1));
-
-    expect(delivered(first).sort()).toEqual(["a", "a", "b", "c", "d", "p", "q", "r", "s", "t"]);
-    expect(delivered(again)).toEqual(delivered(first));
-    expect(delivered(other)).not.toEqual(delivered(first));
-    expect(delivered(first)).not.toEqual(delivered(planDeliveries(events, () => 0.999999)));
-    for (const delivery of first) {
-      if (delivery.kind === "stream")
-        expect(delivery.records.length).toBeLessThanOrEqual(STREAM_BATCH_SIZE);
-    }
-  });
-});
-
-describe("deliver", () => {
-  const lines: string[] = [];
-  const print = (line: string): void => {
-    lines.push(line);
-  };
-  beforeEach(() => {
-    lines.length = 0;
-  });
-
-  it("retries a failed S3 invocation as Lambda does, then gives up", async () => {
-    let calls = 0;
-    const flaky = (failures: number) => (): Promise<unknown> => {
-      calls += 1;
-      if (calls <= failures) return Promise.reject(new Error(`boom ${calls}`));
-      return Promise.resolve({ results: [{ environment: "dev", action: "copied" }] });
-    };
-    const delivery: Delivery = {
-      kind: "eventbridge",
-      event: objectEvent("k", 1) as Extract<ScenarioEvent, { source: "eventbridge" }>,
-    };
-
-    const recovered = await deliver(flaky(ASYNC_RETRIES), [delivery], print);
-    expect(recovered).toEqual({
-      invocations: ASYNC_RETRIES + 1,
-      redeliveries: ASYNC_RETRIES,
-      undelivered: [],
-    });
-    expect(lines.at(-1)).toBe("  [1/1] k -> dev copied");
-
-    calls = 0;
-    const lost = await deliver(flaky(ASYNC_RETRIES + 1), [delivery], print);
-    expect(lost.undelivered).toEqual(["k"]);
-    expect(lines.at(-1)).toMatch(/FAILED after 3 invocations: boom 3/);
-  });
-
-  it("delivers reported batch item failures again, up to a bound", async () => {
-    const records = ["p", "q"].map((pk, n) => itemEvent(pk, n)) as (ScenarioEvent & {
-      source: "dynamodb-stream";
-    })[];
-    const seen: string[][] = [];
-    const failQ =
-      (rounds: number) =>
-      (event: unknown): Promise<unknown> => {
-        const batch = (event as { Records: DynamoDBRecord[] }).Records;
-        seen.push(batch.map((record) => record.eventID ?? ""));
-        const failing = seen.length <= rounds ? ["record-q"] : [];
-        return Promise.resolve({
-          batchItemFailures: batch
-            .filter((record) => failing.includes(record.eventID ?? ""))
-            .map((record) => ({ itemIdentifier: record.eventID })),
-        });
-      };
-
-    const report = await deliver(failQ(1), [{ kind: "stream", records }], print);
-    expect(seen).toEqual([["record-p", "record-q"], ["record-q"]]);
-    expect(report).toEqual({ invocations: 2, redeliveries: 1, undelivered: [] });
-
-    seen.length = 0;
-    const stuck = await deliver(failQ(99), [{ kind: "stream", records }], print);
-    expect(seen).toHaveLength(STREAM_MAX_DELIVERIES);
-    expect(stuck.undelivered).toEqual(["q"]);
-  });
-
-  it("refuses a stream result without batchItemFailures", async () => {
-    const records = [itemEvent("p", 1)] as (ScenarioEvent & { source: "dynamodb-stream" })[];
-    await expect(
-      deliver(() => Promise.resolve({}), [{ kind: "stream", records }], print),
-    ).rejects.toThrow(/returned no batchItemFailures/);
   });
 });
 
@@ -274,9 +155,35 @@ describe("differences and renderTable", () => {
   });
 });
 
-describe("ensureBundle and loadHandler", () => {
+describe("sortedJson", () => {
+  it("orders keys at every depth, so equal values give equal text and different ones do not", () => {
+    expect(sortedJson({ b: { y: 1, x: [{ d: 1, c: 2 }] }, a: "1" })).toBe(
+      '{"a":"1","b":{"x":[{"c":2,"d":1}],"y":1}}',
+    );
+    expect(sortedJson({ a: { S: "x" } })).not.toBe(sortedJson({ a: { S: "y" } }));
+  });
+});
+
+describe("scheduledFaults", () => {
+  it("injects the scheduled fault into the n-th request only", () => {
+    const decide = scheduledFaults({ 2: "s3-slow-down" });
+    const request = { method: "GET", url: "/", headers: {}, body: "" };
+
+    expect([decide(request), decide(request), decide(request)]).toEqual([
+      undefined,
+      "s3-slow-down",
+      undefined,
+    ]);
+  });
+});
+
+describe("ensureBundle", () => {
   it("builds a missing bundle, rebuilds a stale one, leaves a current one alone", () => {
-    const file = path.join(mkdtempSync(path.join(tmpdir(), "sandbox-bundle-")), "dist", "index.js");
+    const file = path.join(
+      mkdtempSync(path.join(tmpdir(), "sandbox-bundle-")),
+      "dist",
+      "index.mjs",
+    );
 
     expect(ensureBundle(file).status).toBe("built");
     const built = readFileSync(file, "utf8");
@@ -289,22 +196,5 @@ describe("ensureBundle and loadHandler", () => {
       bytes: Buffer.byteLength(built),
     });
     expect(readFileSync(file, "utf8")).toBe(built);
-  });
-
-  it("loads a fresh handler with the given environment and restores the previous one", () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "sandbox-handler-"));
-    const file = path.join(dir, "index.js");
-    writeFileSync(file, "exports.handler = async () => process.env.SANDBOX_PROBE;");
-    process.env.SANDBOX_PROBE = "before";
-
-    const { handler, restore } = loadHandler({ SANDBOX_PROBE: "during" }, file);
-    expect(process.env.SANDBOX_PROBE).toBe("during");
-    restore();
-
-    expect(process.env.SANDBOX_PROBE).toBe("before");
-    expect(typeof handler).toBe("function");
-    writeFileSync(path.join(dir, "none.js"), "exports.other = 1;");
-    expect(() => loadHandler({}, path.join(dir, "none.js"))).toThrow(/exports no handler function/);
-    Reflect.deleteProperty(process.env, "SANDBOX_PROBE");
   });
 });

@@ -38,22 +38,23 @@ async function main(): Promise<number> {
     await result.stop();
     return result.converged ? 0 : 1;
   }
-  const bucket = result.states[0]?.bucket ?? "";
+  const [source] = result.states;
+  const region = result.deployment.pipeline.layout.source.region;
+  const endpoints = result.deployment.pipeline.endpoints[region];
   print("");
   print("Emulators left running (Ctrl-C stops them):");
-  print(`  S3        ${result.emulators.s3.endpoint}`);
-  print(`  DynamoDB  ${result.emulators.dynamodb.endpoint}`);
-  print(`  SQS       ${result.emulators.sqs.endpoint}`);
-  for (const [environment, url] of Object.entries(result.queues))
-    print(`  DLQ ${environment.padEnd(8)} ${url}`);
+  for (const [name, regional] of Object.entries(result.deployment.pipeline.endpoints)) {
+    print(`  ${name}: S3 ${regional.s3}, DynamoDB ${regional.dynamodb}, SQS ${regional.sqs}`);
+  }
+  print(`  DLQ ${result.deployment.dlqUrl}`);
   print("Try (credentials test/test):");
   print(
-    `  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 ` +
-      `aws --endpoint-url ${result.emulators.s3.endpoint} s3 ls s3://${bucket}/ --recursive`,
+    `  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=${region} ` +
+      `aws --endpoint-url ${endpoints?.s3 ?? ""} s3 ls s3://${source?.bucket ?? ""}/ --recursive`,
   );
   print(
-    `  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 ` +
-      `aws --endpoint-url ${result.emulators.dynamodb.endpoint} dynamodb scan --table-name ${result.states[0]?.table ?? ""}`,
+    `  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=${region} ` +
+      `aws --endpoint-url ${endpoints?.dynamodb ?? ""} dynamodb scan --table-name ${source?.table ?? ""}`,
   );
   await new Promise<void>((resolve) => {
     process.once("SIGINT", () => {

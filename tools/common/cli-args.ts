@@ -35,6 +35,10 @@ export function tokenProblems(
         problems.push(`unknown option "${token.rawName}"`);
       } else if (known.type === "string" && typeof token.value !== "string") {
         problems.push(`${token.rawName} needs a value`);
+      } else if (known.type === "string" && !token.inlineValue && token.value?.startsWith("--")) {
+        // parseArgs takes the next argument as the value, even another option.
+        problems.push(`${token.rawName} needs a value, not the option "${token.value}"`);
+        Reflect.deleteProperty(values, token.name);
       } else if (known.type === "boolean" && token.value !== undefined) {
         problems.push(`${token.rawName} takes no value: "${token.value}"`);
       }

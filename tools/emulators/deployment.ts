@@ -11,6 +11,7 @@ import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { replicationEventPattern, replicationRetry } from "../../lib/delivery";
 import { writeContract, type ReplicationTarget } from "../../lib/replication/contract";
 import { ensureBundle } from "../common/bundle-file";
+import type { EventPattern } from "./event-pattern";
 import { EMULATOR_CREDENTIALS } from "./emulators";
 import { startLambdaHost, type LambdaHost } from "./lambda-host";
 import {
@@ -43,6 +44,16 @@ export interface DeploymentOptions {
   readonly batchSize?: number;
   /** Key prefixes of the rule's pattern. @default every key */
   readonly keyPrefixes?: readonly string[];
+  /**
+   * How the stack delivers, when it is not the program's own (the sandbox passes what the
+   * offline plan deploys). @default lib/delivery.ts
+   */
+  readonly delivery?: {
+    readonly pattern?: EventPattern;
+    readonly asyncMaximumRetryAttempts?: number;
+    readonly streamMaximumRetryAttempts?: number;
+    readonly streamMaximumRecordAgeSeconds?: number;
+  };
   /** Faults in the function's S3 and DynamoDB traffic. */
   readonly faults?: PipelineFaults;
   /** Order and duplicates of the asynchronous deliveries. */
@@ -140,13 +151,19 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
     });
     stops.push(() => host.stop());
     const onFailure = { sqs: home.sqs, queueUrl: dlqUrl };
+    const delivery = options.delivery ?? {};
     const rule = startEventBridgeRule({
       ruleName: `${functionName}-object-changes`,
-      pattern: replicationEventPattern(source.bucket, options.keyPrefixes ?? []),
+      pattern:
+        delivery.pattern ?? replicationEventPattern(source.bucket, options.keyPrefixes ?? []),
       host,
       functionName,
       region: source.region,
-      async: { maximumRetryAttempts: replicationRetry.asyncMaximumRetryAttempts, onFailure },
+      async: {
+        maximumRetryAttempts:
+          delivery.asyncMaximumRetryAttempts ?? replicationRetry.asyncMaximumRetryAttempts,
+        onFailure,
+      },
       deadLetterQueue: onFailure,
       ...(options.order === undefined ? {} : { order: options.order }),
     });
@@ -176,8 +193,10 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
       batchSize: options.batchSize ?? 10,
       bisectBatchOnFunctionError: true,
       reportBatchItemFailures: true,
-      maximumRetryAttempts: replicationRetry.streamMaximumRetryAttempts,
-      maximumRecordAgeInSeconds: replicationRetry.streamMaximumRecordAgeSeconds,
+      maximumRetryAttempts:
+        delivery.streamMaximumRetryAttempts ?? replicationRetry.streamMaximumRetryAttempts,
+      maximumRecordAgeInSeconds:
+        delivery.streamMaximumRecordAgeSeconds ?? replicationRetry.streamMaximumRecordAgeSeconds,
       onFailure,
     });
     const settle = async () => {

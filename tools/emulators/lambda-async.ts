@@ -72,6 +72,8 @@ export interface AsyncInvocation {
   readonly attempt: number;
   readonly duplicate: boolean;
   readonly ok: boolean;
+  /** What the function returned (a success). */
+  readonly value?: unknown;
   readonly error?: FunctionError;
   /** What the function wrote during the invocation. */
   readonly logs: InvocationLogs;
@@ -207,7 +209,7 @@ export function startEventBridgeRule(options: EventBridgeRuleOptions): EventBrid
       duplicate: item.duplicate,
       ok: result.ok,
       logs: result.logs,
-      ...(result.ok ? {} : { error: result.error }),
+      ...(result.ok ? { value: result.value } : { error: result.error }),
     });
     if (result.ok) {
       const success = successRecord(item, attempt, result.value);

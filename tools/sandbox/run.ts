@@ -1,41 +1,32 @@
 /**
- * The sandbox behind `npm start`: plans the three stacks offline for their physical names and
- * the prod function's environment, starts the emulators on 127.0.0.1, creates every
- * environment's bucket, table and DLQ, plays the scripted production changes and delivers their
- * events to the built replication bundle (out of order, with duplicates, through fault proxies
- * that inject a few transient faults), then compares every environment with prod.
+ * The sandbox behind `npm start`, in four steps: plan every stack offline for the physical names,
+ * regions and the replicating stack's delivery settings (what the program deploys); start the
+ * replicating stack as deployed on the emulators (tools/emulators/deployment.ts: event sources,
+ * the built bundle in the Lambda host, the rule and the stream mapping, transient faults in the
+ * function's requests); play the scripted production changes in phases, delivered as AWS would
+ * (out of order, with duplicates, retries, redeliveries); compare every environment with prod.
  */
 import * as path from "node:path";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import type { PlannedResource, StackPlan } from "../offline";
 import { discoverStacks, planStacks } from "../offline/plan-report";
-import {
-  createBucket,
-  createQueue,
-  createTable,
-  dynamodbClient,
-  emulatorEnvironment,
-  s3Client,
-  sqsClient,
-  startEmulators,
-  type Emulators,
-} from "../emulators/emulators";
-import {
-  startFaultProxy,
-  type Fault,
-  type FaultDecider,
-  type FaultProxy,
-} from "../emulators/fault-proxy";
-import { ensureBundle, importHandler } from "../common/bundle-file";
-import { deliver, planDeliveries, seededRandom, type DeliveryReport } from "./delivery";
-import { SCENARIO, applyChange, type ScenarioEvent } from "./scenario";
+import { ensureBundle } from "../common/bundle-file";
+import { startDeployment, type Deployment, type DeploymentOptions } from "../emulators/deployment";
+import type { EventPattern } from "../emulators/event-pattern";
+import type { Fault, FaultDecider } from "../emulators/fault-proxy";
+import type { AsyncInvocation, StreamInvocation } from "../emulators/lambda-service";
+import type { EnvironmentLayout } from "../emulators/pipeline";
+import { SCENARIO, applyChange, describeChange } from "./scenario";
 import { differences, readState, renderTable, type EnvironmentState } from "./state";
 
-export interface SandboxEnvironment {
-  readonly environment: string;
-  readonly bucket: string;
-  readonly table: string;
-  /** The DLQ's URL in the plan (the emulator's URL differs). */
-  readonly plannedDlqUrl: string;
+/** What the offline plans say the sandbox must stand up. */
+export interface SandboxPlan {
+  readonly source: EnvironmentLayout;
+  readonly targets: readonly EnvironmentLayout[];
+  readonly functionName: string;
+  readonly timeoutSeconds: number;
+  readonly batchSize: number;
+  readonly delivery: NonNullable<DeploymentOptions["delivery"]>;
 }
 
 export interface SandboxResult {
@@ -45,25 +36,86 @@ export interface SandboxResult {
   readonly dlqMessages: number;
   readonly states: readonly EnvironmentState[];
   readonly faultsInjected: number;
-  readonly delivery: DeliveryReport;
-  readonly emulators: Emulators;
-  readonly queues: Readonly<Record<string, string>>;
-  /** Stops the proxies and emulators and restores the environment. */
+  readonly invocations: number;
+  readonly deployment: Deployment;
+  /** Stops the emulators, the function and the deliveries. */
   stop(): Promise<void>;
 }
 
-function stringOutput(
-  outputs: Readonly<Record<string, unknown>>,
-  name: string,
-  stack: string,
-): string {
-  const value = outputs[name];
+function stringOf(value: unknown, what: string): string {
   if (typeof value !== "string" || value === "") {
-    throw new Error(
-      `offline plan of "${stack}" has no string output ${name}: ${JSON.stringify(value)}`,
-    );
+    throw new Error(`the offline plan has no ${what}: ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+function numberOf(value: unknown, what: string): number {
+  if (typeof value !== "number") {
+    throw new Error(`the offline plan has no ${what}: ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** The one resource of `type` in `plan`. */
+function onlyOf(plan: StackPlan, type: string): PlannedResource {
+  const found = plan.resources.filter((resource) => resource.type === type);
+  const [first] = found;
+  if (found.length !== 1 || first === undefined) {
+    throw new Error(`expected one ${type} in the plan of ${plan.stack}, found ${found.length}`);
+  }
+  return first;
+}
+
+const layoutOf = (plan: StackPlan): EnvironmentLayout => ({
+  environment: stringOf(plan.outputs.environment, `environment of ${plan.stack}`),
+  bucket: stringOf(plan.outputs.bucketName, `bucketName of ${plan.stack}`),
+  table: stringOf(plan.outputs.tableName, `tableName of ${plan.stack}`),
+  region: stringOf(plan.outputs.region, `region of ${plan.stack}`),
+});
+
+/** Step 1: every stack planned offline; the replicating one's settings as it deploys them. */
+export async function planSandbox(print: (line: string) => void): Promise<SandboxPlan> {
+  const stacks = discoverStacks();
+  print(`Planning ${stacks.join(", ")} offline (Pulumi mocks) for their names and settings...`);
+  const plans = Object.values(await planStacks(stacks));
+  const replicating = plans.filter((plan) =>
+    plan.resources.some((resource) => resource.type === "aws:lambda/function:Function"),
+  );
+  const [sourcePlan] = replicating;
+  if (replicating.length !== 1 || sourcePlan === undefined) {
+    throw new Error(`expected one replicating stack in the plans, found ${replicating.length}`);
+  }
+  const fn = onlyOf(sourcePlan, "aws:lambda/function:Function").inputs;
+  const mapping = onlyOf(sourcePlan, "aws:lambda/eventSourceMapping:EventSourceMapping").inputs;
+  const invokeConfig = onlyOf(
+    sourcePlan,
+    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+  ).inputs;
+  const rule = onlyOf(sourcePlan, "aws:cloudwatch/eventRule:EventRule").inputs;
+  const plan: SandboxPlan = {
+    source: layoutOf(sourcePlan),
+    targets: plans.filter((stack) => stack !== sourcePlan).map(layoutOf),
+    functionName: stringOf(fn.name, "function name"),
+    timeoutSeconds: numberOf(fn.timeout, "function timeout"),
+    batchSize: numberOf(mapping.batchSize, "stream batch size"),
+    delivery: {
+      pattern: JSON.parse(stringOf(rule.eventPattern, "event pattern")) as EventPattern,
+      asyncMaximumRetryAttempts: numberOf(invokeConfig.maximumRetryAttempts, "async retries"),
+      streamMaximumRetryAttempts: numberOf(mapping.maximumRetryAttempts, "stream retries"),
+      streamMaximumRecordAgeSeconds: numberOf(
+        mapping.maximumRecordAgeInSeconds,
+        "stream record age",
+      ),
+    },
+  };
+  for (const env of [plan.source, ...plan.targets]) {
+    print(`  ${env.environment.padEnd(8)} ${env.region}  bucket ${env.bucket}, table ${env.table}`);
+  }
+  print(
+    `  ${plan.source.environment} replicates into ${plan.targets.map((t) => t.environment).join(", ")} ` +
+      `(function ${plan.functionName}, timeout ${plan.timeoutSeconds} s, stream batches of ${plan.batchSize})`,
+  );
+  return plan;
 }
 
 /** Transient faults on a fixed schedule (the n-th request through each proxy). */
@@ -86,15 +138,122 @@ const DYNAMODB_FAULTS: Readonly<Record<number, Fault>> = {
   11: "dynamodb-throughput-exceeded",
 };
 
-/** Faults injected by the proxies, summed by kind. */
-function injectedFaults(proxies: readonly FaultProxy[]): Partial<Record<Fault, number>> {
-  const total: Partial<Record<Fault, number>> = {};
-  for (const proxy of proxies) {
-    for (const [fault, count] of Object.entries(proxy.stats.injected) as [Fault, number][]) {
-      total[fault] = (total[fault] ?? 0) + count;
-    }
+/** Step 2: the replicating stack as deployed, on emulators, with a few transient faults. */
+export async function startSandboxDeployment(
+  plan: SandboxPlan,
+  seed: number,
+  print: (line: string) => void,
+): Promise<Deployment> {
+  const bundle = ensureBundle();
+  print(
+    `Replication bundle ${path.relative(process.cwd(), bundle.file)}: ${bundle.status} (${bundle.bytes} bytes)`,
+  );
+  const deployment = await startDeployment({
+    source: plan.source,
+    targets: plan.targets,
+    functionName: plan.functionName,
+    timeoutSeconds: plan.timeoutSeconds,
+    batchSize: plan.batchSize,
+    delivery: plan.delivery,
+    faults: { s3: scheduledFaults(S3_FAULTS), dynamodb: scheduledFaults(DYNAMODB_FAULTS) },
+    order: { seed, duplicateRate: 0.25 },
+    contract: { retryBaseDelayMs: 5, logLevel: "SILENT" },
+  });
+  const regions = Object.entries(deployment.pipeline.endpoints)
+    .map(([region, endpoints]) => `${region}: S3 ${endpoints.s3}, DynamoDB ${endpoints.dynamodb}`)
+    .join("; ");
+  print(
+    `Emulators on 127.0.0.1 (${regions}); function in the Lambda host, rule and stream mapping`,
+  );
+  return deployment;
+}
+
+function describeAsync(invocation: AsyncInvocation): string {
+  const what = `event ${invocation.eventId.slice(-6)}${invocation.duplicate ? " (duplicate)" : ""}`;
+  if (!invocation.ok) {
+    return `${what} -> ${invocation.error?.errorType ?? "error"}; Lambda retries it (attempt ${invocation.attempt})`;
   }
-  return total;
+  const value = invocation.value as
+    { key?: string; results?: readonly { environment: string; action: string }[] } | undefined;
+  const results = (value?.results ?? []).map((r) => `${r.environment} ${r.action}`).join(", ");
+  return `${what} "${value?.key ?? "?"}" -> ${results}`;
+}
+
+function describeStream(invocation: StreamInvocation): string {
+  const size = invocation.sequenceNumbers.length;
+  const outcome =
+    invocation.outcome === "partial"
+      ? `${String(invocation.reported?.length ?? 0)} to retry from its sequence number`
+      : invocation.outcome;
+  return `stream batch of ${size} record${size === 1 ? "" : "s"} -> ${outcome}`;
+}
+
+/** Step 3: the scripted production changes, phase by phase, delivered as AWS would. */
+export async function playScenario(
+  deployment: Deployment,
+  plan: SandboxPlan,
+  print: (line: string) => void,
+): Promise<number> {
+  const prod = {
+    s3: deployment.source.s3,
+    dynamodb: deployment.source.dynamodb,
+    bucket: plan.source.bucket,
+    table: plan.source.table,
+  };
+  const expire = (key: string) =>
+    deployment.pipeline.s3Events?.lifecycleExpiration(key, { version: "noncurrent" }) ??
+    Promise.resolve(undefined);
+  let asyncSeen = 0;
+  let streamSeen = 0;
+  for (const [phase, changes] of SCENARIO.entries()) {
+    print(`Phase ${phase + 1}: ${changes.length} changes written to ${plan.source.environment}`);
+    for (const change of changes) {
+      await applyChange(prod, change, expire);
+      print(`  ${describeChange(change)}`);
+    }
+    const { async, stream } = await deployment.settle();
+    print(
+      `  delivered: ${async.invocations.length - asyncSeen} async invocations ` +
+        `(${async.unmatched} events the rule filtered out so far), ` +
+        `${stream.invocations.length - streamSeen} stream batches`,
+    );
+    for (const invocation of async.invocations.slice(asyncSeen)) {
+      print(`    ${describeAsync(invocation)}`);
+    }
+    for (const invocation of stream.invocations.slice(streamSeen)) {
+      print(`    ${describeStream(invocation)}`);
+    }
+    asyncSeen = async.invocations.length;
+    streamSeen = stream.invocations.length;
+  }
+  return asyncSeen + streamSeen;
+}
+
+/** Step 4: every environment read and compared with the source; the DLQ counted. */
+export async function compareEnvironments(
+  deployment: Deployment,
+  plan: SandboxPlan,
+): Promise<{ states: EnvironmentState[]; problems: string[]; dlqMessages: number }> {
+  const states: EnvironmentState[] = [];
+  for (const env of [plan.source, ...plan.targets]) {
+    states.push(await readState(deployment.clientsOf(env.environment), env));
+  }
+  const [sourceState, ...targetStates] = states;
+  if (sourceState === undefined) throw new Error("no state read for the source");
+  const problems = targetStates.flatMap((state) => differences(sourceState, state));
+  const attributes = await deployment.source.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: deployment.dlqUrl,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  const dlqMessages =
+    Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+  if (dlqMessages > 0) {
+    problems.push(`${plan.source.environment} replication DLQ holds ${dlqMessages} messages`);
+  }
+  return { states, problems, dlqMessages };
 }
 
 export async function runSandbox(options: {
@@ -102,170 +261,32 @@ export async function runSandbox(options: {
   print: (line: string) => void;
 }): Promise<SandboxResult> {
   const { print } = options;
-  const started = Date.now();
-  const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(1)} s`;
-
-  const stacks = discoverStacks();
-  print(`Planning ${stacks.join(", ")} offline (Pulumi mocks) for their physical names...`);
-  const plans = await planStacks(stacks);
-  const environments = stacks.map((stack): SandboxEnvironment => {
-    const outputs = plans[stack]?.outputs ?? {};
-    return {
-      environment: stack,
-      bucket: stringOutput(outputs, "bucketName", stack),
-      table: stringOutput(outputs, "tableName", stack),
-      plannedDlqUrl: stringOutput(outputs, "dlqUrl", stack),
-    };
-  });
-  const functions = Object.values(plans)
-    .flatMap((plan) => plan.resources)
-    .filter((resource) => resource.type === "aws:lambda/function:Function");
-  const [replicationFunction] = functions;
-  if (functions.length !== 1 || replicationFunction === undefined) {
-    throw new Error(`expected one replication function in the plans, found ${functions.length}`);
-  }
-  const functionEnv = (
-    replicationFunction.inputs as { environment?: { variables?: Record<string, string> } }
-  ).environment?.variables;
-  if (functionEnv?.SOURCE_ENVIRONMENT === undefined) {
-    throw new Error("the replication function's plan has no SOURCE_ENVIRONMENT variable");
-  }
-  const sourceName = functionEnv.SOURCE_ENVIRONMENT;
-  const source = environments.find((env) => env.environment === sourceName);
-  if (source === undefined) throw new Error(`source environment "${sourceName}" was not planned`);
-  for (const env of environments)
-    print(`  ${env.environment.padEnd(8)} bucket ${env.bucket}, table ${env.table}`);
-  const targets = environments.filter((env) => env !== source).map((env) => env.environment);
-  print(`  ${sourceName} replicates into ${targets.join(", ")}`);
-
-  const bundle = ensureBundle();
-  print(
-    `Replication bundle ${path.relative(process.cwd(), bundle.file)}: ${bundle.status} (${bundle.bytes} bytes)`,
-  );
-
-  const emulators = await startEmulators();
-  const s3Proxy = await startFaultProxy(emulators.s3.endpoint, scheduledFaults(S3_FAULTS));
-  const dynamodbProxy = await startFaultProxy(
-    emulators.dynamodb.endpoint,
-    scheduledFaults(DYNAMODB_FAULTS),
-  );
-  print(
-    `Emulators on 127.0.0.1: S3 ${emulators.s3.endpoint}, DynamoDB ${emulators.dynamodb.endpoint}, SQS ${emulators.sqs.endpoint} (${elapsed()})`,
-  );
-  const s3 = s3Client(emulators);
-  const dynamodb = dynamodbClient(emulators);
-  const sqs = sqsClient(emulators);
-  let restore = (): void => undefined;
-  const stop = async (): Promise<void> => {
-    restore();
-    s3.destroy();
-    dynamodb.destroy();
-    sqs.destroy();
-    await Promise.all([s3Proxy.stop(), dynamodbProxy.stop()]);
-    await emulators.stop();
-  };
-
+  const plan = await planSandbox(print);
+  const deployment = await startSandboxDeployment(plan, options.seed, print);
   try {
-    const queues: Record<string, string> = {};
-    for (const env of environments) {
-      await createBucket(emulators, env.bucket);
-      await createTable(emulators, env.table);
-      // One emulated account holds every environment's queue: prefix the planned name.
-      queues[env.environment] = await createQueue(
-        emulators,
-        `${env.environment}-${env.plannedDlqUrl.split("/").at(-1) ?? "dlq"}`,
-      );
-    }
-    print(`Created ${environments.length} buckets, tables and DLQs`);
-
-    const dlqUrl = queues[sourceName] ?? "";
-    const loaded = await importHandler({
-      ...functionEnv,
-      ...emulatorEnvironment({
-        s3: { endpoint: s3Proxy.endpoint },
-        dynamodb: { endpoint: dynamodbProxy.endpoint },
-        sqs: emulators.sqs,
-      }),
-      DLQ_URL: dlqUrl,
-      RETRY_BASE_DELAY_MS: "5",
-      POWERTOOLS_LOG_LEVEL: "SILENT",
-      AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: "1",
-    });
-    restore = loaded.restore;
-    const { handler } = loaded;
-
-    const random = seededRandom(options.seed);
-    const prod = { s3, dynamodb, bucket: source.bucket, table: source.table };
-    let step = 0;
-    let previous: ScenarioEvent[] = [];
-    const totals = { invocations: 0, redeliveries: 0, undelivered: [] as string[] };
-    for (const [phase, changes] of SCENARIO.entries()) {
-      const events: ScenarioEvent[] = [];
-      for (const change of changes) events.push(await applyChange(prod, change, (step += 1)));
-      // Phase 1 gets a plain duplicate; later phases get stale redeliveries of earlier events.
-      const pool = phase === 0 ? events : previous;
-      const duplicates = [
-        pool.find((event) => event.source === "eventbridge"),
-        pool.find((event) => event.source === "dynamodb-stream"),
-      ].filter((event): event is ScenarioEvent => event !== undefined);
-      const deliveries = planDeliveries(events, random, duplicates);
-      print(
-        `Phase ${phase + 1}: ${changes.length} production changes written to ${sourceName}; ` +
-          `delivering ${events.length + duplicates.length} events in ${deliveries.length} invocations ` +
-          `(shuffled; ${phase === 0 ? "duplicates" : "stale redeliveries"}: ${duplicates.map((d) => d.label).join(", ")})`,
-      );
-      const report = await deliver(handler, deliveries, print);
-      totals.invocations += report.invocations;
-      totals.redeliveries += report.redeliveries;
-      totals.undelivered.push(...report.undelivered);
-      previous = [...previous, ...events];
-    }
-    const faults = injectedFaults([s3Proxy, dynamodbProxy]);
-    const injected = Object.values(faults).reduce((sum, count) => sum + count, 0);
+    const invocations = await playScenario(deployment, plan, print);
+    const faultsInjected = Object.values(deployment.pipeline.faultProxies)
+      .flatMap((proxies) => [proxies.s3, proxies.dynamodb])
+      .flatMap((proxy) => Object.values(proxy.stats.injected))
+      .reduce((sum, count) => sum + count, 0);
     print(
-      `Delivered in ${totals.invocations} invocations (${totals.redeliveries} redeliveries); ` +
-        `transient faults injected into the function's S3/DynamoDB requests: ${injected} (` +
-        Object.entries(faults)
-          .map(([fault, count]) => `${fault} x${count}`)
-          .join(", ") +
-        "), retried by the SDK",
+      `Transient faults injected into the function's S3 and DynamoDB requests: ${faultsInjected}, ` +
+        "retried by the SDK",
     );
-
-    const states: EnvironmentState[] = [];
-    for (const env of [source, ...environments.filter((other) => other !== source)]) {
-      states.push(await readState({ s3, dynamodb }, env));
-    }
-    const sourceState = states.find((state) => state.environment === sourceName);
-    if (sourceState === undefined) throw new Error("no state read for the source");
-    const problems = states
-      .filter((state) => state !== sourceState)
-      .flatMap((state) => differences(sourceState, state));
-    const attributes = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: dlqUrl,
-        AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-      }),
-    );
-    const dlqMessages =
-      Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0) +
-      Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
-    if (dlqMessages > 0)
-      problems.push(`${sourceName} replication DLQ holds ${dlqMessages} messages`);
-    for (const label of totals.undelivered) problems.push(`not delivered: ${label}`);
+    const { states, problems, dlqMessages } = await compareEnvironments(deployment, plan);
     return {
       converged: problems.length === 0,
-      table: renderTable(states, sourceName),
+      table: renderTable(states, plan.source.environment),
       problems,
       dlqMessages,
       states,
-      faultsInjected: injected,
-      delivery: totals,
-      emulators,
-      queues,
-      stop,
+      faultsInjected,
+      invocations,
+      deployment,
+      stop: () => deployment.stop(),
     };
   } catch (error: unknown) {
-    await stop();
+    await deployment.stop();
     throw error;
   }
 }

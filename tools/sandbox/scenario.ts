@@ -1,28 +1,22 @@
 /**
  * The sandbox's scripted production changes, in phases: config objects (keys with spaces, `+`,
- * unicode), an overwrite, a delete; metadata items inserted, modified and removed. Applying a
- * change writes it to the prod bucket or table and returns the event AWS would emit for it
- * (EventBridge S3 event, or DynamoDB stream record with both images), numbered in order.
+ * unicode), an overwrite, a tag change, a delete, a lifecycle expiration of an old version;
+ * metadata items inserted, modified and removed. Applying a change writes it to the prod bucket or
+ * table; the emulators emit the events AWS would.
  */
 import {
   DeleteItemCommand,
-  GetItemCommand,
   PutItemCommand,
   type AttributeValue,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
-import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import type { DynamoDBRecord } from "aws-lambda";
 import {
-  itemKeys,
-  objectCreatedEvent,
-  objectDeletedEvent,
-  sequencerAt,
-  streamRecord,
-  streamSequenceAt,
-  type ObjectCreatedEvent,
-  type ObjectDeletedEvent,
-} from "../emulators/events";
+  DeleteObjectCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { itemKeys } from "../emulators/events";
 
 export type Item = Record<string, AttributeValue>;
 
@@ -34,7 +28,13 @@ export type ProductionChange =
       readonly contentType: string;
       readonly metadata?: Readonly<Record<string, string>>;
     }
+  | {
+      readonly kind: "tag-object";
+      readonly key: string;
+      readonly tags: Readonly<Record<string, string>>;
+    }
   | { readonly kind: "delete-object"; readonly key: string }
+  | { readonly kind: "expire-noncurrent"; readonly key: string }
   | { readonly kind: "put-item"; readonly item: Item }
   | { readonly kind: "remove-item"; readonly pk: string; readonly sk: string };
 
@@ -102,7 +102,9 @@ export const SCENARIO: readonly (readonly ProductionChange[])[] = [
       contentType: "application/json",
       metadata: { owner: "platform", revision: "2" },
     },
+    { kind: "tag-object", key: "configs/with space.json", tags: { team: "platform" } },
     { kind: "delete-object", key: "configs/obsolete.txt" },
+    { kind: "expire-noncurrent", key: "configs/app.json" },
     {
       kind: "put-object",
       key: "reports/2026/11/summary (final).csv",
@@ -122,15 +124,6 @@ export const SCENARIO: readonly (readonly ProductionChange[])[] = [
   ],
 ];
 
-/** An event as AWS delivers it to the function, with what the sandbox prints about it. */
-export type ScenarioEvent =
-  | {
-      readonly source: "eventbridge";
-      readonly event: ObjectCreatedEvent | ObjectDeletedEvent;
-      readonly label: string;
-    }
-  | { readonly source: "dynamodb-stream"; readonly record: DynamoDBRecord; readonly label: string };
-
 export interface ProductionSide {
   readonly s3: S3Client;
   readonly dynamodb: DynamoDBClient;
@@ -146,15 +139,39 @@ function keysOf(value: Item): { pk: string; sk: string } {
   return { pk, sk };
 }
 
-/** Writes one change to prod and returns the event AWS would deliver for it (change number `step`). */
+/** What the sandbox prints about a change. */
+export function describeChange(change: ProductionChange): string {
+  switch (change.kind) {
+    case "put-object":
+      return `put "${change.key}"`;
+    case "tag-object":
+      return `tag "${change.key}"`;
+    case "delete-object":
+      return `delete "${change.key}"`;
+    case "expire-noncurrent":
+      return `lifecycle expiration of an old version of "${change.key}"`;
+    case "put-item": {
+      const { pk, sk } = keysOf(change.item);
+      return `put item ${pk} / ${sk}`;
+    }
+    case "remove-item":
+      return `remove item ${change.pk} / ${change.sk}`;
+  }
+}
+
+/**
+ * Writes one change to prod, as a user would: the emulated S3 and DynamoDB emit the event and
+ * the stream record themselves (tools/emulators/s3-event-source.ts, dynamodb-stream.ts). A
+ * lifecycle expiration is S3's own doing: `expire` emits its event.
+ */
 export async function applyChange(
   prod: ProductionSide,
   change: ProductionChange,
-  step: number,
-): Promise<ScenarioEvent> {
+  expire: (key: string) => Promise<unknown>,
+): Promise<void> {
   switch (change.kind) {
-    case "put-object": {
-      const out = await prod.s3.send(
+    case "put-object":
+      await prod.s3.send(
         new PutObjectCommand({
           Bucket: prod.bucket,
           Key: change.key,
@@ -163,55 +180,31 @@ export async function applyChange(
           Metadata: change.metadata,
         }),
       );
-      return {
-        source: "eventbridge",
-        label: `Object Created "${change.key}"`,
-        event: objectCreatedEvent({
-          bucket: prod.bucket,
-          key: change.key,
-          sequencer: sequencerAt(step),
-          size: Buffer.byteLength(change.body),
-          etag: (out.ETag ?? "").replace(/"/g, ""),
+      return;
+    case "tag-object":
+      await prod.s3.send(
+        new PutObjectTaggingCommand({
+          Bucket: prod.bucket,
+          Key: change.key,
+          Tagging: {
+            TagSet: Object.entries(change.tags).map(([Key, Value]) => ({ Key, Value })),
+          },
         }),
-      };
-    }
+      );
+      return;
     case "delete-object":
       await prod.s3.send(new DeleteObjectCommand({ Bucket: prod.bucket, Key: change.key }));
-      return {
-        source: "eventbridge",
-        label: `Object Deleted "${change.key}"`,
-        event: objectDeletedEvent({
-          bucket: prod.bucket,
-          key: change.key,
-          sequencer: sequencerAt(step),
-        }),
-      };
+      return;
+    case "expire-noncurrent":
+      await expire(change.key);
+      return;
     case "put-item":
-    case "remove-item": {
-      const { pk, sk } = change.kind === "put-item" ? keysOf(change.item) : change;
-      const keys = itemKeys(pk, sk);
-      const before = await prod.dynamodb.send(
-        new GetItemCommand({ TableName: prod.table, Key: keys, ConsistentRead: true }),
+      await prod.dynamodb.send(new PutItemCommand({ TableName: prod.table, Item: change.item }));
+      return;
+    case "remove-item":
+      await prod.dynamodb.send(
+        new DeleteItemCommand({ TableName: prod.table, Key: itemKeys(change.pk, change.sk) }),
       );
-      if (change.kind === "put-item") {
-        await prod.dynamodb.send(new PutItemCommand({ TableName: prod.table, Item: change.item }));
-      } else {
-        await prod.dynamodb.send(new DeleteItemCommand({ TableName: prod.table, Key: keys }));
-      }
-      const eventName =
-        change.kind === "remove-item" ? "REMOVE" : before.Item === undefined ? "INSERT" : "MODIFY";
-      return {
-        source: "dynamodb-stream",
-        label: `${eventName} ${pk} / ${sk}`,
-        record: streamRecord({
-          table: prod.table,
-          eventName,
-          keys,
-          sequenceNumber: streamSequenceAt(step),
-          ...(change.kind === "put-item" ? { newImage: change.item } : {}),
-          ...(before.Item === undefined ? {} : { oldImage: before.Item }),
-        }),
-      };
-    }
+      return;
   }
 }

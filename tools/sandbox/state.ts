@@ -1,19 +1,23 @@
 /**
  * What each environment holds, for the sandbox's final table and convergence check: objects by
- * key with a content hash, content type and user metadata (without the replication sequencer);
- * items by key with their attributes (without the replication bookkeeping attribute).
+ * key with a content hash, content type, user metadata (without the replication markers) and
+ * tags; items by key with their attributes (without the replication bookkeeping attribute).
  */
 import { createHash } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { ITEM_SEQUENCE_ATTRIBUTE, OBJECT_SEQUENCE_METADATA } from "../../lib/replication/sequence";
+import { GetObjectCommand, GetObjectTaggingCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  ITEM_SEQUENCE_ATTRIBUTE,
+  OBJECT_SEQUENCE_METADATA,
+  OBJECT_SOURCE_METADATA,
+} from "../../lib/replication/sequence";
 import { listAllObjects, scanAllItems } from "../emulators/inventory";
 
 export interface EnvironmentState {
   readonly environment: string;
   readonly bucket: string;
   readonly table: string;
-  /** key -> fingerprint (sha256 of the body, content type, metadata). */
+  /** key -> fingerprint (sha256 of the body, content type, metadata, tags). */
   readonly objects: ReadonlyMap<string, string>;
   /** `pk | sk` -> attributes as sorted JSON. */
   readonly items: ReadonlyMap<string, string>;
@@ -21,9 +25,20 @@ export interface EnvironmentState {
   readonly lastChange: Date | undefined;
 }
 
-function sortedJson(value: Readonly<Record<string, unknown>>): string {
-  return JSON.stringify(value, Object.keys(value).sort());
+/** JSON with every object's keys in order, at every depth: equal values, equal text. */
+export function sortedJson(value: unknown): string {
+  return JSON.stringify(value, (_key, nested: unknown) =>
+    typeof nested === "object" && nested !== null && !Array.isArray(nested)
+      ? Object.fromEntries(
+          Object.entries(nested as Record<string, unknown>).sort(([a], [b]) =>
+            a < b ? -1 : a > b ? 1 : 0,
+          ),
+        )
+      : nested,
+  );
 }
+
+const MARKERS: readonly string[] = [OBJECT_SEQUENCE_METADATA, OBJECT_SOURCE_METADATA];
 
 export async function readState(
   clients: { s3: S3Client; dynamodb: DynamoDBClient },
@@ -41,14 +56,20 @@ export async function readState(
     );
     const body = (await out.Body?.transformToByteArray()) ?? new Uint8Array();
     const metadata = Object.fromEntries(
-      Object.entries(out.Metadata ?? {}).filter(([name]) => name !== OBJECT_SEQUENCE_METADATA),
+      Object.entries(out.Metadata ?? {}).filter(([name]) => !MARKERS.includes(name)),
+    );
+    const tagging = await clients.s3.send(
+      new GetObjectTaggingCommand({ Bucket: where.bucket, Key: listed.Key }),
     );
     objects.set(
       listed.Key,
       sortedJson({
         sha256: createHash("sha256").update(body).digest("hex"),
         contentType: out.ContentType,
-        metadata: sortedJson(metadata),
+        metadata,
+        tags: Object.fromEntries(
+          (tagging.TagSet ?? []).map((tag): [string, string] => [tag.Key ?? "", tag.Value ?? ""]),
+        ),
       }),
     );
   }
