@@ -393,8 +393,9 @@ export function parseBatchOperationsEvent(
     invocationId,
     jobId: job.id,
     userArguments: job.userArguments ?? {},
-    tasks: tasks.map((task, index) =>
-      parseBatchTask(task, parsed.data.tasks[index]?.taskId ?? "", job.id, sourceBucket),
+    // The same tasks, each with the task id the schema checked.
+    tasks: parsed.data.tasks.map(({ taskId }, index) =>
+      parseBatchTask(tasks[index], taskId, job.id, sourceBucket),
     ),
   };
 }

@@ -210,10 +210,7 @@ export async function resyncObject(
     options.description,
   );
   return inRounds(options.targets, (targets) =>
-    replicator.replicateObject(change, {
-      targets,
-      ...(options.budget === undefined ? {} : { budget: options.budget }),
-    }),
+    replicator.replicateObject(change, { targets, budget: options.budget }),
   );
 }
 
@@ -297,11 +294,10 @@ async function settle<T>(read: Promise<T>): Promise<Settled<T>> {
 /** Marks the scanned copy of an item as not given (an extra found only in a target). */
 export const NOT_SCANNED = Symbol("not scanned");
 
-const unchanged = (target: ReplicationTarget, replica: Item | undefined): TargetResult => ({
-  ok: true,
-  target,
-  action: replica === undefined ? "absent" : "skipped",
-});
+/** Nothing to write: `absent` when neither side has the key, else `skipped`. */
+export function unchangedResult(target: ReplicationTarget, replica: unknown): TargetResult {
+  return { ok: true, target, action: replica === undefined ? "absent" : "skipped" };
+}
 
 /**
  * Converges the item with `keys` in every given target (items.ts has the guard). `scanned` is
@@ -350,7 +346,7 @@ export async function resyncItem(
         replicas.map(async ({ target, replica }): Promise<Step> => {
           if (!replica.ok) return failure(target, replica.error);
           if (asScanned(replica.value) || sameItem(replica.value, source)) {
-            return unchanged(target, replica.value);
+            return unchangedResult(target, replica.value);
           }
           try {
             const write = await writeItemIfUnchanged(

@@ -3,7 +3,15 @@
  * progress line it draws on a terminal (and only there), and the summary lines.
  */
 import type { ReplicationTarget } from "../../lib/replication/contract";
-import { describeSummary, selectTargets, sourceAsTargetProblems } from "../../tools/ops/resync";
+import type { S3Client } from "@aws-sdk/client-s3";
+import {
+  bucketProblem,
+  describeError,
+  describeSummary,
+  selectTargets,
+  sourceAsTargetProblems,
+} from "../../tools/ops/resync";
+import { keyOf, keyText } from "../../tools/ops/resync-items";
 import {
   DEFAULT_CONCURRENCY,
   ResyncUsageError,
@@ -261,6 +269,33 @@ describe("counts and progress", () => {
   });
 });
 
+describe("errors and bucket checks", () => {
+  it("describes whatever was thrown", () => {
+    expect(describeError(new RangeError("too far"))).toBe("RangeError: too far");
+    expect(describeError("a string")).toBe("Error: a string");
+  });
+
+  it("names a bucket that cannot be reached at all, without an HTTP status", async () => {
+    const clients = {
+      s3: () =>
+        ({ send: () => Promise.reject(new Error("connect ECONNREFUSED")) }) as unknown as S3Client,
+    };
+
+    await expect(bucketProblem(clients, "eu-west-1", "b", "dev")).resolves.toBe(
+      'bucket "b" (dev) cannot be read (Error: connect ECONNREFUSED)',
+    );
+  });
+});
+
+describe("item keys", () => {
+  it("keep only the key attributes, and write binary ones as base64", () => {
+    const item = { pk: { B: Uint8Array.from([1, 2, 255]) }, sk: { S: "x" }, other: { N: "1" } };
+
+    expect(keyOf(item, ["pk", "sk", "missing"])).toEqual({ pk: item.pk, sk: item.sk });
+    expect(keyText(keyOf(item, ["pk", "sk"]))).toBe('[["pk",{"B":"AQL/"}],["sk",{"S":"x"}]]');
+  });
+});
+
 describe("the summary lines", () => {
   it("show one line per target with its counts, then each failure", () => {
     const lines = describeSummary(
@@ -282,6 +317,12 @@ describe("the summary lines", () => {
       { bucket: "prod-bucket", table: "prod-table" },
     );
 
+    expect(
+      describeSummary(
+        { dryRun: false, durationMs: 50, targets: [], failures: [] },
+        { bucket: "p", table: "t" },
+      ),
+    ).toEqual(["resync of p / t in 0.1 s"]);
     expect(lines).toEqual([
       "resync (dry run: nothing changed) of prod-bucket / prod-table in 1.2 s",
       "  dev: objects: copied 1,200, deleted 0, unchanged 3, extra 1, failed 1",

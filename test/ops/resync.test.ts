@@ -161,6 +161,12 @@ describe("a resync", () => {
     const real = await runResync(envs.settings, clientsFor(), { deleteExtra: true });
     expect(dry.dryRun).toBe(true);
     expect(dry.targets).toEqual(real.targets);
+    // Once converged, a dry run predicts nothing to do.
+    const after = await runResync(envs.settings, clientsFor(), { dryRun: true });
+    expect(after.targets.map((t) => [t.objects?.unchanged, t.items?.unchanged])).toEqual([
+      [5, 5],
+      [5, 5],
+    ]);
     expect(real.targets[0]).toEqual({
       environment: "dev",
       objects: { copied: 5, deleted: 1, unchanged: 0, extra: 1, failed: 0 },

@@ -24,7 +24,7 @@ import { physicalNames, type NameParts } from "../../lib/naming";
 import type { ReplicationClients } from "../../lib/replication/clients";
 import type { ReplicationSettings } from "../../lib/replication/contract";
 import { BATCH_TARGETS_ARGUMENT } from "../../lib/replication/events";
-import { ResyncSettingsError, bucketProblem, selectTargets } from "./resync";
+import { ResyncSettingsError, bucketProblem, describeError, selectTargets } from "./resync";
 
 /** The parts of a Lambda function ARN (`arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME`). */
 export interface FunctionIdentity {
@@ -38,7 +38,8 @@ export interface FunctionIdentity {
 export function parseFunctionArn(arn: string): FunctionIdentity | undefined {
   const match = /^arn:([^:]+):lambda:([^:]+):(\d{12}):function:([^:]+)$/.exec(arn);
   if (match === null) return undefined;
-  const [, partition = "", region = "", accountId = "", name = ""] = match;
+  // The pattern has four groups, each of which matched.
+  const [partition, region, accountId, name] = match.slice(1) as [string, string, string, string];
   return { arn, partition, region, accountId, name };
 }
 
@@ -200,8 +201,9 @@ export async function startBatchResync(
       problems.push(`function "${functionName}" has no usable ARN: "${out.FunctionArn ?? ""}"`);
     }
   } catch (error: unknown) {
-    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    problems.push(`cannot read the configuration of function "${functionName}" (${reason})`);
+    problems.push(
+      `cannot read the configuration of function "${functionName}" (${describeError(error)})`,
+    );
   }
   const parts = identity === undefined ? undefined : namePartsOf(identity, settings);
   if (identity !== undefined && parts === undefined) {

@@ -15,7 +15,7 @@ import { summarizeError } from "../../lib/replication/errors";
 import type { ItemKey } from "../../lib/replication/events";
 import { readSourceItem, sameItem, type Item } from "../../lib/replication/items";
 import type { TargetResult } from "../../lib/replication/outcome";
-import { NOT_SCANNED, resyncItem } from "../../lib/replication/resync";
+import { NOT_SCANNED, resyncItem, unchangedResult } from "../../lib/replication/resync";
 import type { ResyncTally } from "./resync-progress";
 
 /** Every item of one segment of a parallel scan (consistent reads; only `keys` when given). */
@@ -55,10 +55,9 @@ export async function* scanSegment(
 /** The item's key attributes. */
 export function keyOf(item: Item, keyNames: readonly string[]): ItemKey {
   return Object.fromEntries(
-    keyNames.flatMap((name) => {
-      const value = item[name];
-      return value === undefined ? [] : [[name, value]];
-    }),
+    keyNames
+      .map((name) => [name, item[name]] as const)
+      .filter((entry): entry is readonly [string, AttributeValue] => entry[1] !== undefined),
   );
 }
 
@@ -103,9 +102,7 @@ async function planItem(
           target.table,
           keys,
         );
-        if (sameItem(replica, source)) {
-          return { ok: true, target, action: replica === undefined ? "absent" : "skipped" };
-        }
+        if (sameItem(replica, source)) return unchangedResult(target, replica);
         return { ok: true, target, action: source === undefined ? "deleted" : "put" };
       } catch (error: unknown) {
         return failed(target, error);

@@ -12,8 +12,8 @@ import { targetRegion } from "../../lib/replication/clients";
 import type { ReplicationSettings, ReplicationTarget } from "../../lib/replication/contract";
 import { summarizeError } from "../../lib/replication/errors";
 import { readReplica, readSourceObject } from "../../lib/replication/objects";
-import type { AppliedAction, TargetResult } from "../../lib/replication/outcome";
-import { resyncObjectWith } from "../../lib/replication/resync";
+import type { TargetResult } from "../../lib/replication/outcome";
+import { resyncObjectWith, unchangedResult } from "../../lib/replication/resync";
 import type { ResyncTally } from "./resync-progress";
 
 /** Every key of `bucket` under `prefix`, in the order S3 lists them. */
@@ -27,9 +27,9 @@ export async function* listKeys(
     const page = await s3.send(
       new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
     );
-    for (const object of page.Contents ?? []) {
-      if (object.Key !== undefined) yield object.Key;
-    }
+    yield* (page.Contents ?? [])
+      .map((object) => object.Key)
+      .filter((key): key is string => key !== undefined);
     token = page.NextContinuationToken;
   } while (token !== undefined);
 }
@@ -140,10 +140,13 @@ async function planKey(
           target.bucket,
           key,
         );
-        let action: AppliedAction;
-        if (source === undefined) action = replica === undefined ? "absent" : "deleted";
-        else action = replica?.source === source.fingerprint ? "skipped" : "copied";
-        return { ok: true, target, action };
+        if (source === undefined) {
+          return replica === undefined
+            ? unchangedResult(target, undefined)
+            : { ok: true, target, action: "deleted" };
+        }
+        if (replica?.source === source.fingerprint) return unchangedResult(target, replica);
+        return { ok: true, target, action: "copied" };
       } catch (error: unknown) {
         return failed(target, error);
       }

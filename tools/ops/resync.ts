@@ -12,7 +12,7 @@ import { randomUUID } from "node:crypto";
 import type { ReplicationClients } from "../../lib/replication/clients";
 import { targetRegion } from "../../lib/replication/clients";
 import type { ReplicationSettings, ReplicationTarget } from "../../lib/replication/contract";
-import { statusOf } from "../../lib/replication/errors";
+import { statusOf, summarizeError } from "../../lib/replication/errors";
 import { DEFAULT_CONCURRENCY } from "./resync-args";
 import { resyncItems } from "./resync-items";
 import { resyncObjects } from "./resync-objects";
@@ -84,6 +84,12 @@ export function sourceAsTargetProblems(
   return problems;
 }
 
+/** An error as `Name: message`, whatever was thrown. */
+export function describeError(error: unknown): string {
+  const { name, message } = summarizeError(error);
+  return `${name}: ${message}`;
+}
+
 /** Why a bucket cannot be resynced (HeadBucket), or nothing. */
 export async function bucketProblem(
   clients: Pick<ReplicationClients, "s3">,
@@ -97,13 +103,13 @@ export async function bucketProblem(
   } catch (error: unknown) {
     const status = statusOf(error);
     if (status === 404) return `bucket "${bucket}" (${role}) does not exist`;
-    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return `bucket "${bucket}" (${role}) cannot be read (${status === undefined ? "" : `HTTP ${status}, `}${reason})`;
+    const http = status === undefined ? "" : `HTTP ${status}, `;
+    return `bucket "${bucket}" (${role}) cannot be read (${http}${describeError(error)})`;
   }
 }
 
 const keySchemaText = (schema: readonly KeySchemaElement[]): string =>
-  schema.map((key) => `${key.AttributeName ?? "?"} (${key.KeyType ?? "?"})`).join(", ");
+  schema.map((key) => `${String(key.AttributeName)} (${String(key.KeyType)})`).join(", ");
 
 /** A table's key schema and approximate item count, or why it cannot be resynced. */
 async function describeTable(
@@ -119,8 +125,7 @@ async function describeTable(
     if (error instanceof Error && error.name === "ResourceNotFoundException") {
       return `table "${table}" (${role}) does not exist`;
     }
-    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return `table "${table}" (${role}) cannot be described (${reason})`;
+    return `table "${table}" (${role}) cannot be described (${describeError(error)})`;
   }
 }
 
@@ -167,7 +172,7 @@ export async function checkResync(
     else {
       // Hash key first, then the range key (if any).
       keyNames = ["HASH", "RANGE"].flatMap((type) =>
-        source.schema.filter((key) => key.KeyType === type).map((key) => key.AttributeName ?? ""),
+        source.schema.filter((key) => key.KeyType === type).map((key) => String(key.AttributeName)),
       );
       itemCount = source.itemCount;
     }
