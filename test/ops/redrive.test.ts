@@ -357,7 +357,8 @@ describe("runRedrive", () => {
 
   it("replays a dead letter that names no target to every target, and copes with messages missing ids", async () => {
     const { replicator, calls } = stubReplicator();
-    const { target: _named, ...untargeted } = own({});
+    const untargeted: Partial<DeadLetter> = own({});
+    delete untargeted.target;
     queue
       .on(ReceiveMessageCommand)
       .resolvesOnce({ Messages: [{ Body: JSON.stringify(untargeted) }] })
@@ -416,7 +417,8 @@ describe("runRedrive", () => {
 
   it("describes a malformed dead letter without an error, and an async record without one", async () => {
     const { replicator } = stubReplicator();
-    const { error: _error, ...bare } = own({ reason: "malformed-event" });
+    const bare: Partial<DeadLetter> = own({ reason: "malformed-event" });
+    delete bare.error;
     const record = { ...asyncFailureRecord({ event, functionName: "f" }), responsePayload: "text" };
     deliver(message(bare), message(record));
 
