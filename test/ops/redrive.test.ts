@@ -357,8 +357,9 @@ describe("runRedrive", () => {
 
   it("replays a dead letter that names no target to every target, and copes with messages missing ids", async () => {
     const { replicator, calls } = stubReplicator();
-    const untargeted: Partial<DeadLetter> = own({});
-    delete untargeted.target;
+    const untargeted = Object.fromEntries(
+      Object.entries(own({})).filter(([name]) => name !== "target"),
+    );
     queue
       .on(ReceiveMessageCommand)
       .resolvesOnce({ Messages: [{ Body: JSON.stringify(untargeted) }] })
@@ -417,8 +418,9 @@ describe("runRedrive", () => {
 
   it("describes a malformed dead letter without an error, and an async record without one", async () => {
     const { replicator } = stubReplicator();
-    const bare: Partial<DeadLetter> = own({ reason: "malformed-event" });
-    delete bare.error;
+    const bare = Object.fromEntries(
+      Object.entries(own({ reason: "malformed-event" })).filter(([name]) => name !== "error"),
+    );
     const record = { ...asyncFailureRecord({ event, functionName: "f" }), responsePayload: "text" };
     deliver(message(bare), message(record));
 
