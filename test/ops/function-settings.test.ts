@@ -68,3 +68,15 @@ it("refuses a function whose environment is not the replication contract", async
     /^function "other" is not a replication function: Invalid replication environment: SOURCE_ENVIRONMENT environment variable is not set; /,
   );
 });
+
+it("takes a function without environment variables as not a replication function, and names a thrown value", async () => {
+  lambdaMock.on(GetFunctionConfigurationCommand).resolves({});
+  await expect(readFunctionSettings(lambda, "bare")).rejects.toThrow(
+    /^function "bare" is not a replication function/,
+  );
+
+  lambdaMock.on(GetFunctionConfigurationCommand).rejects("plain text");
+  await expect(readFunctionSettings(lambda, "odd")).rejects.toThrow(
+    /cannot read the configuration of function "odd" \(.*plain text\)/,
+  );
+});

@@ -355,6 +355,92 @@ describe("runRedrive", () => {
     expect(queue).not.toHaveReceivedCommand(DeleteMessageCommand);
   });
 
+  it("replays a dead letter that names no target to every target, and copes with messages missing ids", async () => {
+    const { replicator, calls } = stubReplicator();
+    const untargeted = Object.fromEntries(
+      Object.entries(own({})).filter(([name]) => name !== "target"),
+    );
+    queue
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [{ Body: JSON.stringify(untargeted) }] })
+      .resolves({ Messages: [] });
+
+    const summary = await run(replicator);
+
+    expect(summary).toMatchObject({ replayed: 1 });
+    expect(calls[0]?.targets).toEqual(["dev", "staging"]);
+  });
+
+  it("keeps a stream batch whose replay fails, and lists messages without ids and handles", async () => {
+    const { replicator } = stubReplicator((change) =>
+      change.kind === "item"
+        ? [
+            {
+              ok: false,
+              target: staging,
+              error: { name: "E", message: "still failing" },
+              attempts: 1,
+              retryable: true,
+            },
+          ]
+        : [],
+    );
+    stream.on(GetShardIteratorCommand).resolves({ ShardIterator: "it" });
+    stream.on(GetRecordsCommand).resolves({
+      Records: [
+        {
+          eventID: "e",
+          eventName: "MODIFY",
+          dynamodb: { Keys: itemKeys("k", "s"), SequenceNumber: streamSequenceAt(1) },
+        },
+      ],
+    });
+    const failure = streamFailureRecord({
+      table: "prod-table",
+      functionName: "f",
+      startSequenceNumber: streamSequenceAt(1),
+      endSequenceNumber: streamSequenceAt(1),
+      batchSize: 1,
+    });
+    queue
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [{ Body: JSON.stringify(failure) }] })
+      .resolves({ Messages: [] });
+    queue.on(ChangeMessageVisibilityCommand).rejects(new Error("gone"));
+
+    const summary = await run(replicator);
+
+    expect(summary.failures).toEqual([
+      expect.stringMatching(/^\(no id\): stream batch record .*: staging: E still failing$/),
+    ]);
+    expect(queue).not.toHaveReceivedCommand(ChangeMessageVisibilityCommand);
+  });
+
+  it("describes a malformed dead letter without an error, and an async record without one", async () => {
+    const { replicator } = stubReplicator();
+    const bare = Object.fromEntries(
+      Object.entries(own({ reason: "malformed-event" })).filter(([name]) => name !== "error"),
+    );
+    const record = { ...asyncFailureRecord({ event, functionName: "f" }), responsePayload: "text" };
+    deliver(message(bare), message(record));
+
+    const dry = await run(replicator, true);
+    queue.reset();
+    queue.on(ChangeMessageVisibilityCommand).resolves({});
+    deliver(message(bare));
+    const real = await run(replicator);
+
+    expect(dry.failures).toEqual([
+      expect.stringMatching(
+        /replication dead letter \(malformed-event, eventbridge, target staging\) \(dry run, kept\)$/,
+      ),
+      expect.stringMatching(
+        /asynchronous invocation record \(RetriesExhausted\) \(dry run, kept\)$/,
+      ),
+    ]);
+    expect(real.failures[0]).toMatch(/not replayable \(malformed-event\): $/);
+  });
+
   it("stops after --max-messages", async () => {
     const { replicator } = stubReplicator();
     queue.on(ReceiveMessageCommand).resolves({ Messages: [message(own({}))] });
