@@ -30,7 +30,7 @@ let dynamodbFault: ((request: ProxiedRequest) => Fault | undefined) | undefined;
 beforeAll(async () => {
   harness = await startHarness({
     // Short, so that a hung request times the invocation out quickly; copies of a few MB fit.
-    timeoutSeconds: 3,
+    timeoutSeconds: 2,
     faults: {
       s3: (request) => s3Fault?.(request),
       dynamodb: (request) => dynamodbFault?.(request),
@@ -156,7 +156,8 @@ it("keeps a stream batch past the stream's 24 hours, and names resync", async ()
 });
 
 it("dead-letters a copy that cannot finish in the invocation's time, and redrive (no time limit) completes it", async () => {
-  await putSourceObject(harness, "big.bin", new Uint8Array(256 * 1024 * 1024));
+  // 64 MiB: about 2 s at the assumed copy rate, more than a 2 s invocation has left.
+  await putSourceObject(harness, "big.bin", new Uint8Array(64 * 1024 * 1024));
   await harness.settle();
   const letters = (await dlq()).map(
     (m) => m.body as { reason: string; target: { environment: string } },
