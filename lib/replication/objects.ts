@@ -391,14 +391,43 @@ async function convergeContentsOnce(work: ObjectConvergence): Promise<AppliedAct
         IfMatch: replica.etag,
       }),
     );
-    return "deleted";
+    return verifySource(work, undefined, "deleted");
   }
   if (replica?.source === source.fingerprint) {
     log.info("replica already holds the source's current state", { change: change.description });
     return "skipped";
   }
   await copy(work, source, replica);
-  return "copied";
+  return verifySource(work, source, "copied");
+}
+
+/** The source moved on while a round wrote its previous state: the next round starts from here. */
+class SourceMovedError extends Error {
+  override readonly name = "SourceMovedError";
+
+  constructor(
+    readonly current: SourceObject | undefined,
+    readonly action: AppliedAction,
+  ) {
+    super("the source changed while its previous state was written");
+  }
+}
+
+/**
+ * Reads the source again after a write. Conditional writes cannot tell two states of one body
+ * apart (a metadata-only rewrite keeps the ETag on both sides), so a round that read an older
+ * state could land after the round that wrote the newer one; when the source still holds what
+ * was written, any later change is written after this one, by its own event.
+ */
+async function verifySource(
+  work: ObjectConvergence,
+  written: SourceObject | undefined,
+  action: AppliedAction,
+): Promise<AppliedAction> {
+  const { route } = work;
+  const current = await readSourceObject(route.source, route.sourceBucket, route.key);
+  if (current?.fingerprint !== written?.fingerprint) throw new SourceMovedError(current, action);
+  return action;
 }
 
 const tagSet = (tags: readonly Tag[] | undefined): string =>
@@ -449,8 +478,8 @@ async function convergeTags(work: ObjectConvergence): Promise<AppliedAction> {
 /**
  * Makes the target's copy of the key converge to the source's current state: copy when the
  * source has the key, delete when it does not, skip when the replica already records this or a
- * newer change or already holds the current state. When a conditional write loses a race it
- * re-reads the source and tries again (bounded).
+ * newer change or already holds the current state. After a write it reads the source again, and
+ * when a conditional write loses a race or the source moved on, it goes again (bounded).
  */
 export async function convergeObject(work: ObjectConvergence): Promise<AppliedAction> {
   if (work.change.scope === "tags") return convergeTags(work);
@@ -459,6 +488,13 @@ export async function convergeObject(work: ObjectConvergence): Promise<AppliedAc
     try {
       return await convergeContentsOnce(current);
     } catch (error: unknown) {
+      if (error instanceof SourceMovedError) {
+        // A source that keeps changing: each of its changes has an event of its own.
+        if (round >= MAX_CONFLICT_ROUNDS) return error.action;
+        work.log.info("the source changed during the write; converging again", { round });
+        current = { ...work, source: error.current };
+        continue;
+      }
       if (!isConflict(error) || round >= MAX_CONFLICT_ROUNDS) throw error;
       work.log.warn("conditional write lost a race; re-reading the source", { round });
       current = {

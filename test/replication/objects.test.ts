@@ -83,6 +83,8 @@ beforeEach(() => {
   target.reset();
   copyRate.reset();
   logger.setLogLevel("SILENT");
+  // The source as the tests read it; convergence reads it again after a write.
+  source.on(HeadObjectCommand).resolves(sourceHead);
 });
 
 const work = (overrides: Partial<ObjectConvergence> = {}): ObjectConvergence => ({
@@ -270,6 +272,7 @@ describe("convergeObject: contents", () => {
   });
 
   it("deletes the replica (IfMatch) when the source no longer has the key", async () => {
+    source.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
     target.on(HeadObjectCommand).resolves({ ETag: '"r"', Metadata: {} });
     target.on(DeleteObjectCommand).resolves({});
 
@@ -309,7 +312,8 @@ describe("convergeObject: contents", () => {
     source.on(HeadObjectCommand).resolves(sourceHead);
 
     await expect(convergeObject(work())).resolves.toBe("copied");
-    expect(source).toHaveReceivedCommandTimes(HeadObjectCommand, 2);
+    // Once after each lost race, once to check the write held.
+    expect(source).toHaveReceivedCommandTimes(HeadObjectCommand, 3);
 
     target.reset();
     target.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
@@ -347,6 +351,47 @@ describe("convergeObject: contents", () => {
     await expect(
       convergeObject(work({ source: big, budget: invocationBudget(() => 900_000) })),
     ).resolves.toBe("copied");
+  });
+});
+
+describe("convergeObject: the source moving on during a write", () => {
+  it("writes again from the state it finds after a copy, until the source holds what was written", async () => {
+    target.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
+    target.on(CopyObjectCommand).resolves({});
+    // A metadata-only rewrite keeps the ETag: only the fingerprint tells the states apart.
+    source
+      .on(HeadObjectCommand)
+      .resolvesOnce({ ...sourceHead, Metadata: { owner: "bob" } })
+      .resolves({ ...sourceHead, Metadata: { owner: "bob" } });
+
+    await expect(convergeObject(work())).resolves.toBe("copied");
+
+    const written = target
+      .commandCalls(CopyObjectCommand)
+      .map((call) => call.args[0].input.Metadata?.owner);
+    expect(written).toEqual(["ada", "bob"]);
+  });
+
+  it("stops after a bounded number of rounds when the source keeps changing (each change has its own event)", async () => {
+    target.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
+    target.on(CopyObjectCommand).resolves({});
+    let n = 0;
+    source
+      .on(HeadObjectCommand)
+      .callsFake(() => ({ ...sourceHead, Metadata: { owner: `v${++n}` } }));
+
+    await expect(convergeObject(work())).resolves.toBe("copied");
+    expect(target).toHaveReceivedCommandTimes(CopyObjectCommand, MAX_CONFLICT_ROUNDS);
+  });
+
+  it("copies again when the source came back after a delete was written", async () => {
+    target.on(HeadObjectCommand).resolves({ ETag: '"r"', Metadata: {} });
+    target.on(DeleteObjectCommand).resolves({});
+    target.on(CopyObjectCommand).resolves({});
+
+    await expect(convergeObject(work({ source: undefined }))).resolves.toBe("copied");
+    expect(target).toHaveReceivedCommandTimes(DeleteObjectCommand, 1);
+    expect(target).toHaveReceivedCommandTimes(CopyObjectCommand, 1);
   });
 });
 
