@@ -342,3 +342,95 @@ describe("s3rver made to give a copy the storage class and redirect S3 gives it"
     });
   });
 });
+
+describe("conditional requests, as S3 enforces them", () => {
+  let conditional: Emulators;
+  let s3: S3Client;
+  beforeAll(async () => {
+    conditional = await startEmulators();
+    s3 = s3Client(conditional);
+    await createBucket(conditional, "cond");
+  });
+  afterAll(async () => {
+    s3.destroy();
+    await conditional.stop();
+  });
+
+  const status = (promise: Promise<unknown>) =>
+    promise.then(
+      () => "ok",
+      (error: unknown) =>
+        `${(error as { name?: string }).name ?? "?"} ${String((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode)}`,
+    );
+
+  it("refuses a write over an object that exists with If-None-Match: *, and one with a stale If-Match", async () => {
+    const first = await s3.send(new PutObjectCommand({ Bucket: "cond", Key: "k", Body: "1" }));
+
+    expect(
+      await status(
+        s3.send(new PutObjectCommand({ Bucket: "cond", Key: "k", Body: "2", IfNoneMatch: "*" })),
+      ),
+    ).toBe("PreconditionFailed 412");
+    expect(
+      await status(
+        s3.send(new PutObjectCommand({ Bucket: "cond", Key: "k", Body: "2", IfMatch: '"stale"' })),
+      ),
+    ).toBe("PreconditionFailed 412");
+    expect(
+      await status(
+        s3.send(new PutObjectCommand({ Bucket: "cond", Key: "k", Body: "2", IfMatch: first.ETag })),
+      ),
+    ).toBe("ok");
+    expect(
+      await status(
+        s3.send(new PutObjectCommand({ Bucket: "cond", Key: "new", Body: "n", IfNoneMatch: "*" })),
+      ),
+    ).toBe("ok");
+    expect(
+      await status(
+        s3.send(
+          new PutObjectCommand({ Bucket: "cond", Key: "none", Body: "n", IfMatch: first.ETag }),
+        ),
+      ),
+    ).toBe("NoSuchKey 404");
+  });
+
+  it("refuses a copy whose source changed (x-amz-copy-source-if-match), and a delete with a stale If-Match", async () => {
+    const source = await s3.send(new PutObjectCommand({ Bucket: "cond", Key: "src", Body: "s" }));
+
+    expect(
+      await status(
+        s3.send(
+          new CopyObjectCommand({
+            Bucket: "cond",
+            Key: "dst",
+            CopySource: "cond/src",
+            CopySourceIfMatch: '"other"',
+          }),
+        ),
+      ),
+    ).toBe("PreconditionFailed 412");
+    expect(
+      await status(
+        s3.send(
+          new CopyObjectCommand({
+            Bucket: "cond",
+            Key: "dst",
+            CopySource: "cond/src",
+            CopySourceIfMatch: source.ETag,
+          }),
+        ),
+      ),
+    ).toBe("ok");
+    expect(
+      await status(
+        s3.send(new DeleteObjectCommand({ Bucket: "cond", Key: "dst", IfMatch: '"stale"' })),
+      ),
+    ).toBe("PreconditionFailed 412");
+    expect(
+      await status(
+        s3.send(new DeleteObjectCommand({ Bucket: "cond", Key: "dst", IfMatch: source.ETag })),
+      ),
+    ).toBe("ok");
+  });
+});

@@ -34,6 +34,8 @@ declare module "s3rver" {
   interface FilesystemStore {
     getResourcePath(bucket: string, key: string, resource: string): string;
     deleteObject(bucket: string, key: string): Promise<void>;
+    /** The object's stored metadata with `etag` (quoted); throws when the key does not exist. */
+    getMetadata(bucket: string, key: string): Promise<{ etag?: string }>;
   }
   class S3rver {
     constructor(options: S3rverOptions);

@@ -288,6 +288,88 @@ export async function applyCopyMetadata(
   await writeFile(file, JSON.stringify(metadata, null, 2));
 }
 
+/** An object's ETag as S3 gives it (quoted), or undefined when the key does not exist. */
+async function etagOf(
+  store: { getMetadata(bucket: string, key: string): Promise<{ etag?: string }> },
+  bucket: string,
+  key: string,
+): Promise<string | undefined> {
+  try {
+    return (await store.getMetadata(bucket, key)).etag;
+  } catch {
+    return undefined;
+  }
+}
+
+const unquote = (etag: string): string => etag.trim().replace(/^"(.*)"$/, "$1");
+
+/**
+ * Conditional requests, which s3rver ignores and S3 enforces: a write or delete with `If-Match`
+ * (the object's ETag must match; a missing object is 404 NoSuchKey) or `If-None-Match: *` (no
+ * object may exist), and a copy with `x-amz-copy-source-if-match` (the source's ETag must
+ * match) fail with 412 PreconditionFailed
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-requests.html,
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html). Answers and returns true
+ * when a condition does not hold; runs under the request's object lock, so the check and the
+ * write are one step as in S3. `copySource` is the `x-amz-copy-source` header as the client sent
+ * it.
+ */
+export async function failedPrecondition(
+  ctx: TaggingContext,
+  copySource: string | undefined,
+  etagAt: (bucket: string, key: string) => Promise<string | undefined>,
+): Promise<boolean> {
+  if (!["PUT", "POST", "DELETE"].includes(ctx.method)) return false;
+  const [bucket, ...rest] = decodeURIComponent(ctx.path).replace(/^\//, "").split("/");
+  const key = rest.join("/");
+  const header = (name: string): string | undefined => headerOf(ctx, name);
+  const fail = (status: number, code: string, message: string): true => {
+    ctx.status = status;
+    ctx.type = "application/xml";
+    ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+    return true;
+  };
+  // `copySource` as the client sent it (URL-encoded): a `?` in it starts the version id.
+  const sourceMatch = header("x-amz-copy-source-if-match");
+  if (copySource !== undefined && sourceMatch !== undefined) {
+    const [sourceBucket, ...sourceKey] = decodeURIComponent(copySource.split("?")[0] ?? "")
+      .replace(/^\//, "")
+      .split("/");
+    const etag = await etagAt(sourceBucket ?? "", sourceKey.join("/"));
+    if (etag === undefined) return fail(404, "NoSuchKey", "The specified key does not exist.");
+    if (unquote(etag) !== unquote(sourceMatch)) {
+      return fail(
+        412,
+        "PreconditionFailed",
+        "At least one of the pre-conditions you specified did not hold",
+      );
+    }
+  }
+  if (bucket === undefined || key === "") return false;
+  const ifMatch = header("if-match");
+  const ifNoneMatch = header("if-none-match");
+  if (ifMatch === undefined && ifNoneMatch === undefined) return false;
+  const current = await etagAt(bucket, key);
+  if (ifNoneMatch?.trim() === "*" && current !== undefined) {
+    return fail(
+      412,
+      "PreconditionFailed",
+      "At least one of the pre-conditions you specified did not hold",
+    );
+  }
+  if (ifMatch !== undefined) {
+    if (current === undefined) return fail(404, "NoSuchKey", "The specified key does not exist.");
+    if (unquote(current) !== unquote(ifMatch)) {
+      return fail(
+        412,
+        "PreconditionFailed",
+        "At least one of the pre-conditions you specified did not hold",
+      );
+    }
+  }
+  return false;
+}
+
 export async function startEmulators(): Promise<Emulators> {
   DUMMY_ACCOUNT.createKeyPair(
     EMULATOR_CREDENTIALS.accessKeyId,
@@ -321,6 +403,8 @@ export async function startEmulators(): Promise<Emulators> {
       const store = s3.store as typeof s3.store & TaggingStore;
       const context = ctx as typeof ctx & TaggingContext;
       if (await deleteObjectTagging(context, store)) return;
+      const etagAt = (bucket: string, key: string) => etagOf(s3.store, bucket, key);
+      if (await failedPrecondition(context, source, etagAt)) return;
       await next();
       await applyRequestTags(context, store, uploads);
       await applyCopyMetadata(context, (bucket, key) =>
