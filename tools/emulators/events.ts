@@ -395,7 +395,7 @@ export function eventBridgeDeadLetter(input: {
  * An S3 Batch Operations "Invoke AWS Lambda function" event, invocation schema 2.0
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-invoke-lambda.html; 2.0
  * shape as in Powertools for AWS Lambda's fixture): `s3Bucket` is a bucket name, `s3Key` is
- * URL-encoded ("keys from S3 Batch Operations are URL encoded").
+ * URL-encoded ("keys from S3 Batch Operations are URL encoded"), spaces as "+".
  */
 export function batchOperationsEvent(input: {
   readonly bucket: string;
@@ -412,7 +412,9 @@ export function batchOperationsEvent(input: {
     },
     tasks: input.keys.map((key, index) => ({
       taskId: `task-${index}`,
-      s3Key: encodeURIComponent(key).replace(/%2F/g, "/"),
+      // URL-encoded, a space as "+": what Batch Operations sends in practice (Powertools for AWS
+      // Lambda's S3 Batch Operations event reader decodes with unquote_plus for that reason).
+      s3Key: encodeURIComponent(key).replace(/%2F/g, "/").replace(/%20/g, "+"),
       s3VersionId: null,
       s3Bucket: input.bucket,
     })),
