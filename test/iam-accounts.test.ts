@@ -6,7 +6,6 @@
  * policy, table resource policy, key policy). The prod role may write dev and staging; another
  * principal of the prod account may not; the prod role may not write prod; nothing allows `*`.
  */
-import * as fs from "node:fs";
 import {
   anonymousPrincipal,
   runSimulation,
@@ -15,13 +14,8 @@ import {
 } from "@cloud-copilot/iam-simulate";
 import type { PolicyStatement } from "../lib/iam";
 import type { StackPlan } from "../tools/offline";
-import {
-  layout,
-  planLayout,
-  writeLayoutProject,
-  type LayoutStack,
-} from "./support/accounts-layout";
-import { planInJest } from "./support/pulumi-plan";
+import { layout, type LayoutStack } from "./support/accounts-layout";
+import { sharedLayoutPlans } from "./support/shared-plans";
 import { jsonInput, named, ofType, onlyPipeline as only, output } from "./support/pulumi-query";
 
 type Who = "prod-role" | "prod-admin" | "dev-reader" | "stranger" | "anonymous";
@@ -104,7 +98,6 @@ const matrix: readonly [Who, string, string, string | undefined, Expected][] = [
   ["dev-reader", "kms:Decrypt", "<dev-key>", undefined, "deny"],
 ];
 
-let dir: string;
 let plans: Record<LayoutStack, StackPlan>;
 let placeholders: Record<string, string>;
 let roleArn: string;
@@ -210,9 +203,8 @@ const allPolicies = (): { where: string; statements: PolicyStatement[] }[] =>
     ),
   );
 
-beforeAll(async () => {
-  dir = writeLayoutProject();
-  plans = await planLayout(dir, planInJest);
+beforeAll(() => {
+  plans = sharedLayoutPlans();
   const role = only(plans.prod, "aws:iam/role:Role");
   roleArn = role.state.arn as string;
   rolePolicies = ofType(plans.prod, "aws:iam/rolePolicy:RolePolicy").map((p) => ({
@@ -244,10 +236,6 @@ beforeAll(async () => {
     }
   }
 }, 60_000);
-
-afterAll(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
 
 describe("cross-account matrix (iam-simulate, identity and resource policies)", () => {
   it.each(matrix)("%s: %s on %s via %s: %s", async (who, action, template, via, expected) => {

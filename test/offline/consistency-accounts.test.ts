@@ -15,14 +15,9 @@ import {
   normalisePlan,
   type AllowListEntry,
 } from "../../tools/offline/consistency";
-import {
-  layout,
-  planLayout,
-  writeLayoutProject,
-  type LayoutStack,
-} from "../support/accounts-layout";
-import { planInJest } from "../support/pulumi-plan";
-import { sharedPlans } from "../support/shared-plans";
+import { layout, writeLayoutProject, type LayoutStack } from "../support/accounts-layout";
+
+import { sharedLayoutPlans, sharedPlans } from "../support/shared-plans";
 
 const root = path.resolve(__dirname, "..", "..");
 const allowListFile = path.join(root, "consistency-allow-list.json");
@@ -30,9 +25,9 @@ let dir: string;
 let plans: Record<LayoutStack, StackPlan>;
 let allowList: AllowListEntry[];
 
-beforeAll(async () => {
+beforeAll(() => {
   dir = writeLayoutProject();
-  plans = await planLayout(dir, planInJest);
+  plans = sharedLayoutPlans();
   allowList = loadAllowList(allowListFile);
 }, 60_000);
 

@@ -14,11 +14,11 @@ import { stackAccountId, type PlannedResource, type StackPlan } from "../../tool
 import {
   layout,
   layoutLines,
-  planLayout,
   writeLayoutProject,
   type LayoutStack,
 } from "../support/accounts-layout";
-import { planInChild, planInJest } from "../support/pulumi-plan";
+import { planInChild } from "../support/pulumi-plan";
+import { sharedLayoutPlans } from "../support/shared-plans";
 import type { ChildPlanResult } from "../support/pulumi-plan-child";
 import { jsonInput, named, ofType, onlyPipeline as only, output } from "../support/pulumi-query";
 
@@ -49,9 +49,9 @@ const tableKey = (s: LayoutStack): PlannedResource => named(plan(s), T.key, "pip
 const statements = (r: PlannedResource, key = "policy"): PolicyStatement[] =>
   jsonInput(r, key).Statement as PolicyStatement[];
 
-beforeAll(async () => {
+beforeAll(() => {
   dir = writeLayoutProject();
-  plans = await planLayout(dir, planInJest);
+  plans = sharedLayoutPlans();
 }, 60_000);
 
 afterAll(() => {
@@ -302,27 +302,42 @@ describe("prod, replicating into two other accounts", () => {
 });
 
 describe("what the program refuses at deploy time", () => {
-  // These fail inside an apply (unhandled rejections): each is planned in a child process of its
-  // own, as a failed program leaves the runtime unusable for the next one.
+  // These fail inside an apply (unhandled rejections): planned in a child process, one after
+  // another (planStack loads the program afresh for each), all four in one process.
   const devOutputs = (): Record<string, unknown> => plan("dev").outputs;
-  const prodWith = async (dev: Record<string, unknown>): Promise<ChildPlanResult | undefined> => {
-    const [result] = await planInChild([
-      {
-        stack: "prod",
-        options: { projectDir: dir, stackOutputs: { dev, staging: plan("staging").outputs } },
-      },
-    ]);
-    return result;
-  };
-
-  it("fails prod on a target in another account that does not grant its role", async () => {
-    const ungranted = Object.fromEntries(
+  const ungranted = (): Record<string, unknown> =>
+    Object.fromEntries(
       Object.entries(devOutputs()).filter(
         ([name]) => name !== "replicationSourceRoleArn" && name !== "tableKeyArn",
       ),
     );
+  const other = `arn:aws:iam::${layout.prod.account}:role/company-replication-live-eu-west-1`;
+  let results: Record<"ungranted" | "other" | "partition" | "sameAccount", ChildPlanResult>;
 
-    expect(await prodWith(ungranted)).toEqual({
+  beforeAll(async () => {
+    // A target that names prod's account, deployed with credentials of that very account.
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.qa.yaml"),
+      `config:\n  aws:region: eu-west-1\n  data-pipeline:sourceAccountId: "${layout.prod.account}"\n`,
+    );
+    const prodWith = (dev: Record<string, unknown>) => ({
+      stack: "prod",
+      options: { projectDir: dir, stackOutputs: { dev, staging: plan("staging").outputs } },
+    });
+    const [a, b, c, d] = await planInChild([
+      prodWith(ungranted()),
+      prodWith({ ...devOutputs(), replicationSourceRoleArn: other }),
+      prodWith({ ...devOutputs(), region: "cn-north-1" }),
+      { stack: "qa", options: { projectDir: dir, accountId: layout.prod.account } },
+    ]);
+    if (a === undefined || b === undefined || c === undefined || d === undefined) {
+      throw new Error("the child process planned fewer stacks than asked");
+    }
+    results = { ungranted: a, other: b, partition: c, sameAccount: d };
+  }, 60_000);
+
+  it("fails prod on a target in another account that does not grant its role", () => {
+    expect(results.ungranted).toEqual({
       ok: false,
       message: expect.stringContaining(
         `Stack "organization/data-pipeline/dev" is in account ${layout.dev.account} and grants ` +
@@ -335,10 +350,8 @@ describe("what the program refuses at deploy time", () => {
     });
   });
 
-  it("fails prod on a target in another account that grants another role", async () => {
-    const other = `arn:aws:iam::${layout.prod.account}:role/company-replication-live-eu-west-1`;
-
-    expect(await prodWith({ ...devOutputs(), replicationSourceRoleArn: other })).toEqual({
+  it("fails prod on a target in another account that grants another role", () => {
+    expect(results.other).toEqual({
       ok: false,
       message: expect.stringContaining(
         `grants ${other}, not this stack's ${prodRoleArn}`,
@@ -346,8 +359,8 @@ describe("what the program refuses at deploy time", () => {
     });
   });
 
-  it("fails prod on a target in another partition, from the target's region output", async () => {
-    expect(await prodWith({ ...devOutputs(), region: "cn-north-1" })).toEqual({
+  it("fails prod on a target in another partition, from the target's region output", () => {
+    expect(results.partition).toEqual({
       ok: false,
       message: expect.stringContaining(
         'Stack "organization/data-pipeline/dev" output "region" = "cn-north-1" is in partition ' +
@@ -357,17 +370,8 @@ describe("what the program refuses at deploy time", () => {
     });
   });
 
-  it("fails a target whose source account turns out to be its own (its stack file pins none)", async () => {
-    // A target that names prod's account, deployed with credentials of that very account.
-    fs.writeFileSync(
-      path.join(dir, "Pulumi.qa.yaml"),
-      `config:\n  aws:region: eu-west-1\n  data-pipeline:sourceAccountId: "${layout.prod.account}"\n`,
-    );
-    const [sameAccount] = await planInChild([
-      { stack: "qa", options: { projectDir: dir, accountId: layout.prod.account } },
-    ]);
-
-    expect(sameAccount).toEqual({
+  it("fails a target whose source account turns out to be its own (its stack file pins none)", () => {
+    expect(results.sameAccount).toEqual({
       ok: false,
       message: expect.stringContaining(
         `data-pipeline:sourceAccountId = "${layout.prod.account}" is the account this stack is ` +

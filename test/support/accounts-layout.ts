@@ -52,12 +52,19 @@ export function writeLayoutProject(): string {
   return dir;
 }
 
-/** Plans the layout (prod and the stacks it references) with `planner`. */
+/**
+ * Plans the layout (prod and the stacks it references) with `planner` (planStack's own by
+ * default). The jest global setup plans it once per run: suites read it with
+ * `sharedLayoutPlans()` (test/support/shared-plans.ts).
+ */
 export async function planLayout(
   dir: string,
-  planner: Planner,
+  planner?: Planner,
 ): Promise<Record<LayoutStack, StackPlan>> {
-  const plans = await planStacks(["prod"], { projectDir: dir, planner });
+  const plans = await planStacks(["prod"], {
+    projectDir: dir,
+    ...(planner === undefined ? {} : { planner }),
+  });
   const { dev, staging, prod } = plans;
   if (dev === undefined || staging === undefined || prod === undefined) {
     throw new Error(`the layout planned ${Object.keys(plans).join(", ")}`);

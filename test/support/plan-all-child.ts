@@ -1,14 +1,25 @@
 /**
  * Plans every stack of the project (tools/offline, the default loader) in a child process run
- * with tsx, and writes the plans as one JSON document to the file given: the jest global setup
- * runs it once per source state, and suites read the result (test/support/shared-plans.ts).
+ * with tsx, and the cross-account layout of README "Accounts and regions"
+ * (test/support/accounts-layout.ts) in a temporary copy of the project, and writes the plans as
+ * one JSON document to the file given: the jest global setup runs it once per source state, and
+ * suites read the result (test/support/shared-plans.ts).
  */
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { discoverStacks, planStacks } from "../../tools/offline/plan-report";
+import { planLayout, writeLayoutProject } from "./accounts-layout";
+import type { SharedPlansFile } from "./shared-plans";
 
 async function main(file: string): Promise<void> {
-  const plans = await planStacks(discoverStacks());
-  writeFileSync(file, JSON.stringify(plans));
+  const committed = await planStacks(discoverStacks());
+  const dir = writeLayoutProject();
+  try {
+    const layout = await planLayout(dir);
+    const plans: SharedPlansFile = { committed, layout };
+    writeFileSync(file, JSON.stringify(plans));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   process.exit(0);
 }
 

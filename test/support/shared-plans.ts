@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "no
 import * as path from "node:path";
 import { hashFiles } from "../../lib/bundle";
 import type { StackPlan } from "../../tools/offline";
+import type { LayoutStack } from "./accounts-layout";
 
 const root = path.resolve(__dirname, "..", "..");
 
@@ -24,7 +25,16 @@ function filesUnder(directory: string): string[] {
     .sort();
 }
 
-/** The hash of what the plans depend on: the program, the offline runner, stack files, lockfile. */
+/** What the global setup writes: the committed stacks' plans and the cross-account layout's. */
+export interface SharedPlansFile {
+  readonly committed: Readonly<Record<string, StackPlan>>;
+  readonly layout: Readonly<Record<LayoutStack, StackPlan>>;
+}
+
+/**
+ * The hash of what the plans depend on: the program, the offline runner, stack files, the
+ * layout's definition, lockfile.
+ */
 export function plansSourceHash(): string {
   const stackFiles = readdirSync(root)
     .filter((name) => /^Pulumi(\..+)?\.yaml$/.test(name))
@@ -36,6 +46,8 @@ export function plansSourceHash(): string {
       ...filesUnder(path.join(root, "lib")),
       ...filesUnder(path.join(root, "tools", "offline")),
       ...stackFiles,
+      path.join(__dirname, "accounts-layout.ts"),
+      path.join(__dirname, "plan-all-child.ts"),
       path.join(root, "package-lock.json"),
     ],
     root,
@@ -59,15 +71,24 @@ export function ensureSharedPlans(
   return file;
 }
 
-let loaded: Readonly<Record<string, StackPlan>> | undefined;
+let loaded: SharedPlansFile | undefined;
 
-/** Every stack's plan, as planned once for this run. */
-export function sharedPlans(): Readonly<Record<string, StackPlan>> {
+function sharedPlansFile(): SharedPlansFile {
   if (loaded === undefined) {
     const file = process.env[SHARED_PLANS_VARIABLE] ?? ensureSharedPlans();
-    loaded = JSON.parse(readFileSync(file, "utf8")) as Record<string, StackPlan>;
+    loaded = JSON.parse(readFileSync(file, "utf8")) as SharedPlansFile;
   }
   return loaded;
+}
+
+/** Every committed stack's plan, as planned once for this run. */
+export function sharedPlans(): Readonly<Record<string, StackPlan>> {
+  return sharedPlansFile().committed;
+}
+
+/** The plans of the cross-account layout (test/support/accounts-layout.ts), planned once. */
+export function sharedLayoutPlans(): Record<LayoutStack, StackPlan> {
+  return { ...sharedPlansFile().layout };
 }
 
 /** One stack's shared plan. */
