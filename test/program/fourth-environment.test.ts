@@ -3,39 +3,13 @@
  * one line in the replicating stack's `replicationTargets`, and nothing in the code names it.
  * Planned offline from a copy of the project with exactly those two edits.
  */
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import type { StackPlan } from "../../tools/offline";
-import { planStacks } from "../../tools/offline/plan-report";
-import { planInJest } from "../support/pulumi-plan";
 import { jsonInput, onlyPipeline as only, output } from "../support/pulumi-query";
+import { sharedFourthEnvironmentPlans } from "../support/shared-plans";
 
-const root = path.resolve(__dirname, "..", "..");
-let dir: string;
-let plans: Readonly<Record<string, StackPlan>>;
-
-beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "fourth-environment-"));
-  for (const file of fs.readdirSync(root).filter((name) => /^Pulumi\..+\.yaml$/.test(name))) {
-    fs.copyFileSync(path.join(root, file), path.join(dir, file));
-  }
-  // The project file as it is, but its `main` pointing at this repository's program.
-  const project = fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8");
-  fs.writeFileSync(
-    path.join(dir, "Pulumi.yaml"),
-    project.replace(/^main: .*$/m, `main: ${path.join(root, "index.ts")}`),
-  );
-  // The two edits: a stack file, and one line in prod's replicationTargets.
-  fs.writeFileSync(path.join(dir, "Pulumi.qa.yaml"), "config:\n  aws:region: eu-west-1\n");
-  const prodFile = path.join(dir, "Pulumi.prod.yaml");
-  const prod = fs.readFileSync(prodFile, "utf8");
-  fs.writeFileSync(prodFile, prod.replace("    - staging\n", "    - staging\n    - qa\n"));
-  plans = await planStacks(["prod"], { projectDir: dir, planner: planInJest });
-});
-afterAll(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+// Planned once per run by the jest global setup, from a copy of the project with the two edits
+// (test/support/fourth-environment-layout.ts), as `npm run plan` plans prod: targets first.
+const plans = sharedFourthEnvironmentPlans();
 
 const plan = (stack: string): StackPlan => {
   const found = plans[stack];

@@ -5,6 +5,7 @@
 import type { DashboardBody } from "../../lib/dashboard";
 import type { PlannedResource, StackPlan } from "../../tools/offline";
 import { planInJest } from "../support/pulumi-plan";
+import { sharedPlan } from "../support/shared-plans";
 import { jsonInput, named, only } from "../support/pulumi-query";
 
 let devWithAlerts: StackPlan;
@@ -14,7 +15,7 @@ beforeAll(async () => {
   devWithAlerts = await planInJest("dev", {
     config: { "data-pipeline:alertEmails": '["oncall@example.com"]' },
   });
-  const staging = await planInJest("staging");
+  const staging = sharedPlan("staging");
   // The dev stack calls its environment something else than its stack name.
   renamedTarget = await planInJest("prod", {
     stackOutputs: {

@@ -25,10 +25,14 @@ function filesUnder(directory: string): string[] {
     .sort();
 }
 
-/** What the global setup writes: the committed stacks' plans and the cross-account layout's. */
+/**
+ * What the global setup writes: the committed stacks' plans, the cross-account layout's, and
+ * those of the project with a fourth environment.
+ */
 export interface SharedPlansFile {
   readonly committed: Readonly<Record<string, StackPlan>>;
   readonly layout: Readonly<Record<LayoutStack, StackPlan>>;
+  readonly fourthEnvironment: Readonly<Record<string, StackPlan>>;
 }
 
 /**
@@ -47,6 +51,7 @@ export function plansSourceHash(): string {
       ...filesUnder(path.join(root, "tools", "offline")),
       ...stackFiles,
       path.join(__dirname, "accounts-layout.ts"),
+      path.join(__dirname, "fourth-environment-layout.ts"),
       path.join(__dirname, "plan-all-child.ts"),
       path.join(root, "package-lock.json"),
     ],
@@ -96,4 +101,12 @@ export function sharedPlan(stack: string): StackPlan {
   const plan = sharedPlans()[stack];
   if (plan === undefined) throw new Error(`no shared plan of stack "${stack}"`);
   return plan;
+}
+
+/**
+ * The plans of the project with a fourth environment (test/support/fourth-environment-layout.ts),
+ * in the order they were planned.
+ */
+export function sharedFourthEnvironmentPlans(): Readonly<Record<string, StackPlan>> {
+  return sharedPlansFile().fourthEnvironment;
 }
