@@ -73,6 +73,33 @@ export async function applyItemChange(
   }
 }
 
+/**
+ * Takes back a put of `change` when the source's key is gone meanwhile: deletes the replica only
+ * if it still holds that very put (its recorded sequence is the change's), so a newer change that
+ * landed since is kept. Returns "deleted", or "skipped" when the replica moved on.
+ */
+export async function withdrawItemPut(
+  dynamodb: DynamoDBClient,
+  change: ItemChange,
+  table: string,
+): Promise<AppliedAction> {
+  try {
+    await dynamodb.send(
+      new DeleteItemCommand({
+        TableName: table,
+        Key: change.keys,
+        ConditionExpression: "#seq = :seq",
+        ExpressionAttributeNames: { "#seq": ITEM_SEQUENCE_ATTRIBUTE },
+        ExpressionAttributeValues: { ":seq": { S: paddedStreamSequence(change.sequenceNumber) } },
+      }),
+    );
+    return "deleted";
+  } catch (error: unknown) {
+    if (error instanceof ConditionalCheckFailedException) return "skipped";
+    throw error;
+  }
+}
+
 // Resync (`npm run resync`): an item is converged without a stream sequence number, so the
 // sequence guard above cannot order it. Instead a resync reads the replica first, then the source
 // (consistently), and writes only if the replica is still what it read: the condition names the

@@ -9,7 +9,7 @@ import { targetRegion } from "./clients";
 import type { ReplicationSettings, ReplicationTarget } from "./contract";
 import { PermanentChangeError, attemptsOf, isRetryable, summarizeError } from "./errors";
 import type { ItemChange, ObjectChange } from "./events";
-import { applyItemChange, readSourceItem, type Item } from "./items";
+import { applyItemChange, readSourceItem, withdrawItemPut, type Item } from "./items";
 import { changeLogger } from "./logger";
 import { convergeObject, readSourceObject } from "./objects";
 import type { AppliedAction, TargetFailure, TargetResult } from "./outcome";
@@ -58,6 +58,17 @@ export interface ReplicateOptions {
   readonly targets?: readonly ReplicationTarget[];
   /** The invocation's time budget for copies. @default no limit */
   readonly budget?: TimeBudget;
+  /**
+   * The change is replayed outside its stream's order (redrive of a dead letter). On the live
+   * path a later change of the same key is in a later batch, which Lambda does not start before
+   * this one ends ("Lambda processes each shard's records in order",
+   * https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html), so the sequence guard orders
+   * every write. A replay has no such order: the key's live delete may be applied between the
+   * replay's source read and its put, and a delete leaves no recorded sequence to refuse the put
+   * with. So after a put the source is read again, and a put whose key is gone is taken back.
+   * @default false
+   */
+  readonly replay?: boolean;
 }
 
 export interface Replicator {
@@ -118,7 +129,7 @@ export function createReplicator(
       changeLogger(keys).error("source read failed", { error: summarizeError(error) });
       return targets.map((target) => failure(target, error));
     }
-    return serveTargets(targets, keys, (target) =>
+    const results = await serveTargets(targets, keys, (target) =>
       applyItemChange(
         clients.dynamodb(targetRegion(target, settings)),
         change,
@@ -126,6 +137,36 @@ export function createReplicator(
         source,
       ),
     );
+    const put = results.filter((result) => result.ok && result.action === "put");
+    if (options.replay !== true || put.length === 0) return results;
+    return withdrawPutsOfGoneKey(change, keys, results);
+  };
+
+  /** After a replayed put: the source read again, and each put taken back if the key is gone. */
+  const withdrawPutsOfGoneKey = async (
+    change: ItemChange,
+    keys: { eventId: string; key: string },
+    results: TargetResult[],
+  ): Promise<TargetResult[]> => {
+    let now: Item | undefined;
+    try {
+      now = await readSourceItem(clients.dynamodb(), change.table, change.keys);
+    } catch (error: unknown) {
+      changeLogger(keys).error("source read after a replayed put failed", {
+        error: summarizeError(error),
+      });
+      return results.map((result) =>
+        result.ok && result.action === "put" ? failure(result.target, error) : result,
+      );
+    }
+    if (now !== undefined) return results;
+    const withdrawn = await serveTargets(
+      results.filter((result) => result.ok && result.action === "put").map((r) => r.target),
+      keys,
+      (target) =>
+        withdrawItemPut(clients.dynamodb(targetRegion(target, settings)), change, target.table),
+    );
+    return results.map((result) => withdrawn.find((w) => w.target === result.target) ?? result);
   };
 
   return { settings, replicateObject, replicateItem };

@@ -14,6 +14,7 @@ import {
   expectTargetsEqualSource,
   listQueue,
   putSourceItem,
+  redrive,
   startHarness,
   tableContents,
   type Harness,
@@ -110,6 +111,48 @@ describe("items", () => {
         target: TARGETS[1],
       }),
     ]);
+  });
+});
+
+describe("redrive beside live traffic", () => {
+  it("never brings back an item deleted while the replay was under way", async () => {
+    // A put that staging refused for good: one dead letter, naming staging.
+    failing = { pk: "race#1", fault: "dynamodb-access-denied" };
+    await putSourceItem(harness, item("race#1", 1));
+    await harness.settle();
+    failing = undefined;
+    expect(await lettersFor("race#1")).toHaveLength(1);
+
+    // The replay reads the source (the item is there), then, before its put reaches staging,
+    // the item is deleted in production and the live path applies that delete everywhere.
+    let raced = false;
+    const summary = await redrive(harness, {
+      prepare: (clients) => {
+        clients.dynamodb().middlewareStack.add(
+          (next) => async (args) => {
+            const input = args.input as { TableName?: string; Item?: object };
+            if (
+              !raced &&
+              input.TableName === "staging-table" &&
+              JSON.stringify(input.Item ?? {}).includes('"race#1"')
+            ) {
+              raced = true;
+              await deleteSourceItem(harness, itemKeys("race#1", "profile"));
+              await harness.settle();
+            }
+            return next(args);
+          },
+          { step: "initialize", name: "raceLiveDelete" },
+        );
+      },
+    });
+
+    expect(raced).toBe(true);
+    expect(summary.failed).toBe(0);
+    // The put landed after the delete (nothing recorded a sequence to refuse it), and redrive
+    // took it back once it read the source again.
+    expect((await staging()).has("race#1|profile")).toBe(false);
+    await expectTargetsEqualSource(harness);
   });
 });
 

@@ -1,5 +1,6 @@
 /** The convergence core (lib/replication/replicator.ts) with mocked SDK clients per region. */
 import {
+  ConditionalCheckFailedException,
   DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
@@ -18,6 +19,7 @@ import type { ReplicationClients } from "../../lib/replication/clients";
 import type { ItemChange, ObjectChange } from "../../lib/replication/events";
 import { logger } from "../../lib/replication/logger";
 import { createReplicator } from "../../lib/replication/replicator";
+import { ITEM_SEQUENCE_ATTRIBUTE, paddedStreamSequence } from "../../lib/replication/sequence";
 import { itemKeys, streamSequenceAt } from "../../tools/emulators/events";
 import { settings } from "../support/settings";
 
@@ -202,6 +204,102 @@ describe("replicateItem", () => {
     const results = await createReplicator(settings, clients).replicateItem(itemChange);
 
     expect(results.map((r) => r.ok && r.action)).toEqual(["deleted", "deleted"]);
+  });
+
+  describe("a replay (redrive), outside the stream's order", () => {
+    const item = { ...itemKeys("user#1", "profile"), name: { S: "Ada" } };
+    const ours = { S: paddedStreamSequence(itemChange.sequenceNumber) };
+
+    it("reads the source again after its puts, and keeps them while the item is there", async () => {
+      const { clients, dynamodb } = regionalClients();
+      dynamodb.home.on(GetItemCommand).resolves({ Item: item });
+      dynamodb.home.on(PutItemCommand).resolves({});
+      dynamodb.away.on(PutItemCommand).resolves({});
+
+      const results = await createReplicator(settings, clients).replicateItem(itemChange, {
+        replay: true,
+      });
+
+      expect(results.map((r) => r.ok && r.action)).toEqual(["put", "put"]);
+      expect(dynamodb.home).toHaveReceivedCommandTimes(GetItemCommand, 2);
+      expect(dynamodb.home).not.toHaveReceivedCommand(DeleteItemCommand);
+      expect(dynamodb.away).not.toHaveReceivedCommand(DeleteItemCommand);
+    });
+
+    it("takes back each put whose key is gone, only where the replica still holds it", async () => {
+      const { clients, dynamodb } = regionalClients();
+      dynamodb.home.on(GetItemCommand).resolvesOnce({ Item: item }).resolves({});
+      dynamodb.home.on(PutItemCommand).resolves({});
+      dynamodb.away.on(PutItemCommand).resolves({});
+      dynamodb.away.on(DeleteItemCommand).resolves({});
+      // staging holds a newer change by now: the condition fails and it is kept.
+      dynamodb.home
+        .on(DeleteItemCommand)
+        .rejects(new ConditionalCheckFailedException({ message: "newer", $metadata: {} }));
+
+      const results = await createReplicator(settings, clients).replicateItem(itemChange, {
+        replay: true,
+      });
+
+      expect(results.map((r) => r.ok && [r.target.environment, r.action])).toEqual([
+        ["dev", "deleted"],
+        ["staging", "skipped"],
+      ]);
+      const withdrawal = {
+        Key: itemChange.keys,
+        ConditionExpression: "#seq = :seq",
+        ExpressionAttributeNames: { "#seq": ITEM_SEQUENCE_ATTRIBUTE },
+        ExpressionAttributeValues: { ":seq": ours },
+      };
+      expect(dynamodb.away).toHaveReceivedCommandWith(DeleteItemCommand, {
+        TableName: "dev-table",
+        ...withdrawal,
+      });
+      expect(dynamodb.home).toHaveReceivedCommandWith(DeleteItemCommand, {
+        TableName: "staging-table",
+        ...withdrawal,
+      });
+    });
+
+    it("fails the targets it put when the source cannot be read again (the message stays)", async () => {
+      const { clients, dynamodb } = regionalClients();
+      dynamodb.home
+        .on(GetItemCommand)
+        .resolvesOnce({ Item: item })
+        .rejects(
+          Object.assign(new Error("slow down"), {
+            name: "ThrottlingException",
+            $metadata: { httpStatusCode: 400 },
+          }),
+        );
+      dynamodb.home.on(PutItemCommand).resolves({});
+      dynamodb.away.on(PutItemCommand).resolves({});
+
+      const results = await createReplicator(settings, clients).replicateItem(itemChange, {
+        replay: true,
+      });
+
+      expect(results.map((r) => !r.ok && [r.target.environment, r.error.name])).toEqual([
+        ["dev", "ThrottlingException"],
+        ["staging", "ThrottlingException"],
+      ]);
+    });
+
+    it("reads nothing more on the live path, or when the replay put nothing", async () => {
+      const { clients, dynamodb } = regionalClients();
+      dynamodb.home.on(GetItemCommand).resolves({ Item: item });
+      dynamodb.home.on(PutItemCommand).resolves({});
+      dynamodb.away.on(PutItemCommand).resolves({});
+      await createReplicator(settings, clients).replicateItem(itemChange);
+      expect(dynamodb.home).toHaveReceivedCommandTimes(GetItemCommand, 1);
+
+      dynamodb.home.reset();
+      dynamodb.home.on(GetItemCommand).resolves({});
+      dynamodb.home.on(DeleteItemCommand).resolves({});
+      dynamodb.away.on(DeleteItemCommand).resolves({});
+      await createReplicator(settings, clients).replicateItem(itemChange, { replay: true });
+      expect(dynamodb.home).toHaveReceivedCommandTimes(GetItemCommand, 1);
+    });
   });
 
   it("fails every target when the source cannot be read", async () => {

@@ -21,7 +21,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { createClients } from "../../lib/replication/clients";
+import { createClients, type ReplicationClients } from "../../lib/replication/clients";
 import { readContract } from "../../lib/replication/contract";
 import { createReplicator } from "../../lib/replication/replicator";
 import { ITEM_SEQUENCE_ATTRIBUTE } from "../../lib/replication/sequence";
@@ -255,13 +255,20 @@ export async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<numb
  * Runs a redrive in this process with the function's own settings (its environment, as an
  * operator's redrive reads it from the deployed function), against the emulators.
  */
-export async function redrive(harness: Harness): Promise<RedriveSummary> {
+export async function redrive(
+  harness: Harness,
+  options: {
+    /** Called with redrive's clients before it starts (a test adds middleware to them). */
+    readonly prepare?: (clients: ReplicationClients) => void;
+  } = {},
+): Promise<RedriveSummary> {
   const restore = setEnvironment({
     ...harness.pipeline.runtimeEnvironment,
     ...harness.environment,
   });
   const settings = readContract(process.env);
   const clients = createClients(settings);
+  options.prepare?.(clients);
   const streams = new DynamoDBStreamsClient({
     region: REGION,
     endpoint: harness.environment.AWS_ENDPOINT_URL_DYNAMODB_STREAMS,

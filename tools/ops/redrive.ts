@@ -146,7 +146,10 @@ async function replayItemRecord(
   targets?: readonly ReplicationTarget[],
 ): Promise<Verdict> {
   const change = parseItemRecord(record, deps.replicator.settings.sourceTable);
-  return verdictOf(await deps.replicator.replicateItem(change, targets && { targets }));
+  // A replay, outside the stream's order: a put whose key is deleted meanwhile is taken back.
+  return verdictOf(
+    await deps.replicator.replicateItem(change, { ...(targets && { targets }), replay: true }),
+  );
 }
 
 /** Replays one message; never throws (a failure is a verdict). */
