@@ -60,12 +60,14 @@ export interface ReplicateOptions {
   readonly budget?: TimeBudget;
   /**
    * The change is replayed outside its stream's order (redrive of a dead letter). On the live
-   * path a later change of the same key is in a later batch, which Lambda does not start before
-   * this one ends ("Lambda processes each shard's records in order",
-   * https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html), so the sequence guard orders
-   * every write. A replay has no such order: the key's live delete may be applied between the
-   * replay's source read and its put, and a delete leaves no recorded sequence to refuse the put
-   * with. So after a put the source is read again, and a put whose key is gone is taken back.
+   * path every source change made after the function read the source has its own record in a
+   * later batch, and Lambda keeps each item's records in order: it does not hand that record to
+   * the function before this batch ends (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html,
+   * "Concurrent reads of a shard": in-order processing at the item level), so the sequence guard
+   * orders every write. A replay has no such order: the key's live delete may be applied
+   * between the replay's source read and its put, and a delete leaves no recorded sequence to
+   * refuse the put with. So after a put the source is read again, and a put whose key is gone is
+   * taken back.
    * @default false
    */
   readonly replay?: boolean;
