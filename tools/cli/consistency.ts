@@ -3,7 +3,7 @@
  * project offline (referenced stacks first), compares them after normalising the environment
  * names, and prints a table of every difference with its verdict. Exit codes: 0 every difference
  * is on the allow-list (consistency-allow-list.json), 1 drift or a stack cannot be planned,
- * 2 bad arguments or allow-list.
+ * 2 bad arguments or allow-list. `--help` prints the usage.
  */
 import * as path from "node:path";
 import {
@@ -66,4 +66,4 @@ async function main(): Promise<number> {
   }
 }
 
-void runMain(main);
+void runMain(main, USAGE);

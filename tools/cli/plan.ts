@@ -3,11 +3,13 @@
  * (Pulumi mocks, the stack's own config; prod's stack references get the offline plans' outputs
  * of the stacks it references) and prints the resource tree, or with `--json` the document
  * `{ stack, resources: [{ urn, type, name, parent, inputs }], outputs }` alone on stdout.
- * Exit codes: 0 planned, 1 the stack cannot be planned (every problem on stderr), 2 bad arguments.
+ * `--help` prints the usage. Exit codes: 0 planned, 1 the stack cannot be planned (every
+ * problem on stderr), 2 bad arguments.
  */
 import {
   parsePlanArgs,
   planDocument,
+  PLAN_USAGE,
   PlanProblemsError,
   planStacks,
   renderTree,
@@ -45,4 +47,4 @@ async function main(): Promise<number> {
   }
 }
 
-void runMain(main);
+void runMain(main, PLAN_USAGE);

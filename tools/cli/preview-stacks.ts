@@ -2,8 +2,8 @@
  * `npm run --silent preview-stacks [-- --project-dir <dir>]`: prints the PR preview's stacks as
  * the `key=value` lines GitHub Actions reads from `$GITHUB_OUTPUT`: `stacks`, `targets` and
  * `replicating`, each a JSON list of `{ stack, region, roleVariable }` (tools/offline/preview-stacks.ts).
- * Exit codes: 0 listed, 1 the stack files cannot be laid out (every problem on stderr), 2 bad
- * arguments.
+ * `--help` prints the usage. Exit codes: 0 listed, 1 the stack files cannot be laid out (every
+ * problem on stderr), 2 bad arguments.
  */
 import * as path from "node:path";
 import { runMain, tokenProblems } from "../common/cli-args";
@@ -37,4 +37,4 @@ function main(): Promise<number> {
   }
 }
 
-void runMain(main);
+void runMain(main, USAGE);

@@ -47,12 +47,27 @@ export function tokenProblems(
   return { values, problems };
 }
 
+/** True when the command line asks for help: `--help` or `-h` anywhere on it. */
+export function wantsHelp(argv: readonly string[]): boolean {
+  return argv.some((arg) => arg === "--help" || arg === "-h");
+}
+
 /**
  * Runs a command's `main` and sets the exit code it returns; an unexpected error is printed
  * (with its stack) and exits 1. The exit code is set rather than `process.exit` called, so
- * pending output is flushed.
+ * pending output is flushed. With `usage`, `--help` (or `-h`) anywhere on the command line
+ * prints it and exits 0 before `main` runs, whatever else the line holds.
  */
-export function runMain(main: () => Promise<number>): Promise<void> {
+export function runMain(
+  main: () => Promise<number>,
+  usage?: string,
+  argv: readonly string[] = process.argv.slice(2),
+): Promise<void> {
+  if (usage !== undefined && wantsHelp(argv)) {
+    console.log(usage);
+    process.exitCode = 0;
+    return Promise.resolve();
+  }
   return main().then(
     (code) => {
       process.exitCode = code;
