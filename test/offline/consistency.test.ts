@@ -165,7 +165,7 @@ describe("normalisation", () => {
         notJson: "{ nope",
         empty: [],
         none: {},
-        code: { assets: { "index.js": { text: "x" } } },
+        code: { assets: { "index.mjs": { text: "x" } } },
         count: 3,
       },
       "dev",
@@ -177,7 +177,7 @@ describe("normalisation", () => {
       notJson: "{ nope",
       empty: [],
       none: {},
-      'code.assets["index.js"].text': "x",
+      'code.assets["index.mjs"].text': "x",
       count: 3,
     });
   });

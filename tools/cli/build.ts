@@ -1,4 +1,7 @@
-/** `npm run build`: writes the replication bundle (the bytes the program deploys) to dist/replication/index.js. */
+/**
+ * `npm run build`: writes the replication bundle (the bytes the program deploys) to
+ * dist/replication/index.mjs.
+ */
 import * as path from "node:path";
 import { ensureBundle } from "../common/bundle-file";
 

@@ -90,7 +90,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 /**
  * Resolves promises nested in deserialized inputs (assets and archives keep their contents in
- * promises) into plain data: `{ __pulumiArchive, assets: { "index.js": { __pulumiAsset, text } } }`.
+ * promises) into plain data: `{ __pulumiArchive, assets: { "index.mjs": { __pulumiAsset, text } } }`.
  */
 export async function resolveDeep(value: unknown): Promise<unknown> {
   const settled = isThenable(value) ? await value : value;
