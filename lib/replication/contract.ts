@@ -15,6 +15,9 @@ export const logLevels = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL",
 export type LogLevel = (typeof logLevels)[number];
 
 /** An AWS region name such as `eu-west-1` or `us-gov-west-1`. */
+/** The Powertools service name of the function's logs and metrics when none is set. */
+export const DEFAULT_SERVICE_NAME = "replication";
+
 export const regionPattern = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 const nonEmpty = z.string().check(z.minLength(1, "must not be empty"));
@@ -124,8 +127,8 @@ const variables = {
   dlqUrl: variable("DLQ_URL", nonEmpty),
   /** SDK standard retry strategy: max attempts per call. */
   maxAttempts: variable("MAX_ATTEMPTS", integer(1, 20), { fallback: 5 }),
-  /** Powertools service name of logs (and metrics). */
-  serviceName: variable("POWERTOOLS_SERVICE_NAME", nonEmpty, { fallback: "replication" }),
+  /** Powertools service name of logs (lib/replication/logger.ts) and metrics. */
+  serviceName: variable("POWERTOOLS_SERVICE_NAME", nonEmpty, { fallback: DEFAULT_SERVICE_NAME }),
   /** Powertools Logger level. */
   logLevel: variable("POWERTOOLS_LOG_LEVEL", z.enum(logLevels), { fallback: "INFO" }),
   /** Tests and local runs: base of the jittered backoff instead of the SDK's standard one. */
