@@ -117,6 +117,30 @@ export const configDefaults = {
 } as const;
 
 export type ConfigKey = keyof typeof configDefaults;
+
+/**
+ * Keys only a replicating stack uses (its function, rule, stack references and alarms). A stack
+ * that replicates nothing refuses them: a setting that would silently do nothing is a mistake.
+ */
+export const replicatingOnlyKeys = [
+  "organization",
+  "replicationKeyPrefixes",
+  "lambdaMemoryMb",
+  "lambdaTimeoutSeconds",
+  "lambdaEnvironment",
+  "logLevel",
+  "maxAttempts",
+  "batchSize",
+  "logRetentionDays",
+  "alarmPeriodSeconds",
+  "alarmEvaluationPeriods",
+  "alarmErrorsThreshold",
+  "alarmThrottlesThreshold",
+  "alarmFailedInvocationsThreshold",
+  "alarmFailedChangesThreshold",
+  "alarmIteratorAgeSeconds",
+  "alarmReplicationLatencySeconds",
+] as const satisfies readonly ConfigKey[];
 const configKeys = Object.keys(configDefaults) as readonly ConfigKey[];
 
 /** Config as Pulumi hands it over: every value a string, structured values as JSON. */
@@ -580,6 +604,19 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
 
   const alertEmails = readAlertEmails(reader);
   const alarms = readAlarmConfig(reader);
+
+  if (replicationTargets.length === 0) {
+    for (const name of replicatingOnlyKeys) {
+      const value = reader.string(name);
+      if (value === undefined) continue;
+      reader.bad(
+        reader.key(name),
+        value,
+        `only a replicating stack uses it, and this stack sets no ` +
+          `${reader.key("replicationTargets")}: remove it`,
+      );
+    }
+  }
 
   if (reader.problems.length > 0) {
     throw new ConfigValidationError(raw.stack, reader.problems);

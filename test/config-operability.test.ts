@@ -9,12 +9,17 @@ import { replicationRetry } from "../lib/replication-plane";
 
 const key = (name: string): string => `data-pipeline:${name}`;
 
+/** Prod's raw config: it replicates into dev and staging. */
 function raw(values: Record<string, string | undefined> = {}): RawStackConfig {
   return {
     stack: "prod",
     project: "data-pipeline",
     organization: "acme",
-    values: { "aws:region": "eu-west-1", ...values },
+    values: {
+      "aws:region": "eu-west-1",
+      [key("replicationTargets")]: '["dev","staging"]',
+      ...values,
+    },
   };
 }
 

@@ -7,6 +7,7 @@ import {
   validateConfig,
   type RawStackConfig,
   maxBatchSize,
+  replicatingOnlyKeys,
   secretConfigKeys,
   streamRecordBudgetMs,
 } from "../lib/config";
@@ -21,12 +22,16 @@ import { standardTags } from "../lib/tags";
 
 const key = (name: string): string => `data-pipeline:${name}`;
 
+/** A stack's raw config; prod replicates into dev and staging unless `values` say otherwise. */
 function raw(values: Record<string, string | undefined> = {}, stack = "prod"): RawStackConfig {
+  const targets = key("replicationTargets");
+  const replicating =
+    stack === "prod" && !(targets in values) ? { [targets]: '["dev","staging"]' } : {};
   return {
     stack,
     project: "data-pipeline",
     organization: "acme",
-    values: { "aws:region": "eu-west-1", ...values },
+    values: { "aws:region": "eu-west-1", ...replicating, ...values },
   };
 }
 
@@ -302,7 +307,10 @@ describe("validateConfig rules", () => {
     ["an extra Lambda variable", { [key("lambdaEnvironment")]: '{"FEATURE_FLAG":"on"}' }],
     [
       "a Lambda environment just under 4 KB",
-      { [key("lambdaEnvironment")]: JSON.stringify({ BIG: "x".repeat(3200) }) },
+      {
+        [key("lambdaEnvironment")]: JSON.stringify({ BIG: "x".repeat(3200) }),
+        [key("replicationTargets")]: '["dev"]',
+      },
     ],
     ["an extra tag", { [key("tags")]: '{"CostCenter":"42"}' }],
     ["key prefixes", { [key("replicationKeyPrefixes")]: '["a/","b/"]' }],
@@ -330,7 +338,12 @@ describe("validateConfig rules", () => {
   it("checks the worst-case environment of every target (63-char buckets, 255-char tables)", () => {
     const oneTarget = JSON.stringify({ PAD: "x".repeat(3200) });
 
-    expect(problemsOf({ [key("lambdaEnvironment")]: oneTarget })).toEqual([]);
+    expect(
+      problemsOf({
+        [key("lambdaEnvironment")]: oneTarget,
+        [key("replicationTargets")]: '["dev"]',
+      }),
+    ).toEqual([]);
     expect(
       problemsOf({
         [key("lambdaEnvironment")]: oneTarget,
@@ -353,6 +366,53 @@ describe("validateConfig rules", () => {
     expect(validateConfig(raw({ [key("deletionProtection")]: "false" })).deletionProtection).toBe(
       false,
     );
+  });
+});
+
+describe("keys only a replicating stack uses", () => {
+  it("are refused, all at once, by a stack that replicates nothing", () => {
+    const values = {
+      [key("logRetentionDays")]: "14",
+      [key("batchSize")]: "5",
+      [key("alarmErrorsThreshold")]: "2",
+      [key("lifecycleDays")]: "7",
+    };
+
+    expect(problemsOf(values, "dev")).toEqual(
+      ["batchSize", "logRetentionDays", "alarmErrorsThreshold"].map(
+        (name) =>
+          `data-pipeline:${name} = "${values[key(name)] ?? ""}" (only a replicating stack uses ` +
+          "it, and this stack sets no data-pipeline:replicationTargets: remove it)",
+      ),
+    );
+  });
+
+  it("are each accepted by a replicating stack, and each refused elsewhere", () => {
+    const sample: Record<(typeof replicatingOnlyKeys)[number], string> = {
+      organization: "acme",
+      replicationKeyPrefixes: '["a/"]',
+      lambdaMemoryMb: "512",
+      lambdaTimeoutSeconds: "120",
+      lambdaEnvironment: '{"FEATURE":"on"}',
+      logLevel: "DEBUG",
+      maxAttempts: "3",
+      batchSize: "5",
+      logRetentionDays: "14",
+      alarmPeriodSeconds: "60",
+      alarmEvaluationPeriods: "2",
+      alarmErrorsThreshold: "1",
+      alarmThrottlesThreshold: "1",
+      alarmFailedInvocationsThreshold: "1",
+      alarmFailedChangesThreshold: "1",
+      alarmIteratorAgeSeconds: "60",
+      alarmReplicationLatencySeconds: "60",
+    };
+    for (const name of replicatingOnlyKeys) {
+      expect(problemsOf({ [key(name)]: sample[name] }, "prod")).toEqual([]);
+      expect(problemsOf({ [key(name)]: sample[name] }, "staging")).toEqual([
+        expect.stringContaining(`data-pipeline:${name} = `) as unknown,
+      ]);
+    }
   });
 });
 

@@ -198,13 +198,13 @@ describe("planStacks", () => {
     const problems = await problemsOf(
       planStacks(["dev"], {
         planner,
-        config: { dev: { "data-pipeline:lambdaMemoryMb": "1", "aws:region": undefined } },
+        config: { dev: { "data-pipeline:lifecycleDays": "0", "aws:region": undefined } },
       }),
     );
 
     expect(problems).toEqual([
       "Pulumi.dev.yaml: aws:region is not set",
-      'Pulumi.dev.yaml: data-pipeline:lambdaMemoryMb = "1" (min 128)',
+      'Pulumi.dev.yaml: data-pipeline:lifecycleDays = "0" (min 1)',
     ]);
     expect(planner).not.toHaveBeenCalled();
   });
