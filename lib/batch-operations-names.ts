@@ -5,7 +5,7 @@
  * command (`npm run resync -- --engine batch-operations --function NAME`) derives them from the
  * function it is given, with no other input. Pure: no Pulumi, no I/O.
  */
-import { bucketNameProblems, type NameParts } from "./naming";
+import { bucketNameProblems, roleNameProblems, type NameParts } from "./naming";
 
 export interface BatchOperationsNames {
   /** IAM role name; IAM is global, so the region is part of it. */
@@ -30,18 +30,6 @@ export function batchOperationsNames(parts: NameParts): BatchOperationsNames {
     role: nameSuffix === undefined ? base : `${base}-${nameSuffix}`,
     reportBucket: `${base}-${uniqueness}`,
   };
-}
-
-/** Problems with an IAM role name (empty when valid): 1-64 of `[A-Za-z0-9+=,.@_-]`. */
-export function roleNameProblems(name: string): string[] {
-  const problems: string[] = [];
-  if (name.length < 1 || name.length > 64) {
-    problems.push(`must be 1-64 characters (is ${name.length})`);
-  }
-  if (!/^[\w+=,.@-]*$/.test(name)) {
-    problems.push("may contain only letters, digits and + = , . @ _ -");
-  }
-  return problems;
 }
 
 /** Every problem with the Batch Operations names of a replicating stack, each naming the name. */

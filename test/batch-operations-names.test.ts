@@ -2,11 +2,7 @@
  * The S3 Batch Operations names (lib/batch-operations-names.ts) and their check in the config
  * validation of a replicating stack: each rule fails and passes.
  */
-import {
-  batchOperationsNameProblems,
-  batchOperationsNames,
-  roleNameProblems,
-} from "../lib/batch-operations-names";
+import { batchOperationsNameProblems, batchOperationsNames } from "../lib/batch-operations-names";
 import { ConfigValidationError, validateConfig } from "../lib/config";
 
 const parts = {
@@ -41,22 +37,6 @@ describe("batchOperationsNames", () => {
       role: "company-batch-prod-eu-west-1-pr-42",
       reportBucket: "company-batch-prod-eu-west-1-pr-42",
     });
-  });
-});
-
-describe("roleNameProblems", () => {
-  it("accepts 1-64 of IAM's characters", () => {
-    expect(roleNameProblems("company-batch-prod-eu-west-1")).toEqual([]);
-    expect(roleNameProblems("a+b=c,d.e@f_g-h")).toEqual([]);
-    expect(roleNameProblems("r".repeat(64))).toEqual([]);
-  });
-
-  it("names what is wrong", () => {
-    expect(roleNameProblems("r".repeat(65))).toEqual(["must be 1-64 characters (is 65)"]);
-    expect(roleNameProblems("")).toEqual(["must be 1-64 characters (is 0)"]);
-    expect(roleNameProblems("a/b c")).toEqual([
-      "may contain only letters, digits and + = , . @ _ -",
-    ]);
   });
 });
 

@@ -47,6 +47,7 @@ import {
 import type { DynamoDBRecord } from "aws-lambda";
 import { EMULATOR_CREDENTIALS, keyedLock } from "./emulators";
 import { REGION, SHARD_ID, streamArn, streamRecord, streamSequenceAt } from "./events";
+import { isRecord } from "../common/guards";
 
 /** DynamoDB Streams keeps records 24 hours. */
 export const STREAM_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -163,9 +164,6 @@ type WriteKind = "PutItem" | "UpdateItem" | "DeleteItem";
 interface Write {
   readonly keys: Item;
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
 
 export async function startDynamoDBStream(options: DynamoDBStreamOptions): Promise<DynamoDBStream> {
   const upstream = new URL(options.upstream);
