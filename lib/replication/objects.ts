@@ -9,6 +9,13 @@
  * replica already holds (a redelivery, a lifecycle expiration of an old version) costs a HEAD,
  * never a copy. Writes are conditional on the replica as seen (IfMatch / IfNoneMatch) and on the
  * source as read (CopySourceIfMatch), so a stale or concurrent change never overwrites a newer one.
+ * S3 checks If-None-Match / If-Match on CopyObject and CompleteMultipartUpload ("before creating
+ * it or copying it to the destination bucket", 412 Precondition Failed when it fails, 409 on a
+ * concurrent conflict: https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html)
+ * and If-Match on DeleteObject (which then also needs s3:GetObject:
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html);
+ * x-amz-copy-source-if-match on CopyObject and UploadPartCopy
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html).
  */
 import { createHash } from "node:crypto";
 import {
