@@ -17,9 +17,9 @@ module.exports = {
   coverageThreshold: {
     global: { statements: 95, branches: 95, functions: 95, lines: 95 },
   },
-  // The AWS SDK warns on every client's first use that Node 20 support ends: keep the output
-  // readable (the project runs on Node 20 here and targets nodejs22.x on Lambda).
-  setupFiles: ["<rootDir>/tools/common/sdk-quiet.ts"],
+  // Readable output: no SDK warning that Node 20 support ends (the project runs on Node 20 here
+  // and targets nodejs22.x on Lambda), no INFO lines of replication code run in-process.
+  setupFiles: ["<rootDir>/test/support/jest-setup.ts"],
   // The offline plans of every stack, planned once per run and shared by the suites.
   globalSetup: "<rootDir>/test/support/global-setup.ts",
   testTimeout: 60000,

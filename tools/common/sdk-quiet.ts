@@ -1,5 +1,5 @@
 /**
- * Imported first by the sandbox and bench entry points, and a jest setup file: the AWS SDK warns
+ * Imported first by the sandbox and bench entry points, and by the jest setup file: the AWS SDK warns
  * once per copy of @aws-sdk/core (the bundle has its own) that Node 20 support ends; keep the
  * output readable.
  */
