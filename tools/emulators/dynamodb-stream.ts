@@ -29,14 +29,7 @@
  * Not simulated: the 1 MB cap (records here are keys only), shard splits, TransactWriteItems
  * (dynalite has none), TTL deletions.
  */
-import {
-  createServer,
-  request as httpRequest,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import {
   DescribeTableCommand,
   DynamoDBClient,
@@ -46,6 +39,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
 import { EMULATOR_CREDENTIALS, keyedLock } from "./emulators";
+import { closeServer, exchange, listenOnLoopback, readAll, type Answer } from "./http-relay";
 import { REGION, SHARD_ID, streamArn, streamRecord, streamSequenceAt } from "./events";
 import { isRecord } from "../common/guards";
 
@@ -113,48 +107,6 @@ function canonical(value: unknown): string {
       .join(",")}}`;
   }
   return JSON.stringify(value);
-}
-
-const readBody = (req: IncomingMessage): Promise<Buffer> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      resolve(Buffer.concat(chunks));
-    });
-    req.on("error", reject);
-  });
-
-interface Forwarded {
-  readonly status: number;
-  readonly headers: IncomingMessage["headers"];
-  readonly body: Buffer;
-}
-
-function forward(upstream: URL, req: IncomingMessage, body: Buffer): Promise<Forwarded> {
-  return new Promise((resolve, reject) => {
-    const out = httpRequest(
-      {
-        hostname: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (res) => {
-        void readBody(res).then(
-          (payload) => {
-            resolve({ status: res.statusCode ?? 502, headers: res.headers, body: payload });
-          },
-          (error: unknown) => {
-            reject(error instanceof Error ? error : new Error(String(error)));
-          },
-        );
-      },
-    );
-    out.on("error", reject);
-    out.end(body);
-  });
 }
 
 const tableName = (name: unknown): string | undefined =>
@@ -252,11 +204,11 @@ export async function startDynamoDBStream(options: DynamoDBStreamOptions): Promi
     req: IncomingMessage,
     body: Buffer,
     writes: readonly Write[],
-  ): Promise<Forwarded> => {
+  ): Promise<Answer> => {
     const release = await lock(writes.map((write) => canonical(write.keys)));
     try {
       const before = await Promise.all(writes.map((write) => read(write.keys)));
-      const response = await forward(upstream, req, body);
+      const response = await exchange(upstream, req, body);
       if (response.status !== 200) return response;
       const after = await Promise.all(writes.map((write) => read(write.keys)));
       // Reading each item back also leaves out what a BatchWriteItem returned unprocessed.
@@ -418,7 +370,7 @@ export async function startDynamoDBStream(options: DynamoDBStreamOptions): Promi
 
   const server: Server = createServer((req, res) => {
     void (async () => {
-      const body = await readBody(req);
+      const body = await readAll(req);
       const target = String(req.headers["x-amz-target"] ?? "");
       const [service, operation = ""] = target.split(".");
       if (service === "DynamoDBStreams_20120810") {
@@ -450,18 +402,17 @@ export async function startDynamoDBStream(options: DynamoDBStreamOptions): Promi
       const response =
         writes.length > 0
           ? await recordWrites(req, body, writes)
-          : await forward(upstream, req, body);
+          : await exchange(upstream, req, body);
       res.writeHead(response.status, response.headers);
       res.end(response.body);
     })().catch(() => {
       req.socket.destroy();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address() as AddressInfo;
+  const endpoint = await listenOnLoopback(server);
 
   return {
-    endpoint: `http://127.0.0.1:${address.port}`,
+    endpoint,
     streamArn: arn,
     shardId: SHARD_ID,
     records: () => {
@@ -474,13 +425,7 @@ export async function startDynamoDBStream(options: DynamoDBStreamOptions): Promi
     },
     stop: async () => {
       client.destroy();
-      await new Promise<void>((resolve, reject) => {
-        server.close((error) => {
-          if (error) reject(error);
-          else resolve();
-        });
-        server.closeAllConnections();
-      });
+      await closeServer(server);
     },
   };
 }

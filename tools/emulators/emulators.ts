@@ -14,7 +14,6 @@
  * do what S3 does.
  */
 import { mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
-import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -30,6 +29,7 @@ import dynalite from "dynalite";
 import { createSqsServer } from "local-aws-sqs";
 import S3rver from "s3rver";
 import { DUMMY_ACCOUNT } from "s3rver/lib/models/account";
+import { closeServer } from "./http-relay";
 
 export const EMULATOR_REGION = "us-east-1";
 /** Credentials every emulator accepts (registered on s3rver's dummy account). */
@@ -48,16 +48,6 @@ function endpointOf(address: AddressInfo | string | null): string {
     throw new Error(`emulator is not listening on TCP: ${String(address)}`);
   }
   return `http://127.0.0.1:${address.port}`;
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.close((error) => {
-      if (error) reject(error);
-      else resolve();
-    });
-    server.closeAllConnections();
-  });
 }
 
 /** Real S3 fully percent-decodes x-amz-copy-source; make s3rver (decodeURI) do the same. */

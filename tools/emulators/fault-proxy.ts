@@ -5,8 +5,8 @@
  * if any, for each request; everything else is forwarded unchanged. Used by the replication
  * integration tests and the sandbox (`npm start`).
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import { closeServer, listenOnLoopback, relay } from "./http-relay";
 
 export type Fault =
   | "s3-slow-down"
@@ -138,39 +138,17 @@ export async function startFaultProxy(
         return;
       }
       stats.forwarded += 1;
-      const forward = httpRequest(
-        {
-          hostname: target.hostname,
-          port: target.port,
-          method: req.method,
-          path: req.url,
-          headers: req.headers,
-        },
-        (upstreamRes) => {
-          res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-          upstreamRes.pipe(res);
-        },
-      );
-      forward.on("error", () => req.socket.destroy());
-      forward.end(body);
+      relay(target, req, res, body);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address() as AddressInfo;
+  const endpoint = await listenOnLoopback(server);
   return {
-    endpoint: `http://127.0.0.1:${address.port}`,
+    endpoint,
     setDecider(next) {
       decider = next;
     },
     stats,
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => {
-          if (error) reject(error);
-          else resolve();
-        });
-        server.closeAllConnections();
-      }),
+    stop: () => closeServer(server),
   };
 }
 

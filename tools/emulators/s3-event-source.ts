@@ -18,17 +18,11 @@
  * kept in `events()`. Path-style requests only (S3_FORCE_PATH_STYLE); POST Object (browser
  * form uploads) and the other event types (restore, ACL, storage class) are not simulated.
  */
-import {
-  createServer,
-  request as httpRequest,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from "node:http";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import { randomBytes } from "node:crypto";
-import type { AddressInfo } from "node:net";
 import { DeleteObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
 import { keyedLock, s3Client } from "./emulators";
+import { closeServer, exchange, listenOnLoopback, readAll, relay, type Answer } from "./http-relay";
 import {
   IPV4_CLIENT,
   REGION,
@@ -165,69 +159,6 @@ function deletedKeys(request: string, answer: { readonly body: Buffer }): string
   return keysInside(request, "Object").filter((key) => !failed.has(key));
 }
 
-const readAll = (stream: IncomingMessage): Promise<Buffer> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-    stream.on("end", () => {
-      resolve(Buffer.concat(chunks));
-    });
-    stream.on("error", reject);
-  });
-
-interface Answer {
-  readonly status: number;
-  readonly headers: IncomingMessage["headers"];
-  readonly body: Buffer;
-}
-
-/** Sends the request upstream (the body piped, or given) and reads the whole answer. */
-function exchange(upstream: URL, req: IncomingMessage, body?: Buffer): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const out = httpRequest(
-      {
-        hostname: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (res) => {
-        readAll(res).then(
-          (payload) => {
-            resolve({ status: res.statusCode ?? 502, headers: res.headers, body: payload });
-          },
-          (error: unknown) => {
-            reject(error instanceof Error ? error : new Error(String(error)));
-          },
-        );
-      },
-    );
-    out.on("error", reject);
-    if (body === undefined) req.pipe(out);
-    else out.end(body);
-  });
-}
-
-/** Forwards a request that emits nothing, streaming both ways. */
-function pass(upstream: URL, req: IncomingMessage, res: ServerResponse): void {
-  const out = httpRequest(
-    {
-      hostname: upstream.hostname,
-      port: upstream.port,
-      method: req.method,
-      path: req.url,
-      headers: req.headers,
-    },
-    (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    },
-  );
-  out.on("error", () => req.socket.destroy());
-  req.pipe(out);
-}
-
 /** S3 event times have whole seconds ("2021-11-12T00:00:00Z"). */
 const eventTime = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
 
@@ -322,7 +253,7 @@ export async function startS3EventSource(options: S3EventSourceOptions): Promise
   const server: Server = createServer((req, res) => {
     const operation = classifyRequest(req.method ?? "GET", req.url ?? "/", req.headers, bucket);
     if (operation === undefined) {
-      pass(upstream, req, res);
+      relay(upstream, req, res);
       return;
     }
     handle(req, operation).then(
@@ -335,11 +266,10 @@ export async function startS3EventSource(options: S3EventSourceOptions): Promise
       },
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address() as AddressInfo;
+  const endpoint = await listenOnLoopback(server);
 
   return {
-    endpoint: `http://127.0.0.1:${address.port}`,
+    endpoint,
     onEvent(listener) {
       listeners.add(listener);
       return () => {
@@ -370,13 +300,7 @@ export async function startS3EventSource(options: S3EventSourceOptions): Promise
     },
     stop: async () => {
       s3.destroy();
-      await new Promise<void>((resolve, reject) => {
-        server.close((error) => {
-          if (error) reject(error);
-          else resolve();
-        });
-        server.closeAllConnections();
-      });
+      await closeServer(server);
     },
   };
 }

@@ -9,8 +9,8 @@
  * Regions" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/copy-object.html), which one
  * shared emulator serves as S3 does. Path-style requests only (the emulators' clients use them).
  */
-import { createServer, request as httpRequest, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type Server } from "node:http";
+import { closeServer, listenOnLoopback, relay } from "./http-relay";
 
 export interface S3RegionEndpoint {
   readonly endpoint: string;
@@ -50,33 +50,11 @@ export async function startS3RegionEndpoint(options: {
       res.end(body);
       return;
     }
-    const forward = httpRequest(
-      {
-        hostname: target.hostname,
-        port: target.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (upstream) => {
-        res.writeHead(upstream.statusCode ?? 502, upstream.headers);
-        upstream.pipe(res);
-      },
-    );
-    forward.on("error", () => req.socket.destroy());
-    req.pipe(forward);
+    relay(target, req, res);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address() as AddressInfo;
+  const endpoint = await listenOnLoopback(server);
   return {
-    endpoint: `http://127.0.0.1:${address.port}`,
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => {
-          if (error) reject(error);
-          else resolve();
-        });
-        server.closeAllConnections();
-      }),
+    endpoint,
+    stop: () => closeServer(server),
   };
 }
