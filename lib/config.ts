@@ -29,6 +29,11 @@ import {
   tableNameProblems,
   type PhysicalNames,
 } from "./naming";
+import {
+  environmentBytes,
+  lambdaEnvironmentMaxBytes,
+  lambdaEnvironmentProblems,
+} from "./lambda-environment";
 import { standardTagKeys } from "./tags";
 
 /** The Pulumi project name, which is also the config namespace. */
@@ -39,31 +44,6 @@ export const logRetentionValues = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
   3653,
 ] as const;
-
-/** Lambda's reserved environment variable names: a function may not set these. */
-export const reservedLambdaEnvironmentKeys = [
-  "AWS_REGION",
-  "AWS_DEFAULT_REGION",
-  "AWS_ACCESS_KEY",
-  "AWS_ACCESS_KEY_ID",
-  "AWS_SECRET_ACCESS_KEY",
-  "AWS_SESSION_TOKEN",
-  "AWS_EXECUTION_ENV",
-  "AWS_LAMBDA_FUNCTION_NAME",
-  "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-  "AWS_LAMBDA_FUNCTION_VERSION",
-  "AWS_LAMBDA_INITIALIZATION_TYPE",
-  "AWS_LAMBDA_LOG_GROUP_NAME",
-  "AWS_LAMBDA_LOG_STREAM_NAME",
-  "AWS_LAMBDA_RUNTIME_API",
-  "LAMBDA_TASK_ROOT",
-  "LAMBDA_RUNTIME_DIR",
-  "_HANDLER",
-  "_X_AMZN_TRACE_ID",
-] as const;
-
-/** Lambda's limit on the total size of a function's environment variables (bytes). */
-export const lambdaEnvironmentMaxBytes = 4096;
 
 /**
  * Planning cost of one stream record, taken as if the records of a batch were handled one after
@@ -259,35 +239,6 @@ export class ConfigValidationError extends Error {
     super(`Invalid stack config "${stackName}": ${problems.join("; ")}`);
     this.name = "ConfigValidationError";
   }
-}
-
-/** Total size of an environment map as Lambda counts it: keys plus values, UTF-8 bytes. */
-export function environmentBytes(env: Readonly<Record<string, string>>): number {
-  return Object.entries(env).reduce(
-    (sum, [k, v]) => sum + Buffer.byteLength(k, "utf8") + Buffer.byteLength(v, "utf8"),
-    0,
-  );
-}
-
-/** Problems with a Lambda environment map (empty when valid). */
-export function lambdaEnvironmentProblems(
-  env: Readonly<Record<string, string>>,
-  key = "lambda environment",
-): string[] {
-  const problems: string[] = [];
-  const reserved: readonly string[] = reservedLambdaEnvironmentKeys;
-  for (const name of Object.keys(env)) {
-    if (reserved.includes(name)) {
-      problems.push(`${key} sets "${name}" (reserved by AWS Lambda)`);
-    } else if (!/^[a-zA-Z]\w+$/.test(name)) {
-      problems.push(`${key} has an invalid variable name "${name}"`);
-    }
-  }
-  const bytes = environmentBytes(env);
-  if (bytes > lambdaEnvironmentMaxBytes) {
-    problems.push(`${key} is ${bytes} bytes (max ${lambdaEnvironmentMaxBytes} in total)`);
-  }
-  return problems;
 }
 
 const stackNamePattern = /^[A-Za-z0-9_.-]{1,100}$/;

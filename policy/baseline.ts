@@ -1,7 +1,7 @@
 // The security baseline's fixed facts: resource type tokens (@pulumi/aws v7), required tags,
 // supported Lambda runtimes, reserved Lambda environment keys, and which types are taggable.
 // Lists the program already defines are imported from it, so the two cannot drift.
-import { reservedLambdaEnvironmentKeys } from "../lib/config";
+import { reservedLambdaEnvironmentKeys } from "../lib/lambda-environment";
 import { standardTagKeys } from "../lib/tags";
 
 /** Pulumi type tokens of the resources the baseline inspects (@pulumi/aws v7 names). */

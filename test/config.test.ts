@@ -1,9 +1,6 @@
 /** Config validation (lib/config.ts) and naming rules (lib/naming.ts): each rule throws and passes. */
 import {
   ConfigValidationError,
-  environmentBytes,
-  lambdaEnvironmentProblems,
-  reservedLambdaEnvironmentKeys,
   validateConfig,
   type RawStackConfig,
   maxBatchSize,
@@ -11,6 +8,11 @@ import {
   secretConfigKeys,
   streamRecordBudgetMs,
 } from "../lib/config";
+import {
+  environmentBytes,
+  lambdaEnvironmentProblems,
+  reservedLambdaEnvironmentKeys,
+} from "../lib/lambda-environment";
 import { contractVariableNames } from "../lib/replication/contract";
 import {
   bucketNameProblems,

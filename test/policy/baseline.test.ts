@@ -10,7 +10,7 @@ import {
   TAGGABLE_TYPES,
   TYPES,
 } from "../../policy/baseline";
-import { reservedLambdaEnvironmentKeys } from "../../lib/config";
+import { reservedLambdaEnvironmentKeys } from "../../lib/lambda-environment";
 import { standardTagKeys } from "../../lib/tags";
 
 const awsRoot = path.dirname(require.resolve("@pulumi/aws/package.json"));

@@ -5,7 +5,7 @@
  */
 import * as path from "node:path";
 import { bundleReplication, lambdaHandler } from "../../lib/bundle";
-import { reservedLambdaEnvironmentKeys } from "../../lib/config";
+import { reservedLambdaEnvironmentKeys } from "../../lib/lambda-environment";
 import { environmentComponentType } from "../../lib/environment-component";
 import type { PolicyDocument, PolicyStatement } from "../../lib/iam";
 import { loadProject, type PlannedResource, type StackPlan } from "../../tools/offline";

@@ -27,6 +27,12 @@ import { randomBytes, randomUUID } from "node:crypto";
 import * as path from "node:path";
 import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
+import {
+  environmentBytes,
+  lambdaEnvironmentMaxBytes,
+  lambdaVariableNamePattern,
+  reservedLambdaEnvironmentKeys,
+} from "../../lib/lambda-environment";
 import { functionArn } from "./events";
 
 /** What a function error looks like in Lambda's response. */
@@ -91,53 +97,22 @@ export class LambdaConfigError extends Error {
   override readonly name = "LambdaConfigError";
 }
 
-/**
- * Keys Lambda reserves (configuration-envvars.html; AWS_DEFAULT_REGION, AWS_ACCESS_KEY and
- * AWS_LAMBDA_INITIALIZATION_TYPE from the current page).
- */
-export const RESERVED_VARIABLES: readonly string[] = [
-  "_HANDLER",
-  "_X_AMZN_TRACE_ID",
-  "AWS_DEFAULT_REGION",
-  "AWS_REGION",
-  "AWS_EXECUTION_ENV",
-  "AWS_LAMBDA_FUNCTION_NAME",
-  "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-  "AWS_LAMBDA_FUNCTION_VERSION",
-  "AWS_LAMBDA_INITIALIZATION_TYPE",
-  "AWS_LAMBDA_LOG_GROUP_NAME",
-  "AWS_LAMBDA_LOG_STREAM_NAME",
-  "AWS_ACCESS_KEY",
-  "AWS_ACCESS_KEY_ID",
-  "AWS_SECRET_ACCESS_KEY",
-  "AWS_SESSION_TOKEN",
-  "AWS_LAMBDA_RUNTIME_API",
-  "LAMBDA_TASK_ROOT",
-  "LAMBDA_RUNTIME_DIR",
-  "TZ",
-];
-
-/** "The total size of all environment variables doesn't exceed 4 KB" (configuration-envvars.html). */
-const ENVIRONMENT_LIMIT_BYTES = 4096;
-
 /** Every reason Lambda would refuse this configuration (an empty list: none). */
 export function configurationProblems(options: LambdaHostOptions): string[] {
   const problems: string[] = [];
   const environment = options.environment ?? {};
+  const reserved: readonly string[] = reservedLambdaEnvironmentKeys;
   for (const key of Object.keys(environment)) {
-    if (RESERVED_VARIABLES.includes(key)) {
+    if (reserved.includes(key)) {
       problems.push(`environment variable ${key} is reserved by Lambda and cannot be set`);
-    } else if (!/^[a-zA-Z]\w+$/.test(key)) {
+    } else if (!lambdaVariableNamePattern.test(key)) {
       problems.push(
         `environment variable "${key}": keys start with a letter, are at least two characters and use letters, digits and _`,
       );
     }
   }
-  const size = Object.entries(environment).reduce(
-    (total, [key, value]) => total + Buffer.byteLength(key) + Buffer.byteLength(value),
-    0,
-  );
-  if (size > ENVIRONMENT_LIMIT_BYTES) {
+  const size = environmentBytes(environment);
+  if (size > lambdaEnvironmentMaxBytes) {
     problems.push(`environment variables take ${size} bytes, over Lambda's 4 KB`);
   }
   if (!(options.timeoutSeconds > 0 && options.timeoutSeconds <= 900)) {
