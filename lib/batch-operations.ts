@@ -20,6 +20,7 @@ import {
   batchOperationsRolePolicy,
   denyInsecureTransportPolicy,
 } from "./iam";
+import { createPrivateBucket } from "./private-bucket";
 
 /** Days a generated manifest or completion report is kept. */
 export const batchReportRetentionDays = 30;
@@ -57,52 +58,20 @@ export function createBatchOperations(
     }),
   );
 
-  const reportBucket = new aws.s3.Bucket(
-    `${name}-batch-reports`,
-    { bucket: names.reportBucket, forceDestroy: false, tags },
-    opts,
-  );
-  const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
-    `${name}-batch-reports-public-access`,
-    {
-      bucket: reportBucket.id,
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
-    },
-    opts,
-  );
-  new aws.s3.BucketOwnershipControls(
-    `${name}-batch-reports-ownership`,
-    { bucket: reportBucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-    opts,
-  );
   // Completion reports are SSE-S3 whatever the bucket says ("Completion reports are always
   // encrypted with server-side encryption with Amazon S3 managed keys (SSE-S3)",
-  // https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-create-job.html).
-  new aws.s3.BucketServerSideEncryptionConfiguration(
-    `${name}-batch-reports-encryption`,
-    {
-      bucket: reportBucket.id,
-      rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
-    },
-    opts,
-  );
-  const versioning = new aws.s3.BucketVersioning(
-    `${name}-batch-reports-versioning`,
-    { bucket: reportBucket.id, versioningConfiguration: { status: "Enabled" } },
-    opts,
-  );
-  // Manifests and reports expire after `batchReportRetentionDays`; the versions that leaves
-  // behind a day later, and with them the delete markers ("If the lifecycle configuration is set
-  // to delete current versions ... Amazon S3 removes the expired object's delete marker",
+  // https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-create-job.html), as the
+  // bucket's default encryption is. Manifests and reports expire after
+  // `batchReportRetentionDays`; the versions that leaves behind a day later, and with them the
+  // delete markers ("If the lifecycle configuration is set to delete current versions ... Amazon
+  // S3 removes the expired object's delete marker",
   // https://docs.aws.amazon.com/AmazonS3/latest/userguide/ManagingDelMarkers.html).
-  new aws.s3.BucketLifecycleConfiguration(
-    `${name}-batch-reports-lifecycle`,
+  const reportBucket = createPrivateBucket(
+    `${name}-batch-reports`,
     {
-      bucket: reportBucket.id,
-      rules: [
+      bucket: names.reportBucket,
+      tags,
+      lifecycleRules: [
         {
           id: "expire-reports",
           status: "Enabled",
@@ -112,16 +81,9 @@ export function createBatchOperations(
           abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
         },
       ],
+      policy: denyInsecureTransportPolicy,
     },
-    { parent, dependsOn: [versioning] },
-  );
-  new aws.s3.BucketPolicy(
-    `${name}-batch-reports-policy`,
-    {
-      bucket: reportBucket.id,
-      policy: reportBucket.arn.apply((arn) => JSON.stringify(denyInsecureTransportPolicy(arn))),
-    },
-    { parent, dependsOn: [publicAccessBlock] },
+    parent,
   );
 
   const role = new aws.iam.Role(

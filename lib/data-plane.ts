@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createAlertSubscriptions } from "./alerts";
 import type { StackConfig } from "./config";
 import { dataBucketPolicy, topicKeyPolicy, type ReplicationGrantee } from "./iam";
+import { createPrivateBucket } from "./private-bucket";
 
 /** Days after which incomplete multipart uploads are aborted. */
 export const abortIncompleteMultipartUploadDays = 7;
@@ -50,48 +51,15 @@ export function createDataPlane(
   const { config, tags } = args;
   const opts = { parent };
 
-  const bucket = new aws.s3.Bucket(
-    `${name}-bucket`,
-    { bucket: args.bucketName, forceDestroy: false, tags },
-    opts,
-  );
-  const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
-    `${name}-bucket-public-access`,
-    {
-      bucket: bucket.id,
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
-    },
-    opts,
-  );
-  new aws.s3.BucketOwnershipControls(
-    `${name}-bucket-ownership`,
-    { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-    opts,
-  );
-  new aws.s3.BucketServerSideEncryptionConfiguration(
-    `${name}-bucket-encryption`,
-    {
-      bucket: bucket.id,
-      rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
-    },
-    opts,
-  );
-  const versioning = new aws.s3.BucketVersioning(
-    `${name}-bucket-versioning`,
-    { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
-    opts,
-  );
   // Current objects never expire: they stay until someone deletes them. A delete (or an
   // overwrite) turns the old version noncurrent; noncurrent versions expire after
   // `lifecycleDays`, after which the delete marker left alone is removed as expired.
-  new aws.s3.BucketLifecycleConfiguration(
-    `${name}-bucket-lifecycle`,
+  const bucket = createPrivateBucket(
+    `${name}-bucket`,
     {
-      bucket: bucket.id,
-      rules: [
+      bucket: args.bucketName,
+      tags,
+      lifecycleRules: [
         {
           id: "expire-noncurrent-versions",
           status: "Enabled",
@@ -103,16 +71,9 @@ export function createDataPlane(
           },
         },
       ],
+      policy: (arn) => dataBucketPolicy(arn, args.bucketGrantee),
     },
-    { parent, dependsOn: [versioning] },
-  );
-  new aws.s3.BucketPolicy(
-    `${name}-bucket-policy`,
-    {
-      bucket: bucket.id,
-      policy: bucket.arn.apply((arn) => JSON.stringify(dataBucketPolicy(arn, args.bucketGrantee))),
-    },
-    { parent, dependsOn: [publicAccessBlock] },
+    parent,
   );
 
   const table = new aws.dynamodb.Table(
