@@ -27,8 +27,11 @@ import {
   type ConsistencyReport,
 } from "../../tools/offline/consistency";
 import type { PlannedResource, StackPlan } from "../../tools/offline";
+import { CONSISTENCY_USAGE, consistencyCommand } from "../../tools/offline/commands";
+import type { Planner } from "../../tools/offline/plan-report";
+import { captureIo } from "../support/command-io";
 import { planInJest } from "../support/pulumi-plan";
-import { sharedPlans } from "../support/shared-plans";
+import { sharedPlan, sharedPlans } from "../support/shared-plans";
 
 const root = path.resolve(__dirname, "..", "..");
 const allowListFile = path.join(root, "consistency-allow-list.json");
@@ -432,28 +435,75 @@ describe("npm run consistency (the real script)", () => {
     });
   }
 
-  it("exits 0 on the committed configs, 1 on drift, 2 on bad arguments", async () => {
+  it("exits 0 on the committed configs, with the table", async () => {
+    const committed = await run([]);
+
+    expect(committed.stdout).toMatch(
+      /dev, staging, prod: \d+ difference\(s\), (\d+) allowed, 0 not allowed — consistent/,
+    );
+    expect(committed.code).toBe(0);
+  }, 60_000);
+});
+
+describe("consistencyCommand (what npm run consistency runs)", () => {
+  const planner: Planner = (stack) => Promise.resolve(sharedPlan(stack));
+
+  it("exits 1 on drift: a difference the allow-list does not name", async () => {
     const empty = path.join(os.tmpdir(), `empty-allow-list-${process.pid}.json`);
     fs.writeFileSync(empty, JSON.stringify({ entries: [] }));
     try {
-      const [committed, strict, bad] = await Promise.all([
-        run([]),
-        run(["--allow-list", empty]),
-        run(["--bogus", "x"]),
-      ]);
+      const captured = captureIo();
+      const code = await consistencyCommand(["--allow-list", empty], {
+        planner,
+        io: captured.io,
+      });
 
-      expect(committed.stdout).toMatch(
-        /dev, staging, prod: \d+ difference\(s\), (\d+) allowed, 0 not allowed — consistent/,
-      );
-      expect(committed.code).toBe(0);
-      expect(strict.stdout).toMatch(
+      expect(captured.stdout()).toMatch(
         /^DRIFT\s+\| aws:lambda\/function:Function::pipeline-replication\s+\| @presence/m,
       );
-      expect(strict.code).toBe(1);
-      expect(bad.stderr).toContain('unknown option "--bogus"; unexpected argument "x"');
-      expect(bad.code).toBe(2);
+      expect(code).toBe(1);
     } finally {
       fs.rmSync(empty);
     }
-  }, 60_000);
+  });
+
+  it("exits 2 on bad arguments or an unreadable allow-list, planning nothing", async () => {
+    const calls = jest.fn(planner);
+    const bad = captureIo();
+    const missing = captureIo();
+
+    const codes = [
+      await consistencyCommand(["--bogus", "x"], { planner: calls, io: bad.io }),
+      await consistencyCommand(["--allow-list", path.join(os.tmpdir(), "no-such-list.json")], {
+        planner: calls,
+        io: missing.io,
+      }),
+    ];
+
+    expect(codes).toEqual([2, 2]);
+    expect(bad.stderr()).toBe(
+      `unknown option "--bogus"; unexpected argument "x"\n${CONSISTENCY_USAGE}\n`,
+    );
+    expect(missing.stderr()).toContain("no-such-list.json");
+    expect(calls).not.toHaveBeenCalled();
+  });
+
+  it("exits 1 listing every problem when the stacks cannot be planned", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "consistency-"));
+    try {
+      fs.copyFileSync(path.join(root, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+      fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), "config:\n  aws:region: mars-1\n");
+      fs.writeFileSync(path.join(dir, "consistency-allow-list.json"), '{ "entries": [] }');
+      const captured = captureIo();
+
+      const code = await consistencyCommand(["--project-dir", dir], { planner, io: captured.io });
+
+      expect(captured.stderr()).toMatch(
+        /^Cannot plan the stacks:\n {2}- Pulumi\.dev\.yaml: aws:region = "mars-1"/,
+      );
+      expect(code).toBe(1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

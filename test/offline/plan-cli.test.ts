@@ -1,8 +1,7 @@
 /**
  * `npm run plan`: argument parsing, planning with referenced stacks and the problem lists, tree
- * and JSON rendering, in-process; then a few spawns of the real script (run concurrently, each
- * tsx start costs seconds): the tree, the JSON document, an unknown stack, an invalid config in a
- * temp project copy, bad arguments.
+ * and JSON rendering, and the command's exit codes, in-process (tools/offline/commands.ts); then
+ * two spawns of the real script (each tsx start costs seconds): the tree and the JSON document.
  */
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
@@ -14,6 +13,7 @@ import {
   discoverStacks,
   formatValue,
   parsePlanArgs,
+  PLAN_USAGE,
   planDocument,
   PlanProblemsError,
   planStacks,
@@ -23,6 +23,8 @@ import {
   type Planner,
 } from "../../tools/offline/plan-report";
 import { tokenProblems } from "../../tools/common/cli-args";
+import { planCommand } from "../../tools/offline/commands";
+import { captureIo } from "../support/command-io";
 import { sharedPlan } from "../support/shared-plans";
 import { jsonInput, named, output } from "../support/pulumi-query";
 
@@ -377,17 +379,10 @@ describe("npm run plan (the real script)", () => {
     });
   }
 
-  it("prints the tree, the JSON document, and every problem with the right exit code", async () => {
-    const invalid = tempProject({
-      dev: "config:\n  aws:region: mars-1\n  data-pipeline:lambdaTimeoutSeconds: 900\n",
-    });
-
-    const [tree, json, unknown, bad, usage] = await Promise.all([
+  it("prints the tree and the JSON document, and exits 0", async () => {
+    const [tree, json] = await Promise.all([
       run(["--stack", "dev"]),
       run(["--stack", "staging", "--json"]),
-      run(["--stack", "qa"]),
-      run(["--stack", "dev", "--project-dir", invalid]),
-      run(["--stak", "dev"]),
     ]);
 
     expect(tree.stdout).toMatch(/^Stack dev \(project data-pipeline\): \d+ resources$/m);
@@ -406,23 +401,59 @@ describe("npm run plan (the real script)", () => {
     const bucket = document.resources.find((r) => r.type === "aws:s3/bucket:Bucket");
     expect(bucket?.inputs.bucket).toBe(document.outputs.bucketName);
     expect(json.code).toBe(0);
+  }, 60_000);
+});
 
-    expect(unknown.stderr).toContain('Unknown stack "qa"');
+describe("planCommand (what npm run plan runs)", () => {
+  const command = async (argv: string[]) => {
+    const captured = captureIo();
+    const planner = jest.fn<ReturnType<Planner>, Parameters<Planner>>();
+    const code = await planCommand(argv, { planner, io: captured.io });
+    return { code, stdout: captured.stdout(), stderr: captured.stderr(), planner };
+  };
+
+  it("exits 1 naming every problem of the stack, before planning anything", async () => {
+    const invalid = tempProject({
+      dev: "config:\n  aws:region: mars-1\n  data-pipeline:lambdaTimeoutSeconds: 900\n",
+    });
+    const [unknown, bad] = await Promise.all([
+      command(["--stack", "qa"]),
+      command(["--stack", "dev", "--project-dir", invalid]),
+    ]);
+
+    expect(unknown.stderr).toContain('Cannot plan stack "qa":\n  - Unknown stack "qa"');
     expect(unknown.stdout).toBe("");
     expect(unknown.code).toBe(1);
-
     expect(bad.stderr).toContain('Cannot plan stack "dev":');
     expect(bad.stderr).toContain(
-      '- Pulumi.dev.yaml: aws:region = "mars-1" (not an AWS region name',
+      '  - Pulumi.dev.yaml: aws:region = "mars-1" (not an AWS region name',
     );
     expect(bad.stderr).toContain(
-      '- Pulumi.dev.yaml: data-pipeline:lambdaTimeoutSeconds = "900" (max 300)',
+      '  - Pulumi.dev.yaml: data-pipeline:lambdaTimeoutSeconds = "900" (max 300)',
     );
     expect(bad.code).toBe(1);
+    expect(unknown.planner).not.toHaveBeenCalled();
+    expect(bad.planner).not.toHaveBeenCalled();
+  });
 
-    expect(usage.stderr).toContain(
-      'unknown option "--stak"; unexpected argument "dev"; --stack is required',
+  it("exits 2 on bad arguments, listing every problem with the usage", async () => {
+    const usage = await command(["--stak", "dev"]);
+
+    expect(usage.stderr).toBe(
+      'unknown option "--stak"; unexpected argument "dev"; --stack is required\n' +
+        `${PLAN_USAGE}\n`,
     );
     expect(usage.code).toBe(2);
-  }, 60_000);
+  });
+
+  it("prints the plan its planner makes", async () => {
+    const captured = captureIo();
+    const code = await planCommand(["--stack", "dev", "--json"], {
+      planner: () => Promise.resolve(sharedPlan("dev")),
+      io: captured.io,
+    });
+
+    expect(code).toBe(0);
+    expect(JSON.parse(captured.stdout())).toEqual(planDocument(sharedPlan("dev")));
+  });
 });
