@@ -168,6 +168,13 @@ async function checkedRounds<S>(
 
 export interface ResyncObjectOptions {
   readonly targets: readonly ReplicationTarget[];
+  /**
+   * Targets whose listing, made before this call, did not have the key (`npm run resync` lists
+   * every target): while the source has the key, their first round copies without a HEAD of the
+   * replica, conditional on its absence (a replica written since makes the copy lose the race,
+   * and it is read).
+   */
+  readonly unlisted?: readonly ReplicationTarget[];
   /** For the logs: the run or the Batch Operations task. */
   readonly eventId: string;
   /** What started it, for the logs. @default "resync" */
@@ -220,8 +227,10 @@ const sameObject = (a: SourceObject | undefined, b: SourceObject | undefined): b
 /**
  * Converges `key` of the source bucket in every given target with the clients (`npm run
  * resync`): one HEAD of the source per round shared by the targets, `convergeObject` per target
- * with it, and one HEAD of the source to check a round that wrote. A copy is made from the
- * state read (CopySourceIfMatch), so when the source still has that state the replica holds it.
+ * with it (a HEAD of the replica unless its listing showed it absent, and the write), and one
+ * HEAD of the source to check a round that wrote, which stands for convergeObject's own read of
+ * the source after each write. A copy is made from the state read (CopySourceIfMatch), so when
+ * the source still has that state the replica holds it. A new key in two targets: 4 requests.
  */
 export async function resyncObjectWith(
   settings: Pick<ReplicationSettings, "region" | "sourceBucket">,
@@ -234,7 +243,7 @@ export async function resyncObjectWith(
   const readSource = () => readSourceObject(clients.s3(), settings.sourceBucket, key);
   return checkedRounds(
     options.targets,
-    async (pending, _first, checked) => {
+    async (pending, first, checked) => {
       // The check's read, when there was one: no ordering between the two HEADs is needed, as
       // convergeObject reads the replica itself.
       let state: SourceObject | undefined;
@@ -262,6 +271,11 @@ export async function resyncObjectWith(
               source: state,
               budget: options.budget ?? UNLIMITED,
               log,
+              // The round's check below reads the source once after every target's write.
+              verify: false,
+              ...(first && state !== undefined && options.unlisted?.includes(target) === true
+                ? { replica: { state: undefined } }
+                : {}),
             });
             log.info("target replicated", { action });
             return { ok: true, target, action };

@@ -89,8 +89,9 @@ const WRITES = ["CopyObjectCommand", "DeleteObjectCommand", "PutItemCommand", "D
 describe("a resync", () => {
   it("brings every target to the source's state from any starting point, keeping extras", async () => {
     const envs = await drifted();
+    const clients = clientsFor();
 
-    const summary = await runResync(envs.settings, clientsFor());
+    const summary = await runResync(envs.settings, clients);
 
     expect(summary).toEqual({
       dryRun: false,
@@ -119,6 +120,11 @@ describe("a resync", () => {
       ...sourceItems,
       "user#9|profile": itemOf("user#9", "profile", { n: { N: "9" } }),
     });
+    // Per key: a HEAD of the source, a copy per target, a HEAD of the source to check the copies;
+    // a HEAD of the replica only where the target's listing has the key (dev's a.txt and b.txt);
+    // the extra key one HEAD of the source (confirmed absent there).
+    expect(clients.count("CopyObjectCommand")).toBe(SOURCE_KEYS.length * 2);
+    expect(clients.count("HeadObjectCommand")).toBe(SOURCE_KEYS.length * 2 + 2 + 1);
   });
 
   it("copies nothing the second time: every key is unchanged, no write request is sent", async () => {
@@ -410,14 +416,26 @@ describe("S3 key order and the merged listings", () => {
     ];
     const work: string[] = [];
 
-    for await (const item of mergeListings(listing(["b", "d"]), [
+    for await (const item of mergeListings(listing(["b", "d", "f"]), [
       { target: dev, keys: listing(["a", "b", "c", "e"]) },
       { target: staging, keys: listing(["d", "z"]) },
     ])) {
-      work.push(item.kind === "source" ? item.key : `${item.target.environment}:${item.key}`);
+      work.push(
+        item.kind === "source"
+          ? `${item.key} (not in ${item.unlisted.map((t) => t.environment).join(", ") || "-"})`
+          : `${item.target.environment}:${item.key}`,
+      );
     }
 
-    expect(work).toEqual(["dev:a", "b", "dev:c", "d", "dev:e", "staging:z"]);
+    expect(work).toEqual([
+      "dev:a",
+      "b (not in staging)",
+      "dev:c",
+      "d (not in dev)",
+      "dev:e",
+      "f (not in dev, staging)",
+      "staging:z",
+    ]);
   });
 });
 
