@@ -12,6 +12,7 @@
  * follows. A key still changing after `MAX_RESYNC_ROUNDS` rounds is reported as a retryable
  * failure. docs/resync.md has the argument and the cases.
  */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { ReplicationClients } from "./clients";
 import { targetRegion } from "./clients";
 import type { ReplicationSettings, ReplicationTarget } from "./contract";
@@ -313,13 +314,22 @@ export function unchangedResult(target: ReplicationTarget, replica: unknown): Ta
   return { ok: true, target, action: replica === undefined ? "absent" : "skipped" };
 }
 
+/** A consistent read of one item (`undefined`: absent); `readSourceItem` is one GetItem. */
+export type ItemRead = (
+  dynamodb: DynamoDBClient,
+  table: string,
+  keys: ItemKey,
+) => Promise<Item | undefined>;
+
 /**
  * Converges the item with `keys` in every given target (items.ts has the guard). `scanned` is
  * the source item as a scan saw it (`undefined`: absent; `NOT_SCANNED`: unknown): a replica
  * already equal to it costs one read. In the first round, when no replica records a sequence
  * (live replication never wrote it, so there is no live change to undo), the targets are
  * written the scanned state; otherwise the source is read after every replica was. Either way
- * the round's writes are checked against the source read once more.
+ * the round's writes are checked against the source read once more. `read` makes every read
+ * (`npm run resync` batches those of many items into one BatchGetItem; each read still happens
+ * where this order puts it).
  */
 export async function resyncItem(
   settings: Pick<ReplicationSettings, "region" | "sourceTable">,
@@ -327,16 +337,17 @@ export async function resyncItem(
   keys: ItemKey,
   scanned: Item | undefined | typeof NOT_SCANNED,
   targets: readonly ReplicationTarget[],
+  read: ItemRead = readSourceItem,
 ): Promise<TargetResult[]> {
   const client = (target: ReplicationTarget) => clients.dynamodb(targetRegion(target, settings));
-  const readSource = () => readSourceItem(clients.dynamodb(), settings.sourceTable, keys);
+  const readSource = () => read(clients.dynamodb(), settings.sourceTable, keys);
   return checkedRounds(
     targets,
     async (pending, first) => {
       const replicas = await Promise.all(
         pending.map(async (target) => ({
           target,
-          replica: await settle(readSourceItem(client(target), target.table, keys)),
+          replica: await settle(read(client(target), target.table, keys)),
         })),
       );
       const asScanned = (replica: Item | undefined): boolean =>

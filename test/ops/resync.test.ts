@@ -131,6 +131,19 @@ describe("a resync", () => {
     const envs = await drifted();
     await runResync(envs.settings, clientsFor());
     const clients = clientsFor();
+    let keysRead = 0;
+    clients.dynamodb().middlewareStack.add(
+      (next, context) => (args) => {
+        const input = args.input as { RequestItems?: Record<string, { Keys?: unknown[] }> };
+        if (context.commandName === "BatchGetItemCommand") {
+          for (const table of Object.values(input.RequestItems ?? {})) {
+            keysRead += table.Keys?.length ?? 0;
+          }
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "countKeysRead" },
+    );
 
     const summary = await runResync(envs.settings, clients);
 
@@ -150,9 +163,11 @@ describe("a resync", () => {
       WRITES.map((command) => [command, 0]),
     );
     // An unchanged key costs a HEAD per side, an unchanged item one read of the replica; the
-    // extra key and item one read of the source each (it is confirmed absent there).
+    // extra key and item one read of the source each (it is confirmed absent there). Item reads
+    // go out as BatchGetItem (resync-item-reads.ts), as many at once as the workers ask for.
     expect(clients.count("HeadObjectCommand")).toBe(SOURCE_KEYS.length * 3 + 1);
-    expect(clients.count("GetItemCommand")).toBe(5 * 2 + 1);
+    expect(clients.count("GetItemCommand")).toBe(0);
+    expect(keysRead).toBe(5 * 2 + 1);
   });
 
   it("changes nothing in a dry run, and reports what the real run then does", async () => {
@@ -476,10 +491,13 @@ describe("a resync's less common paths", () => {
         ? "s3-access-denied"
         : undefined,
     );
+    // Item reads are batched (BatchGetItem names its tables in the body): every read of
+    // staging's table, and the one of user#9 in the source (an extra of dev, read alone).
+    const reads = (request: { operation?: string; body: string }, table: string) =>
+      request.operation === "BatchGetItem" && request.body.includes(`"${table}"`);
     world.dynamodbProxy.setDecider((request) =>
-      request.operation === "GetItem" &&
-      (request.table === envs.staging.table ||
-        (request.table === envs.source.table && request.body.includes("user#9")))
+      reads(request, envs.staging.table) ||
+      (reads(request, envs.source.table) && request.body.includes("user#9"))
         ? "dynamodb-access-denied"
         : undefined,
     );
