@@ -59,7 +59,10 @@ async function replicaOf(version: string) {
   const other = new S3Client({ region: "us-east-1", credentials });
   mockClient(other).on(HeadObjectCommand).resolves(head(version));
   const read = await readSourceObject(other, "prod-bucket", KEY);
-  return { ETag: '"abc"', Metadata: { owner: "ada", "replication-source": read?.fingerprint } };
+  return {
+    ETag: '"abc"',
+    Metadata: { owner: "ada", "replication-source": read?.fingerprint ?? "" },
+  };
 }
 
 const run = (unlisted: readonly ReplicationTarget[]) =>
