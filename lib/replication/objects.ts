@@ -337,6 +337,19 @@ export interface ObjectConvergence {
   readonly source: SourceRead;
   readonly budget: TimeBudget;
   readonly log: Logger;
+  /**
+   * What the caller already knows of the replica (a resync's listing of the target, which does
+   * not have the key: `{ state: undefined }`), instead of a HEAD. Used in the first round only;
+   * the write stays conditional on it, so a replica written since makes it lose the race and
+   * read again.
+   */
+  readonly replica?: { readonly state: ReplicaObject | undefined };
+  /**
+   * Whether a write is followed by a read of the source here. `false` only for a caller that
+   * reads the source again itself after all its writes of a round (a resync's checked rounds,
+   * lib/replication/resync.ts), which is the same check once per key. @default true
+   */
+  readonly verify?: boolean;
 }
 
 /** Copies the source's current state over the replica (or creates it). */
@@ -375,7 +388,9 @@ async function convergeContentsOnce(work: ObjectConvergence): Promise<AppliedAct
   const { route, change, log } = work;
   // The replica's HEAD goes out while the source's is still under way: one round trip less.
   const [replica, source] = await Promise.all([
-    readReplica(route.target, route.targetBucket, route.key),
+    work.replica === undefined
+      ? readReplica(route.target, route.targetBucket, route.key)
+      : work.replica.state,
     work.source,
   ]);
   if (
@@ -432,6 +447,7 @@ async function verifySource(
   action: AppliedAction,
 ): Promise<AppliedAction> {
   const { route } = work;
+  if (work.verify === false) return action;
   const current = await readSourceObject(route.source, route.sourceBucket, route.key);
   if (current?.fingerprint !== written?.fingerprint) throw new SourceMovedError(current, action);
   return action;
@@ -499,14 +515,16 @@ export async function convergeObject(work: ObjectConvergence): Promise<AppliedAc
         // A source that keeps changing: each of its changes has an event of its own.
         if (round >= MAX_CONFLICT_ROUNDS) return error.action;
         work.log.info("the source changed during the write; converging again", { round });
-        current = { ...work, source: error.current };
+        current = { ...work, source: error.current, replica: undefined };
         continue;
       }
       if (!isConflict(error) || round >= MAX_CONFLICT_ROUNDS) throw error;
       work.log.warn("conditional write lost a race; re-reading the source", { round });
+      // The replica changed since it was seen (or known): read it again too.
       current = {
         ...work,
         source: await readSourceObject(work.route.source, work.route.sourceBucket, work.route.key),
+        replica: undefined,
       };
     }
   }

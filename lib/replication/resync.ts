@@ -12,6 +12,7 @@
  * follows. A key still changing after `MAX_RESYNC_ROUNDS` rounds is reported as a retryable
  * failure. docs/resync.md has the argument and the cases.
  */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { ReplicationClients } from "./clients";
 import { targetRegion } from "./clients";
 import type { ReplicationSettings, ReplicationTarget } from "./contract";
@@ -168,6 +169,13 @@ async function checkedRounds<S>(
 
 export interface ResyncObjectOptions {
   readonly targets: readonly ReplicationTarget[];
+  /**
+   * Targets whose listing, made before this call, did not have the key (`npm run resync` lists
+   * every target): while the source has the key, their first round copies without a HEAD of the
+   * replica, conditional on its absence (a replica written since makes the copy lose the race,
+   * and it is read).
+   */
+  readonly unlisted?: readonly ReplicationTarget[];
   /** For the logs: the run or the Batch Operations task. */
   readonly eventId: string;
   /** What started it, for the logs. @default "resync" */
@@ -220,8 +228,10 @@ const sameObject = (a: SourceObject | undefined, b: SourceObject | undefined): b
 /**
  * Converges `key` of the source bucket in every given target with the clients (`npm run
  * resync`): one HEAD of the source per round shared by the targets, `convergeObject` per target
- * with it, and one HEAD of the source to check a round that wrote. A copy is made from the
- * state read (CopySourceIfMatch), so when the source still has that state the replica holds it.
+ * with it (a HEAD of the replica unless its listing showed it absent, and the write), and one
+ * HEAD of the source to check a round that wrote, which stands for convergeObject's own read of
+ * the source after each write. A copy is made from the state read (CopySourceIfMatch), so when
+ * the source still has that state the replica holds it. A new key in two targets: 4 requests.
  */
 export async function resyncObjectWith(
   settings: Pick<ReplicationSettings, "region" | "sourceBucket">,
@@ -234,7 +244,7 @@ export async function resyncObjectWith(
   const readSource = () => readSourceObject(clients.s3(), settings.sourceBucket, key);
   return checkedRounds(
     options.targets,
-    async (pending, _first, checked) => {
+    async (pending, first, checked) => {
       // The check's read, when there was one: no ordering between the two HEADs is needed, as
       // convergeObject reads the replica itself.
       let state: SourceObject | undefined;
@@ -262,6 +272,11 @@ export async function resyncObjectWith(
               source: state,
               budget: options.budget ?? UNLIMITED,
               log,
+              // The round's check below reads the source once after every target's write.
+              verify: false,
+              ...(first && state !== undefined && options.unlisted?.includes(target) === true
+                ? { replica: { state: undefined } }
+                : {}),
             });
             log.info("target replicated", { action });
             return { ok: true, target, action };
@@ -299,13 +314,22 @@ export function unchangedResult(target: ReplicationTarget, replica: unknown): Ta
   return { ok: true, target, action: replica === undefined ? "absent" : "skipped" };
 }
 
+/** A consistent read of one item (`undefined`: absent); `readSourceItem` is one GetItem. */
+export type ItemRead = (
+  dynamodb: DynamoDBClient,
+  table: string,
+  keys: ItemKey,
+) => Promise<Item | undefined>;
+
 /**
  * Converges the item with `keys` in every given target (items.ts has the guard). `scanned` is
  * the source item as a scan saw it (`undefined`: absent; `NOT_SCANNED`: unknown): a replica
  * already equal to it costs one read. In the first round, when no replica records a sequence
  * (live replication never wrote it, so there is no live change to undo), the targets are
  * written the scanned state; otherwise the source is read after every replica was. Either way
- * the round's writes are checked against the source read once more.
+ * the round's writes are checked against the source read once more. `read` makes every read
+ * (`npm run resync` batches those of many items into one BatchGetItem; each read still happens
+ * where this order puts it).
  */
 export async function resyncItem(
   settings: Pick<ReplicationSettings, "region" | "sourceTable">,
@@ -313,16 +337,17 @@ export async function resyncItem(
   keys: ItemKey,
   scanned: Item | undefined | typeof NOT_SCANNED,
   targets: readonly ReplicationTarget[],
+  read: ItemRead = readSourceItem,
 ): Promise<TargetResult[]> {
   const client = (target: ReplicationTarget) => clients.dynamodb(targetRegion(target, settings));
-  const readSource = () => readSourceItem(clients.dynamodb(), settings.sourceTable, keys);
+  const readSource = () => read(clients.dynamodb(), settings.sourceTable, keys);
   return checkedRounds(
     targets,
     async (pending, first) => {
       const replicas = await Promise.all(
         pending.map(async (target) => ({
           target,
-          replica: await settle(readSourceItem(client(target), target.table, keys)),
+          replica: await settle(read(client(target), target.table, keys)),
         })),
       );
       const asScanned = (replica: Item | undefined): boolean =>

@@ -89,8 +89,9 @@ const WRITES = ["CopyObjectCommand", "DeleteObjectCommand", "PutItemCommand", "D
 describe("a resync", () => {
   it("brings every target to the source's state from any starting point, keeping extras", async () => {
     const envs = await drifted();
+    const clients = clientsFor();
 
-    const summary = await runResync(envs.settings, clientsFor());
+    const summary = await runResync(envs.settings, clients);
 
     expect(summary).toEqual({
       dryRun: false,
@@ -119,12 +120,30 @@ describe("a resync", () => {
       ...sourceItems,
       "user#9|profile": itemOf("user#9", "profile", { n: { N: "9" } }),
     });
+    // Per key: a HEAD of the source, a copy per target, a HEAD of the source to check the copies;
+    // a HEAD of the replica only where the target's listing has the key (dev's a.txt and b.txt);
+    // the extra key one HEAD of the source (confirmed absent there).
+    expect(clients.count("CopyObjectCommand")).toBe(SOURCE_KEYS.length * 2);
+    expect(clients.count("HeadObjectCommand")).toBe(SOURCE_KEYS.length * 2 + 2 + 1);
   });
 
   it("copies nothing the second time: every key is unchanged, no write request is sent", async () => {
     const envs = await drifted();
     await runResync(envs.settings, clientsFor());
     const clients = clientsFor();
+    let keysRead = 0;
+    clients.dynamodb().middlewareStack.add(
+      (next, context) => (args) => {
+        const input = args.input as { RequestItems?: Record<string, { Keys?: unknown[] }> };
+        if (context.commandName === "BatchGetItemCommand") {
+          for (const table of Object.values(input.RequestItems ?? {})) {
+            keysRead += table.Keys?.length ?? 0;
+          }
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "countKeysRead" },
+    );
 
     const summary = await runResync(envs.settings, clients);
 
@@ -144,9 +163,11 @@ describe("a resync", () => {
       WRITES.map((command) => [command, 0]),
     );
     // An unchanged key costs a HEAD per side, an unchanged item one read of the replica; the
-    // extra key and item one read of the source each (it is confirmed absent there).
+    // extra key and item one read of the source each (it is confirmed absent there). Item reads
+    // go out as BatchGetItem (resync-item-reads.ts), as many at once as the workers ask for.
     expect(clients.count("HeadObjectCommand")).toBe(SOURCE_KEYS.length * 3 + 1);
-    expect(clients.count("GetItemCommand")).toBe(5 * 2 + 1);
+    expect(clients.count("GetItemCommand")).toBe(0);
+    expect(keysRead).toBe(5 * 2 + 1);
   });
 
   it("changes nothing in a dry run, and reports what the real run then does", async () => {
@@ -410,14 +431,26 @@ describe("S3 key order and the merged listings", () => {
     ];
     const work: string[] = [];
 
-    for await (const item of mergeListings(listing(["b", "d"]), [
+    for await (const item of mergeListings(listing(["b", "d", "f"]), [
       { target: dev, keys: listing(["a", "b", "c", "e"]) },
       { target: staging, keys: listing(["d", "z"]) },
     ])) {
-      work.push(item.kind === "source" ? item.key : `${item.target.environment}:${item.key}`);
+      work.push(
+        item.kind === "source"
+          ? `${item.key} (not in ${item.unlisted.map((t) => t.environment).join(", ") || "-"})`
+          : `${item.target.environment}:${item.key}`,
+      );
     }
 
-    expect(work).toEqual(["dev:a", "b", "dev:c", "d", "dev:e", "staging:z"]);
+    expect(work).toEqual([
+      "dev:a",
+      "b (not in staging)",
+      "dev:c",
+      "d (not in dev)",
+      "dev:e",
+      "f (not in dev, staging)",
+      "staging:z",
+    ]);
   });
 });
 
@@ -458,10 +491,13 @@ describe("a resync's less common paths", () => {
         ? "s3-access-denied"
         : undefined,
     );
+    // Item reads are batched (BatchGetItem names its tables in the body): every read of
+    // staging's table, and the one of user#9 in the source (an extra of dev, read alone).
+    const reads = (request: { operation?: string; body: string }, table: string) =>
+      request.operation === "BatchGetItem" && request.body.includes(`"${table}"`);
     world.dynamodbProxy.setDecider((request) =>
-      request.operation === "GetItem" &&
-      (request.table === envs.staging.table ||
-        (request.table === envs.source.table && request.body.includes("user#9")))
+      reads(request, envs.staging.table) ||
+      (reads(request, envs.source.table) && request.body.includes("user#9"))
         ? "dynamodb-access-denied"
         : undefined,
     );

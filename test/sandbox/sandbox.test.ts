@@ -38,14 +38,47 @@ function npmStart(
 }
 
 describe("npm start", () => {
-  it("replicates the scenario into dev and staging and exits 0 with the final table", async () => {
+  it("resyncs the data that predates replication, replicates the scenario, and exits 0 with the final table", async () => {
     // Act
     const { code, stdout, stderr } = await npmStart([]);
 
     // Assess
     expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    const [beforeLive = "", live = ""] = stdout.split(/^Phase 1: /m);
+    // Before the resync: dev holds stale copies and keys only it has, staging nothing.
+    const before = beforeLive.slice(beforeLive.indexOf("Before the resync"));
+    expect(before).toMatch(/^Before the resync, 15 differences from prod:$/m);
+    for (const problem of [
+      'dev: object "history/legacy.yaml" differs',
+      'dev: object "scratch/dev-only.txt" should not exist',
+      'dev: object "history/Q4 report+final.txt" is missing',
+      'dev: item "legacy#app | config" differs',
+      'dev: item "scratch#dev | tmp" should not exist',
+      'staging: object "history/owners.json" is missing',
+      'staging: item "history#owners | v1" is missing',
+    ]) {
+      expect(before).toContain(`  ${problem}\n`);
+    }
+    // dev's copy of history#owners equals prod's.
+    expect(before).not.toContain('dev: item "history#owners');
+    // What the seed implies (tools/sandbox/existing-data.ts): prod's 4 objects have no copy in
+    // dev that records their state (dev's legacy.yaml is an older one), so all 4 are copied in
+    // both targets; dev's 1 extra object and 1 extra item are deleted; of prod's 3 items, dev
+    // holds 1 equal (unchanged) and 1 older (put), staging none (3 put).
+    expect(before).toMatch(
+      /^ {4}dev: objects: copied 4, deleted 1, unchanged 0, extra 1, failed 0; items: put 2, deleted 1, unchanged 1, extra 1, failed 0$/m,
+    );
+    expect(before).toMatch(
+      /^ {4}staging: objects: copied 4, deleted 0, unchanged 0, extra 0, failed 0; items: put 3, deleted 0, unchanged 0, extra 0, failed 0$/m,
+    );
+    expect(before).toMatch(/^After the resync: dev and staging equal prod$/m);
+    // Nothing written before replication was switched on reaches the function: no S3 event
+    // (the rule did not exist), no stream record (past the stream's retention).
+    expect(live).not.toContain("history");
+    expect(live).toMatch(/delivered: 6 async invocations .*, 1 stream batches\n/);
+    expect(live).toContain("stream batch of 4 records -> success");
     const rows = Object.fromEntries(
-      stdout
+      live
         .split("\n")
         .filter((line) => /^(prod|dev|staging)\s/.test(line))
         .map((line) => {
@@ -53,36 +86,37 @@ describe("npm start", () => {
           return [environment ?? "", { bucket, objects, items, same }] as const;
         }),
     );
+    // The scenario's 5 objects and 4 items, and the 4 objects and 3 items that predate it.
     expect(rows).toEqual({
       prod: {
         bucket: "company-data-prod-eu-west-1-123456789012",
-        objects: "5",
-        items: "4",
+        objects: "9",
+        items: "7",
         same: "(source)",
       },
       dev: {
         bucket: "company-data-dev-eu-west-1-123456789012",
-        objects: "5",
-        items: "4",
+        objects: "9",
+        items: "7",
         same: "yes",
       },
       staging: {
         bucket: "company-data-staging-eu-west-1-123456789012",
-        objects: "5",
-        items: "4",
+        objects: "9",
+        items: "7",
         same: "yes",
       },
     });
-    expect(stdout).toContain("DLQ messages: 0");
-    expect(stdout).toContain("Converged: every environment equals prod");
-    expect(stdout).toMatch(
+    expect(live).toContain("DLQ messages: 0");
+    expect(live).toContain("Converged: every environment equals prod");
+    expect(live).toMatch(
       /Transient faults injected into the function's S3 and DynamoDB requests: [1-9]/,
     );
     // Delivered as AWS delivers: duplicates, a tag change, a lifecycle expiration filtered out.
-    expect(stdout).toMatch(/\(duplicate\) "configs\/.*" -> dev (skipped|absent)/);
-    expect(stdout).toMatch(/"configs\/with space.json" -> dev tagged, staging tagged/);
-    expect(stdout).toMatch(/\(1 events the rule filtered out so far\)/);
-    expect(stdout).toMatch(/stream batch of \d+ records -> success/);
+    expect(live).toMatch(/\(duplicate\) "configs\/.*" -> dev (skipped|absent)/);
+    expect(live).toMatch(/"configs\/with space.json" -> dev tagged, staging tagged/);
+    expect(live).toMatch(/\(1 events the rule filtered out so far\)/);
+    expect(live).toMatch(/stream batch of \d+ records -> success/);
   });
 
   it("exits 2 and names every bad argument", async () => {

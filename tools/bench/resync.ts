@@ -5,16 +5,20 @@
  * key and target, one at a time; Scan, then PutItem per item and target), once as they are and
  * once with S3 behind a proxy that adds network latency to every request; and the bytes that
  * pass through the process per object and target, counted on the sockets by a proxy in front of
- * S3, for two object sizes (constant for the resync: it copies server-side).
+ * S3, for two object sizes (constant for the resync: it copies server-side). Each run also
+ * counts the S3 requests per key of both.
  *
- * Why the latency: the emulators answer on loopback from the same Node.js thread as the client,
- * so every request costs the same CPU whoever sends it, and a tool that sends more requests per
- * key (the resync's HEADs and checks) cannot be faster however many it keeps in flight. S3 answers
- * small requests in tens of milliseconds ("small requests (for example, less than 512 KB), where
- * median latencies are often in the tens of milliseconds range",
- * https://docs.aws.amazon.com/whitepapers/latest/s3-optimizing-performance-best-practices/timeouts-and-retries-for-latency-sensitive-applications.html),
- * which is what parallel requests are for ("Horizontal Scaling and Request Parallelization for
- * High Throughput", same whitepaper).
+ * The emulators and the latency proxy run in child processes (resync-processes.ts), as AWS is
+ * not in the tool's process; both sides run against the same ones. Without latency the emulator
+ * is the bottleneck: its one thread spends about as much CPU on each request as the client's SDK
+ * does, whoever sends it, so a tool that sends as many requests per key as the baseline (4 for a
+ * new key into two targets: a HEAD of the source, two copies, a HEAD to check) cannot be much
+ * faster however many it keeps in flight, and a copy costs s3rver more than a PUT. With latency
+ * the measurement is what parallel requests are for: S3 answers small requests in tens of
+ * milliseconds ("small requests (for example, less than 512 KB), where median latencies are
+ * often in the tens of milliseconds range",
+ * https://docs.aws.amazon.com/whitepapers/latest/s3-optimizing-performance-best-practices/timeouts-and-retries-for-latency-sensitive-applications.html;
+ * "Horizontal Scaling and Request Parallelization for High Throughput", same whitepaper).
  */
 import {
   BatchWriteItemCommand,
@@ -32,66 +36,26 @@ import {
   EMULATOR_REGION,
   createBucket,
   createTable,
-  startEmulators,
   type Emulators,
 } from "../emulators/emulators";
 import { runResync } from "../ops/resync";
 import { inPool, listKeys } from "../ops/resync-objects";
-import * as net from "node:net";
 import { startByteCounter } from "./byte-counter";
+import { startEmulatorProcess, startLatencyProcess } from "./resync-processes";
 
 /** Network latency added to every S3 request in the latency measurement (the low end of S3's). */
 export const BENCH_LATENCY_MS = 20;
 
 /**
- * A loopback TCP proxy that delays everything the client sends by `delayMs` (in order, so a
- * request arrives `delayMs` late and requests on one connection keep their order); answers come
- * back at once. Models one round trip of network latency per request.
+ * A loopback TCP proxy in a child process that delays everything the client sends by `delayMs`
+ * (tools/bench/resync-processes.ts `listenWithLatency`): one round trip of network latency per
+ * request, outside the process being measured.
  */
-export async function startLatencyProxy(
+export function startLatencyProxy(
   targetPort: number,
   delayMs: number,
 ): Promise<{ readonly endpoint: string; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(targetPort, "127.0.0.1");
-    let last = 0;
-    const later = (action: () => void): void => {
-      last = Math.max(last, Date.now() + delayMs);
-      setTimeout(action, last - Date.now());
-    };
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on("close", () => sockets.delete(socket));
-      socket.on("error", () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.on("data", (chunk: Buffer) => {
-      later(() => upstream.write(chunk));
-    });
-    client.on("end", () => {
-      later(() => upstream.end());
-    });
-    upstream.pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") {
-    throw new Error("latency proxy did not get a TCP port");
-  }
-  return {
-    endpoint: `http://127.0.0.1:${address.port}`,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) =>
-        server.close(() => {
-          resolve();
-        }),
-      );
-    },
-  };
+  return startLatencyProcess(targetPort, delayMs);
 }
 
 const SOURCE = { environment: "prod", bucket: "resync-bench-source", table: "resync-bench-source" };
@@ -99,12 +63,27 @@ export const RESYNC_TARGET_COUNT = 2;
 /** The resync's concurrency in the benchmark (the command's default). */
 export const RESYNC_BENCH_CONCURRENCY = 16;
 
-/** Replication clients on explicit endpoints (the bench does not touch the environment). */
-function benchClients(s3Endpoint: string, dynamodbEndpoint: string): ReplicationClients {
+/**
+ * Replication clients on explicit endpoints (the bench does not touch the environment), with the
+ * number of S3 requests sent so far.
+ */
+function benchClients(
+  s3Endpoint: string,
+  dynamodbEndpoint: string,
+): ReplicationClients & { readonly s3Requests: () => number } {
   const common = { region: EMULATOR_REGION, credentials: EMULATOR_CREDENTIALS };
   const s3 = new S3Client({ ...common, endpoint: s3Endpoint, forcePathStyle: true });
   const dynamodb = new DynamoDBClient({ ...common, endpoint: dynamodbEndpoint });
+  let s3Requests = 0;
+  s3.middlewareStack.add(
+    (next) => (args) => {
+      s3Requests += 1;
+      return next(args);
+    },
+    { step: "initialize", name: "countRequests" },
+  );
   return {
+    s3Requests: () => s3Requests,
     region: EMULATOR_REGION,
     s3: () => s3,
     dynamodb: () => dynamodb,
@@ -129,7 +108,7 @@ export interface ResyncBench {
 export async function startResyncBench(): Promise<ResyncBench> {
   // As `npm run resync` does: the function's per-key log lines would only measure the logger.
   logger.setLogLevel("SILENT");
-  const emulators = await startEmulators();
+  const emulators = await startEmulatorProcess();
   await createBucket(emulators, SOURCE.bucket);
   await createTable(emulators, SOURCE.table);
   const clients = benchClients(emulators.s3.endpoint, emulators.dynamodb.endpoint);
@@ -255,6 +234,9 @@ export interface ResyncThroughputRun {
   /** Objects (keys) per second into two targets. */
   readonly resyncObjects: number;
   readonly naiveObjects: number;
+  /** S3 requests per key (both targets, listings included). */
+  readonly resyncRequestsPerObject: number;
+  readonly naiveRequestsPerObject: number;
   /** Items per second into two targets. */
   readonly resyncItems: number;
   readonly naiveItems: number;
@@ -278,6 +260,7 @@ export async function resyncThroughputRun(
   try {
     const resync = async () => {
       const settings = bench.settings(await bench.targets(`r${run}`));
+      const requestsBefore = clients.s3Requests();
       let started = process.hrtime.bigint();
       const objectRun = await runResync(settings, clients, {
         prefix,
@@ -285,6 +268,7 @@ export async function resyncThroughputRun(
         concurrency: RESYNC_BENCH_CONCURRENCY,
       });
       const objectSeconds = seconds(started);
+      const requests = clients.s3Requests() - requestsBefore;
       started = process.hrtime.bigint();
       const itemRun =
         items === 0
@@ -301,20 +285,30 @@ export async function resyncThroughputRun(
           throw new Error(`resync into ${target.environment} wrote ${String(done)} of ${wanted}`);
         }
       }
-      return { objects: objects / objectSeconds, items: items / itemSeconds };
+      return {
+        objects: objects / objectSeconds,
+        items: items / itemSeconds,
+        requests: requests / objects,
+      };
     };
     const naive = async () => {
       const targets = await bench.targets(`n${run}`);
+      const requestsBefore = clients.s3Requests();
       let started = process.hrtime.bigint();
       const copied = await naiveObjects(clients, prefix, targets);
       const objectSeconds = seconds(started);
+      const requests = clients.s3Requests() - requestsBefore;
       started = process.hrtime.bigint();
       const put = items === 0 ? 0 : await naiveItems(clients, targets);
       const itemSeconds = seconds(started);
       if (copied !== objects || put !== items) {
         throw new Error(`baseline wrote ${copied} of ${objects} objects, ${put} of ${items} items`);
       }
-      return { objects: objects / objectSeconds, items: items / itemSeconds };
+      return {
+        objects: objects / objectSeconds,
+        items: items / itemSeconds,
+        requests: requests / objects,
+      };
     };
     const first = run % 2 === 0 ? await resync() : await naive();
     const second = run % 2 === 0 ? await naive() : await resync();
@@ -322,6 +316,8 @@ export async function resyncThroughputRun(
     return {
       resyncObjects: ours.objects,
       naiveObjects: theirs.objects,
+      resyncRequestsPerObject: ours.requests,
+      naiveRequestsPerObject: theirs.requests,
       resyncItems: ours.items,
       naiveItems: theirs.items,
     };

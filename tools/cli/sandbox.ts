@@ -1,7 +1,8 @@
 /**
  * `npm start [-- --keep] [-- --seed <n>]`: the whole pipeline on embedded emulators, no AWS
- * account and no Pulumi CLI (see tools/sandbox/run.ts). Prints progress, a per-environment table
- * and the DLQ count. Exit codes: 0 dev and staging converged to prod, 1 they did not (or the
+ * account and no Pulumi CLI (see tools/sandbox/run.ts). Prints progress (the data that predates
+ * replication, the resync that brings the targets to prod, the live scenario), a per-environment
+ * table and the DLQ count. Exit codes: 0 dev and staging converged to prod, 1 they did not (or the
  * run failed), 2 bad arguments. `--keep` leaves the emulators running until Ctrl-C.
  */
 import "../common/sdk-quiet";

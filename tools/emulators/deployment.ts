@@ -69,6 +69,13 @@ export interface DeploymentOptions {
     readonly maxAttempts?: number;
     readonly logLevel?: "SILENT" | "INFO" | "DEBUG";
   };
+  /**
+   * Data that predates replication (the sandbox's prod before the pipeline was adopted): called
+   * once the emulators, buckets, tables and event sources are up, before the function, the rule
+   * and the stream mapping exist, so no S3 event it causes reaches a target. Its stream records
+   * are still in the stream (TRIM_HORIZON would deliver them) unless it ages them out.
+   */
+  readonly beforeReplication?: (pipeline: Pipeline) => Promise<void>;
 }
 
 export interface Deployment {
@@ -118,6 +125,7 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
     ) {
       throw new Error("the pipeline started without its event sources, clients or DLQ");
     }
+    await options.beforeReplication?.(pipeline);
     const contract = options.contract ?? {};
     const environment = {
       ...pipeline.function.environment,

@@ -13,10 +13,18 @@ import { targetRegion } from "../../lib/replication/clients";
 import type { ReplicationSettings, ReplicationTarget } from "../../lib/replication/contract";
 import { summarizeError } from "../../lib/replication/errors";
 import type { ItemKey } from "../../lib/replication/events";
-import { readSourceItem, sameItem, type Item } from "../../lib/replication/items";
+import { sameItem, type Item } from "../../lib/replication/items";
 import type { TargetResult } from "../../lib/replication/outcome";
-import { NOT_SCANNED, resyncItem, unchangedResult } from "../../lib/replication/resync";
+import {
+  NOT_SCANNED,
+  resyncItem,
+  unchangedResult,
+  type ItemRead,
+} from "../../lib/replication/resync";
+import { keyOf, keyText } from "./resync-item-reads";
 import type { ResyncTally } from "./resync-progress";
+
+export { keyOf, keyText } from "./resync-item-reads";
 
 /** Every item of one segment of a parallel scan (consistent reads; only `keys` when given). */
 export async function* scanSegment(
@@ -52,25 +60,6 @@ export async function* scanSegment(
   } while (start !== undefined);
 }
 
-/** The item's key attributes. */
-export function keyOf(item: Item, keyNames: readonly string[]): ItemKey {
-  return Object.fromEntries(
-    keyNames
-      .map((name) => [name, item[name]] as const)
-      .filter((entry): entry is readonly [string, AttributeValue] => entry[1] !== undefined),
-  );
-}
-
-/** A key (from `keyOf`) as a string, for the set of the source's keys and the failure list. */
-export function keyText(keys: ItemKey): string {
-  return JSON.stringify(
-    Object.entries(keys).map(([name, value]) => [
-      name,
-      value.B === undefined ? value : { B: Buffer.from(value.B).toString("base64") },
-    ]),
-  );
-}
-
 export interface ItemResyncRun {
   readonly settings: ReplicationSettings;
   readonly clients: ReplicationClients;
@@ -81,6 +70,8 @@ export interface ItemResyncRun {
   readonly deleteExtra: boolean;
   readonly concurrency: number;
   readonly tally: ResyncTally;
+  /** Every consistent read of an item (batched: resync-item-reads.ts). */
+  readonly read: ItemRead;
 }
 
 function failed(target: ReplicationTarget, error: unknown): TargetResult {
@@ -97,7 +88,7 @@ async function planItem(
   return Promise.all(
     targets.map(async (target): Promise<TargetResult> => {
       try {
-        const replica = await readSourceItem(
+        const replica = await run.read(
           run.clients.dynamodb(targetRegion(target, run.settings)),
           target.table,
           keys,
@@ -118,10 +109,10 @@ async function converge(
   scanned: Item | undefined | typeof NOT_SCANNED,
   targets: readonly ReplicationTarget[],
 ): Promise<TargetResult[]> {
-  if (!run.dryRun) return resyncItem(run.settings, run.clients, keys, scanned, targets);
+  if (!run.dryRun) return resyncItem(run.settings, run.clients, keys, scanned, targets, run.read);
   if (scanned !== NOT_SCANNED) return planItem(run, keys, scanned, targets);
   try {
-    const source = await readSourceItem(run.clients.dynamodb(), run.settings.sourceTable, keys);
+    const source = await run.read(run.clients.dynamodb(), run.settings.sourceTable, keys);
     return await planItem(run, keys, source, targets);
   } catch (error: unknown) {
     return targets.map((target) => failed(target, error));
@@ -141,7 +132,7 @@ async function handleExtra(run: ItemResyncRun, keys: ItemKey, target: Replicatio
   }
   let source;
   try {
-    source = await readSourceItem(run.clients.dynamodb(), run.settings.sourceTable, keys);
+    source = await run.read(run.clients.dynamodb(), run.settings.sourceTable, keys);
   } catch (error: unknown) {
     tally.record("items", key, failed(target, error));
     return;

@@ -48,14 +48,19 @@ export function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** A key to converge in every target, or a key only one target has. */
+/** A key to converge in every target (with the targets that did not list it), or a key only one target has. */
 export type ObjectWork =
-  | { readonly kind: "source"; readonly key: string }
+  | {
+      readonly kind: "source";
+      readonly key: string;
+      readonly unlisted: readonly ReplicationTarget[];
+    }
   | { readonly kind: "extra"; readonly key: string; readonly target: ReplicationTarget };
 
 /**
- * Merges the source's listing with each target's (all in S3's order): every source key once,
- * then every key a target has and the source does not, as soon as the source's listing is past it.
+ * Merges the source's listing with each target's (all in S3's order): every source key once, with
+ * the targets whose listing does not have it, then every key a target has and the source does
+ * not, as soon as the source's listing is past it.
  */
 export async function* mergeListings(
   source: AsyncIterable<string>,
@@ -71,21 +76,31 @@ export async function* mergeListings(
     cursor.head = next.done === true ? undefined : next.value;
   };
   await Promise.all(cursors.map(advance));
-  const drainBelow = async function* (key: string | undefined): AsyncGenerator<ObjectWork> {
+  /** Yields the extras below `key`; collects the targets that list `key` itself. */
+  const drainBelow = async function* (
+    key: string | undefined,
+    listed: ReplicationTarget[],
+  ): AsyncGenerator<ObjectWork> {
     for (const cursor of cursors) {
       while (cursor.head !== undefined) {
         const order = key === undefined ? -1 : compareKeys(cursor.head, key);
         if (order > 0) break;
         if (order < 0) yield { kind: "extra", key: cursor.head, target: cursor.target };
+        else listed.push(cursor.target);
         await advance(cursor);
       }
     }
   };
   for await (const key of source) {
-    yield* drainBelow(key);
-    yield { kind: "source", key };
+    const listed: ReplicationTarget[] = [];
+    yield* drainBelow(key, listed);
+    yield {
+      kind: "source",
+      key,
+      unlisted: targets.map(({ target }) => target).filter((target) => !listed.includes(target)),
+    };
   }
-  yield* drainBelow(undefined);
+  yield* drainBelow(undefined, []);
 }
 
 /** Runs `work` on each item with at most `concurrency` at once (the items are pulled lazily). */
@@ -158,14 +173,22 @@ function failed(target: ReplicationTarget, error: unknown): TargetResult {
   return { ok: false, target, error: summarizeError(error), attempts: 1, retryable: false };
 }
 
-/** Converges (or, in a dry run, plans) one key in the given targets. */
+/**
+ * Converges (or, in a dry run, plans) one key in the given targets; `unlisted`: the targets whose
+ * listing did not have it.
+ */
 function converge(
   run: ObjectResyncRun,
   key: string,
   targets: readonly ReplicationTarget[],
+  unlisted: readonly ReplicationTarget[] = [],
 ): Promise<TargetResult[]> {
   if (run.dryRun) return planKey(run, key, targets);
-  return resyncObjectWith(run.settings, run.clients, key, { targets, eventId: run.runId });
+  return resyncObjectWith(run.settings, run.clients, key, {
+    targets,
+    unlisted,
+    eventId: run.runId,
+  });
 }
 
 /**
@@ -212,7 +235,7 @@ export async function resyncObjects(run: ObjectResyncRun): Promise<void> {
     if (item.kind === "extra") {
       await handleExtra(run, item.key, item.target);
     } else {
-      for (const result of await converge(run, item.key, targets)) {
+      for (const result of await converge(run, item.key, targets, item.unlisted)) {
         tally.record("objects", item.key, result);
       }
       tally.done.objects += 1;

@@ -14,6 +14,7 @@ import { targetRegion } from "../../lib/replication/clients";
 import type { ReplicationSettings, ReplicationTarget } from "../../lib/replication/contract";
 import { statusOf, summarizeError } from "../../lib/replication/errors";
 import { DEFAULT_CONCURRENCY } from "./resync-args";
+import { batchedItemReads } from "./resync-item-reads";
 import { resyncItems } from "./resync-items";
 import { resyncObjects } from "./resync-objects";
 import { ResyncTally, type ResyncSummary } from "./resync-progress";
@@ -241,7 +242,13 @@ export async function runResync(
           runId: `resync-${randomUUID()}`,
         })
       : undefined,
-    parts.items ? resyncItems({ ...common, keyNames: plan.keyNames }) : undefined,
+    parts.items
+      ? resyncItems({
+          ...common,
+          keyNames: plan.keyNames,
+          read: batchedItemReads(plan.keyNames),
+        })
+      : undefined,
   ]);
   tally.summary.durationMs = now() - started;
   return tally.summary;

@@ -1,13 +1,19 @@
 /**
- * The sandbox behind `npm start`, in four steps: plan every stack offline for the physical names,
+ * The sandbox behind `npm start`, in five steps: plan every stack offline for the physical names,
  * regions and the replicating stack's delivery settings (what the program deploys); start the
  * replicating stack as deployed on the emulators (tools/emulators/deployment.ts: event sources,
  * the built bundle in the Lambda host, the rule and the stream mapping, transient faults in the
- * function's requests); play the scripted production changes in phases, delivered as AWS would
- * (out of order, with duplicates, retries, redeliveries); compare every environment with prod.
+ * function's requests), with data already in prod before replication is switched on and a
+ * drifted dev (existing-data.ts); resync the targets to prod (`runResync` with the function's
+ * settings, deleting what only a target has); play the scripted production changes in phases,
+ * delivered as AWS would (out of order, with duplicates, retries, redeliveries); compare every
+ * environment with prod.
  */
 import * as path from "node:path";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import type { ReplicationClients } from "../../lib/replication/clients";
+import { readContract } from "../../lib/replication/contract";
+import { logger } from "../../lib/replication/logger";
 import type { PlannedResource, StackPlan } from "../offline";
 import { discoverStacks, planStacks } from "../offline/plan-report";
 import { ensureBundle } from "../common/bundle-file";
@@ -15,7 +21,11 @@ import { startDeployment, type Deployment, type DeploymentOptions } from "../emu
 import type { EventPattern } from "../emulators/event-pattern";
 import type { Fault, FaultDecider } from "../emulators/fault-proxy";
 import type { AsyncInvocation, StreamInvocation } from "../emulators/lambda-service";
-import type { EnvironmentLayout } from "../emulators/pipeline";
+import { STREAM_RETENTION_MS } from "../emulators/dynamodb-stream";
+import type { EnvironmentLayout, Pipeline } from "../emulators/pipeline";
+import { describeSummary, runResync } from "../ops/resync";
+import type { ResyncSummary } from "../ops/resync-progress";
+import { EXISTING_DRIFTED, EXISTING_PROD, writeExistingData } from "./existing-data";
 import { SCENARIO, applyChange, describeChange } from "./scenario";
 import { differences, readState, renderTable, type EnvironmentState } from "./state";
 
@@ -29,8 +39,16 @@ export interface SandboxPlan {
   readonly delivery: NonNullable<DeploymentOptions["delivery"]>;
 }
 
+/** The resync step: how the targets differed from prod before it, what it did, and after. */
+export interface SandboxResync {
+  readonly before: readonly string[];
+  readonly summary: ResyncSummary;
+  readonly after: readonly string[];
+}
+
 export interface SandboxResult {
   readonly converged: boolean;
+  readonly resync: SandboxResync;
   readonly table: string;
   readonly problems: readonly string[];
   readonly dlqMessages: number;
@@ -138,6 +156,36 @@ const DYNAMODB_FAULTS: Readonly<Record<number, Fault>> = {
   11: "dynamodb-throughput-exceeded",
 };
 
+/**
+ * Before replication is switched on (step 2's `beforeReplication`): prod's existing data, written
+ * more than a day earlier (the stream's records of it are past its 24-hour retention, so the
+ * stream mapping, starting at TRIM_HORIZON, never sees them), and a drifted first target.
+ */
+export async function writeExistingEnvironments(
+  pipeline: Pipeline,
+  plan: SandboxPlan,
+  print: (line: string) => void,
+): Promise<void> {
+  const [drifted] = plan.targets;
+  if (drifted === undefined) throw new Error("the plans have no replication target");
+  const clientsOf = (env: EnvironmentLayout) => {
+    const clients = pipeline.clients[env.region];
+    if (clients === undefined) throw new Error(`no clients for region ${env.region}`);
+    return clients;
+  };
+  await writeExistingData(clientsOf(plan.source), plan.source, EXISTING_PROD);
+  await writeExistingData(clientsOf(drifted), drifted, EXISTING_DRIFTED);
+  pipeline.stream?.ageRecords(STREAM_RETENTION_MS + 60_000);
+  const counts = ({ objects, items }: typeof EXISTING_PROD): string =>
+    `${objects.length} objects, ${items.length} items`;
+  print("Data written before replication is switched on (over 24 h ago: no stream records left):");
+  print(`  ${plan.source.environment}: ${counts(EXISTING_PROD)}`);
+  print(
+    `  ${drifted.environment}: ${counts(EXISTING_DRIFTED)} (older versions of prod's, one equal ` +
+      `item, keys only ${drifted.environment} has)`,
+  );
+}
+
 /** Step 2: the replicating stack as deployed, on emulators, with a few transient faults. */
 export async function startSandboxDeployment(
   plan: SandboxPlan,
@@ -158,6 +206,7 @@ export async function startSandboxDeployment(
     faults: { s3: scheduledFaults(S3_FAULTS), dynamodb: scheduledFaults(DYNAMODB_FAULTS) },
     order: { seed, duplicateRate: 0.25 },
     contract: { retryBaseDelayMs: 5, logLevel: "SILENT" },
+    beforeReplication: (pipeline) => writeExistingEnvironments(pipeline, plan, print),
   });
   const regions = Object.entries(deployment.pipeline.endpoints)
     .map(([region, endpoints]) => `${region}: S3 ${endpoints.s3}, DynamoDB ${endpoints.dynamodb}`)
@@ -166,6 +215,62 @@ export async function startSandboxDeployment(
     `Emulators on 127.0.0.1 (${regions}); function in the Lambda host, rule and stream mapping`,
   );
   return deployment;
+}
+
+/** Every target's differences from the source, as the state comparison reads them. */
+async function targetDifferences(deployment: Deployment, plan: SandboxPlan): Promise<string[]> {
+  const read = (env: EnvironmentLayout) => readState(deployment.clientsOf(env.environment), env);
+  const source = await read(plan.source);
+  const problems: string[] = [];
+  for (const target of plan.targets) problems.push(...differences(source, await read(target)));
+  return problems;
+}
+
+/** The deployment's own clients, per region, as the resync's clients. */
+function deploymentClients(deployment: Deployment, region: string): ReplicationClients {
+  const of = (at: string = region) => {
+    const clients = deployment.pipeline.clients[at];
+    if (clients === undefined) throw new Error(`no clients for region ${at}`);
+    return clients;
+  };
+  return {
+    region,
+    s3: (at) => of(at).s3,
+    dynamodb: (at) => of(at).dynamodb,
+    sqs: of().sqs,
+    // The deployment destroys them when it stops.
+    destroy: () => undefined,
+  };
+}
+
+/**
+ * Step 3: the targets brought to prod's state by the resync (`npm run resync -- --delete-extra`
+ * with the settings read from the function's environment), printed before and after.
+ */
+export async function resyncExistingData(
+  deployment: Deployment,
+  plan: SandboxPlan,
+  print: (line: string) => void,
+): Promise<SandboxResync> {
+  const before = await targetDifferences(deployment, plan);
+  print(`Before the resync, ${before.length} differences from ${plan.source.environment}:`);
+  for (const problem of before) print(`  ${problem}`);
+  // As `npm run resync` does: the per-key log lines of the convergence code are not for a person.
+  logger.setLogLevel("SILENT");
+  const settings = readContract({ AWS_REGION: plan.source.region, ...deployment.environment });
+  print("Resync (npm run resync -- --delete-extra, settings from the function's environment):");
+  const summary = await runResync(settings, deploymentClients(deployment, settings.region), {
+    deleteExtra: true,
+  });
+  for (const line of describeSummary(summary, plan.source)) print(`  ${line}`);
+  const after = await targetDifferences(deployment, plan);
+  print(
+    after.length === 0
+      ? `After the resync: ${plan.targets.map((t) => t.environment).join(" and ")} equal ${plan.source.environment}`
+      : `After the resync, ${after.length} differences remain`,
+  );
+  for (const problem of after) print(`  ${problem}`);
+  return { before, summary, after };
 }
 
 function describeAsync(invocation: AsyncInvocation): string {
@@ -188,7 +293,7 @@ function describeStream(invocation: StreamInvocation): string {
   return `stream batch of ${size} record${size === 1 ? "" : "s"} -> ${outcome}`;
 }
 
-/** Step 3: the scripted production changes, phase by phase, delivered as AWS would. */
+/** Step 4: the scripted production changes, phase by phase, delivered as AWS would. */
 export async function playScenario(
   deployment: Deployment,
   plan: SandboxPlan,
@@ -229,7 +334,7 @@ export async function playScenario(
   return asyncSeen + streamSeen;
 }
 
-/** Step 4: every environment read and compared with the source; the DLQ counted. */
+/** Step 5: every environment read and compared with the source; the DLQ counted. */
 export async function compareEnvironments(
   deployment: Deployment,
   plan: SandboxPlan,
@@ -264,6 +369,7 @@ export async function runSandbox(options: {
   const plan = await planSandbox(print);
   const deployment = await startSandboxDeployment(plan, options.seed, print);
   try {
+    const resync = await resyncExistingData(deployment, plan, print);
     const invocations = await playScenario(deployment, plan, print);
     const faultsInjected = Object.values(deployment.pipeline.faultProxies)
       .flatMap((proxies) => [proxies.s3, proxies.dynamodb])
@@ -274,8 +380,12 @@ export async function runSandbox(options: {
         "retried by the SDK",
     );
     const { states, problems, dlqMessages } = await compareEnvironments(deployment, plan);
+    problems.push(
+      ...resync.summary.failures.map((f) => `resync: ${f.environment} ${f.key}: ${f.error}`),
+    );
     return {
       converged: problems.length === 0,
+      resync,
       table: renderTable(states, plan.source.environment),
       problems,
       dlqMessages,
