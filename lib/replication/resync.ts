@@ -64,38 +64,6 @@ function unsettled(target: ReplicationTarget): TargetFailure {
 /** One round's outcome for one target: a result, or a lost race (read again). */
 type Step = TargetResult | { readonly ok: "conflict"; readonly target: ReplicationTarget };
 
-/**
- * Rounds through the replicator (the function, which has no clients of its own here): a round
- * that wrote is checked by running another, until each target's round writes nothing, fails, or
- * the rounds run out. A target's reported action is its last write, or the verified no-op.
- */
-async function inRounds(
-  targets: readonly ReplicationTarget[],
-  round: (targets: readonly ReplicationTarget[]) => Promise<TargetResult[]>,
-): Promise<TargetResult[]> {
-  // Every target gets a result in the first round, which replaces this.
-  const results: TargetResult[] = targets.map(unsettled);
-  const written = new Set<ReplicationTarget>();
-  let pending = targets;
-  for (let count = 1; pending.length > 0 && count <= MAX_RESYNC_ROUNDS; count++) {
-    const again: ReplicationTarget[] = [];
-    for (const result of await round(pending)) {
-      const index = targets.indexOf(result.target);
-      if (!result.ok || wrote(result.action) || !written.has(result.target)) {
-        results[index] = result;
-      }
-      if (result.ok && wrote(result.action)) {
-        written.add(result.target);
-        again.push(result.target);
-      }
-    }
-    pending = again;
-  }
-  // Still pending: the last round wrote and nothing checked it.
-  for (const target of pending) results[targets.indexOf(target)] = unsettled(target);
-  return results;
-}
-
 /** What one round of a direct resync did, and the source state it converged the targets to. */
 interface Round<S> {
   readonly steps: readonly Step[];
@@ -204,9 +172,12 @@ export function resyncChange(
 
 /**
  * Converges `key` of the source bucket in every given target through the replicator (what the
- * function does for an S3 Batch Operations task): each check is a full round.
+ * function does for an S3 Batch Operations task): one change, as the live path applies it. Each
+ * target's convergence reads the source again after its write and writes again while the source
+ * moved on (`convergeObject`, bounded rounds), so one call settles the key, and the function's
+ * metrics count it once per target.
  */
-export async function resyncObject(
+export function resyncObject(
   replicator: Replicator,
   key: string,
   options: ResyncObjectOptions,
@@ -217,9 +188,7 @@ export async function resyncObject(
     options.eventId,
     options.description,
   );
-  return inRounds(options.targets, (targets) =>
-    replicator.replicateObject(change, { targets, budget: options.budget }),
-  );
+  return replicator.replicateObject(change, { targets: options.targets, budget: options.budget });
 }
 
 const sameObject = (a: SourceObject | undefined, b: SourceObject | undefined): boolean =>
