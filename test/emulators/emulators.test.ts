@@ -3,6 +3,7 @@
  * serialised (s3rver otherwise fails mid-request when a key is overwritten or deleted under a
  * read), requests on other keys are not, and a copy holds its source and destination together.
  */
+import crypto from "node:crypto";
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
@@ -15,11 +16,13 @@ import {
   PutObjectCommand,
   PutObjectTaggingCommand,
   UploadPartCommand,
+  paginateListObjectsV2,
   type CopyObjectCommandInput,
   type S3Client,
 } from "@aws-sdk/client-s3";
 import {
   createBucket,
+  desAsTripleDes,
   keyedLock,
   objectsOfRequest,
   s3Client,
@@ -432,5 +435,51 @@ describe("conditional requests, as S3 enforces them", () => {
         s3.send(new DeleteObjectCommand({ Bucket: "cond", Key: "dst", IfMatch: source.ETag })),
       ),
     ).toBe("ok");
+  });
+});
+
+describe("s3rver made to page listings as S3 does", () => {
+  let paged: Emulators;
+  let s3: S3Client;
+  beforeAll(async () => {
+    paged = await startEmulators();
+    s3 = s3Client(paged);
+    await createBucket(paged, "pages");
+  });
+  afterAll(async () => {
+    s3.destroy();
+    await paged.stop();
+  });
+
+  it("lists every key page by page with continuation tokens (single DES, through 3DES)", async () => {
+    const keys = ["a", "b c", "d+e"];
+    for (const key of keys) {
+      await s3.send(new PutObjectCommand({ Bucket: "pages", Key: key, Body: key }));
+    }
+
+    const pages: string[][] = [];
+    for await (const page of paginateListObjectsV2(
+      { client: s3, pageSize: 1 },
+      { Bucket: "pages" },
+    )) {
+      pages.push((page.Contents ?? []).map((object) => object.Key ?? ""));
+    }
+
+    expect(pages).toEqual([["a"], ["b c"], ["d+e"]]);
+  });
+
+  it("makes the bytes single DES makes, and reads them back", () => {
+    desAsTripleDes();
+    // A published DES test vector (FIPS 81, ECB: key 0123456789abcdef, "Now is t" ->
+    // 3fa40e8a984d4815), through the patched DES-CBC with a zero IV: its first block is ECB's.
+    const key = Buffer.from("0123456789abcdef", "hex");
+    const cipher = crypto.createCipheriv("des", key, Buffer.alloc(8));
+    const sealed = Buffer.concat([cipher.update("Now is t", "latin1"), cipher.final()]);
+    const decipher = crypto.createDecipheriv("des", key, Buffer.alloc(8));
+
+    expect(sealed.subarray(0, 8).toString("hex")).toBe("3fa40e8a984d4815");
+    expect(Buffer.concat([decipher.update(sealed), decipher.final()]).toString("latin1")).toBe(
+      "Now is t",
+    );
   });
 });

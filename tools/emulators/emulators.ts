@@ -12,7 +12,12 @@
  * object's tags after the object is overwritten or deleted; and a copy that keeps the source's
  * metadata also keeps its storage class and website redirect, which S3 does not: middlewares
  * do what S3 does.
+ *
+ * s3rver makes a truncated listing's continuation token with single DES, which Node 20's OpenSSL 3
+ * only has in its legacy provider: every listing past one page answered 500 InternalError.
+ * `desAsTripleDes` gives s3rver the same cipher through 3DES, which the default provider keeps.
  */
+import crypto from "node:crypto";
 import { mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -360,7 +365,36 @@ export async function failedPrecondition(
   return false;
 }
 
+/**
+ * Single DES (`des`, DES-CBC) through 3DES: EDE with one key three times is single DES (the
+ * encryption, decryption and encryption with one key cancel out to one encryption), so
+ * `des-ede3-cbc` with the key repeated gives the very bytes `des` would. Only `des` is changed;
+ * s3rver is its one user here. Idempotent.
+ */
+export function desAsTripleDes(): void {
+  if (Reflect.get(crypto.createCipheriv, desPatched) === true) return;
+  const tripled = (key: crypto.CipherKey): Buffer => {
+    const bytes = Buffer.from(key as Uint8Array);
+    return Buffer.concat([bytes, bytes, bytes]);
+  };
+  const cipher = crypto.createCipheriv.bind(crypto);
+  const decipher = crypto.createDecipheriv.bind(crypto);
+  const createCipheriv = ((algorithm: string, key: crypto.CipherKey, iv: Uint8Array | null) =>
+    algorithm === "des"
+      ? cipher("des-ede3-cbc", tripled(key), iv)
+      : cipher(algorithm, key, iv)) as typeof crypto.createCipheriv;
+  const createDecipheriv = ((algorithm: string, key: crypto.CipherKey, iv: Uint8Array | null) =>
+    algorithm === "des"
+      ? decipher("des-ede3-cbc", tripled(key), iv)
+      : decipher(algorithm, key, iv)) as typeof crypto.createDecipheriv;
+  Reflect.set(createCipheriv, desPatched, true);
+  crypto.createCipheriv = createCipheriv;
+  crypto.createDecipheriv = createDecipheriv;
+}
+const desPatched = Symbol("desAsTripleDes");
+
 export async function startEmulators(): Promise<Emulators> {
+  desAsTripleDes();
   DUMMY_ACCOUNT.createKeyPair(
     EMULATOR_CREDENTIALS.accessKeyId,
     EMULATOR_CREDENTIALS.secretAccessKey,
