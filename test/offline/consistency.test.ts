@@ -453,10 +453,7 @@ describe("consistencyCommand (what npm run consistency runs)", () => {
     fs.writeFileSync(empty, JSON.stringify({ entries: [] }));
     try {
       const captured = captureIo();
-      const code = await consistencyCommand(["--allow-list", empty], {
-        planner,
-        io: captured.io,
-      });
+      const code = await consistencyCommand(["--allow-list", empty], captured.io, planner);
 
       expect(captured.stdout()).toMatch(
         /^DRIFT\s+\| aws:lambda\/function:Function::pipeline-replication\s+\| @presence/m,
@@ -473,11 +470,12 @@ describe("consistencyCommand (what npm run consistency runs)", () => {
     const missing = captureIo();
 
     const codes = [
-      await consistencyCommand(["--bogus", "x"], { planner: calls, io: bad.io }),
-      await consistencyCommand(["--allow-list", path.join(os.tmpdir(), "no-such-list.json")], {
-        planner: calls,
-        io: missing.io,
-      }),
+      await consistencyCommand(["--bogus", "x"], bad.io, calls),
+      await consistencyCommand(
+        ["--allow-list", path.join(os.tmpdir(), "no-such-list.json")],
+        missing.io,
+        calls,
+      ),
     ];
 
     expect(codes).toEqual([2, 2]);
@@ -496,7 +494,7 @@ describe("consistencyCommand (what npm run consistency runs)", () => {
       fs.writeFileSync(path.join(dir, "consistency-allow-list.json"), '{ "entries": [] }');
       const captured = captureIo();
 
-      const code = await consistencyCommand(["--project-dir", dir], { planner, io: captured.io });
+      const code = await consistencyCommand(["--project-dir", dir], captured.io, planner);
 
       expect(captured.stderr()).toMatch(
         /^Cannot plan the stacks:\n {2}- Pulumi\.dev\.yaml: aws:region = "mars-1"/,

@@ -296,7 +296,8 @@ describe("stack files", () => {
   });
 
   // requireFresh (the default loader outside jest) is exercised in a tsx child process by
-  // failures-and-variants.test.ts: jest's require cache cannot be cleared from inside jest.
+  // failures-and-variants.test.ts: under jest, Node's require is jest's, whose cache a loader
+  // cannot clear.
 });
 
 describe("resolveDeep", () => {

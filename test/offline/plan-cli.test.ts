@@ -408,7 +408,7 @@ describe("planCommand (what npm run plan runs)", () => {
   const command = async (argv: string[]) => {
     const captured = captureIo();
     const planner = jest.fn<ReturnType<Planner>, Parameters<Planner>>();
-    const code = await planCommand(argv, { planner, io: captured.io });
+    const code = await planCommand(argv, captured.io, planner);
     return { code, stdout: captured.stdout(), stderr: captured.stderr(), planner };
   };
 
@@ -448,10 +448,9 @@ describe("planCommand (what npm run plan runs)", () => {
 
   it("prints the plan its planner makes", async () => {
     const captured = captureIo();
-    const code = await planCommand(["--stack", "dev", "--json"], {
-      planner: () => Promise.resolve(sharedPlan("dev")),
-      io: captured.io,
-    });
+    const code = await planCommand(["--stack", "dev", "--json"], captured.io, () =>
+      Promise.resolve(sharedPlan("dev")),
+    );
 
     expect(code).toBe(0);
     expect(JSON.parse(captured.stdout())).toEqual(planDocument(sharedPlan("dev")));

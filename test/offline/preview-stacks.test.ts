@@ -148,6 +148,13 @@ describe("npm run preview-stacks (the real script)", () => {
 });
 
 describe("previewStacksCommand (what npm run preview-stacks runs)", () => {
+  it("lays out this repository's stacks when given no project", () => {
+    const listed = captureIo();
+
+    expect(previewStacksCommand([], listed.io)).toBe(0);
+    expect(listed.stdout()).toBe(githubOutputLines(previewStacks(root)));
+  });
+
   it("exits 1 on problems, listing each, and 2 on bad arguments", () => {
     project({ prod: "config:\n  data-pipeline:replicationTargets: [dev]\n" });
     const broken = captureIo();

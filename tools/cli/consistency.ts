@@ -6,6 +6,6 @@
  * 2 bad arguments or allow-list. `--help` prints the usage. (tools/offline/commands.ts)
  */
 import { runMain } from "../common/cli-args";
-import { CONSISTENCY_USAGE, consistencyCommand } from "../offline/commands";
+import { CONSISTENCY_USAGE, consistencyCommand, processIo } from "../offline/commands";
 
-void runMain(() => consistencyCommand(process.argv.slice(2)), CONSISTENCY_USAGE);
+void runMain(() => consistencyCommand(process.argv.slice(2), processIo), CONSISTENCY_USAGE);

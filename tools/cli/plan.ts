@@ -7,7 +7,7 @@
  * problem on stderr), 2 bad arguments. (tools/offline/commands.ts)
  */
 import { runMain } from "../common/cli-args";
-import { planCommand } from "../offline/commands";
+import { planCommand, processIo } from "../offline/commands";
 import { PLAN_USAGE } from "../offline/plan-report";
 
-void runMain(() => planCommand(process.argv.slice(2)), PLAN_USAGE);
+void runMain(() => planCommand(process.argv.slice(2), processIo), PLAN_USAGE);

@@ -6,9 +6,9 @@
  * files cannot be laid out (every problem on stderr), 2 bad arguments. (tools/offline/commands.ts)
  */
 import { runMain } from "../common/cli-args";
-import { PREVIEW_STACKS_USAGE, previewStacksCommand } from "../offline/commands";
+import { PREVIEW_STACKS_USAGE, previewStacksCommand, processIo } from "../offline/commands";
 
 void runMain(
-  () => Promise.resolve(previewStacksCommand(process.argv.slice(2))),
+  () => Promise.resolve(previewStacksCommand(process.argv.slice(2), processIo)),
   PREVIEW_STACKS_USAGE,
 );

@@ -1,7 +1,7 @@
 /**
  * The offline commands (`npm run plan`, `npm run consistency`, `npm run --silent preview-stacks`)
  * as functions of their arguments: each parses, runs and prints through `io`, and returns its
- * exit code. tools/cli/*.ts run them on the process's arguments; the tests run them in-process
+ * exit code; `planner` plans one stack (the real runner, `planStack`, when not given). tools/cli/*.ts run them on the process's arguments; the tests run them in-process
  * (with a planner of their own) and spawn each real script once.
  */
 import * as path from "node:path";
@@ -39,15 +39,6 @@ export const processIo: CommandIo = {
   err: (text) => process.stderr.write(text),
 };
 
-export interface OfflineCommandOptions {
-  /** How to plan one stack. @default the real runner (`planStack`) */
-  readonly planner?: Planner;
-  readonly io?: CommandIo;
-}
-
-const plannerOption = (options: OfflineCommandOptions) =>
-  options.planner === undefined ? {} : { planner: options.planner };
-
 function printProblems(io: CommandIo, heading: string, problems: readonly string[]): void {
   io.err(`${heading}\n${problems.map((problem) => `  - ${problem}\n`).join("")}`);
 }
@@ -59,9 +50,9 @@ function printProblems(io: CommandIo, heading: string, problems: readonly string
  */
 export async function planCommand(
   argv: readonly string[],
-  options: OfflineCommandOptions = {},
+  io: CommandIo,
+  planner?: Planner,
 ): Promise<number> {
-  const io = options.io ?? processIo;
   let args: PlanArgs;
   try {
     args = parsePlanArgs(argv);
@@ -73,7 +64,7 @@ export async function planCommand(
   try {
     const plans = await planStacks([args.stack], {
       projectDir: args.projectDir,
-      ...plannerOption(options),
+      planner,
     });
     const plan = plans[args.stack];
     if (plan === undefined) throw new Error(`no plan for stack "${args.stack}"`);
@@ -100,9 +91,9 @@ export const CONSISTENCY_USAGE =
  */
 export async function consistencyCommand(
   argv: readonly string[],
-  options: OfflineCommandOptions = {},
+  io: CommandIo,
+  planner?: Planner,
 ): Promise<number> {
-  const io = options.io ?? processIo;
   const { values, problems } = tokenProblems(argv, {
     "allow-list": { type: "string" },
     "project-dir": { type: "string" },
@@ -129,7 +120,7 @@ export async function consistencyCommand(
   try {
     const plans = await planStacks(discoverStacks(projectDir), {
       projectDir,
-      ...plannerOption(options),
+      planner,
     });
     const report = consistencyReport(Object.values(plans), entries);
     io.out(`${renderReport(report)}\n`);
@@ -150,7 +141,7 @@ export const PREVIEW_STACKS_USAGE =
  * `key=value` lines GitHub Actions reads from `$GITHUB_OUTPUT`. 0 listed, 1 the stack files
  * cannot be laid out (every problem on stderr), 2 bad arguments.
  */
-export function previewStacksCommand(argv: readonly string[], io: CommandIo = processIo): number {
+export function previewStacksCommand(argv: readonly string[], io: CommandIo): number {
   const { values, problems } = tokenProblems(argv, { "project-dir": { type: "string" } });
   if (problems.length > 0) {
     io.err(`${problems.join("; ")}\n${PREVIEW_STACKS_USAGE}\n`);
