@@ -14,10 +14,11 @@ import { stackAccountId, type PlannedResource, type StackPlan } from "../../tool
 import {
   layout,
   layoutLines,
+  planLayout,
   writeLayoutProject,
   type LayoutStack,
 } from "../support/accounts-layout";
-import { planInChild } from "../support/pulumi-plan";
+import { planInChild, planInJest } from "../support/pulumi-plan";
 import { sharedLayoutPlans } from "../support/shared-plans";
 import type { ChildPlanResult } from "../support/pulumi-plan-child";
 import { jsonInput, named, ofType, onlyPipeline as only, output } from "../support/pulumi-query";
@@ -49,10 +50,16 @@ const tableKey = (s: LayoutStack): PlannedResource => named(plan(s), T.key, "pip
 const statements = (r: PlannedResource, key = "policy"): PolicyStatement[] =>
   jsonInput(r, key).Statement as PolicyStatement[];
 
-beforeAll(() => {
+// Planned here in-process (the program's cross-account code runs under this suite's coverage);
+// the other suites of the layout read the global setup's plans, which must be the same.
+beforeAll(async () => {
   dir = writeLayoutProject();
-  plans = sharedLayoutPlans();
+  plans = await planLayout(dir, planInJest);
 }, 60_000);
+
+it("plans the layout as the global setup's shared plans have it", () => {
+  expect(JSON.parse(JSON.stringify(plans))).toEqual(sharedLayoutPlans());
+});
 
 afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
