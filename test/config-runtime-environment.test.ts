@@ -4,11 +4,7 @@
  * Lambda's 4 KB environment limit when lib/config.ts checks the worst case.
  */
 import { functionRuntimeEnvironment } from "../lib/bundle";
-import {
-  ConfigValidationError,
-  lambdaEnvironmentMaxBytes,
-  validateConfig,
-} from "../lib/config";
+import { ConfigValidationError, lambdaEnvironmentMaxBytes, validateConfig } from "../lib/config";
 
 function validate(extra: Record<string, string>): void {
   validateConfig({
