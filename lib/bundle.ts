@@ -95,8 +95,9 @@ export function isOwnSource(source: string): boolean {
  */
 export function keepSources(map: SourceMapV3, keep: (source: string) => boolean): SourceMapV3 {
   const sources: string[] = [];
+  // Each source's index in the kept map, or undefined when it is dropped.
   const sourceIndex = map.sources.map((source) => {
-    if (!keep(source)) return -1;
+    if (!keep(source)) return undefined;
     sources.push(source);
     return sources.length - 1;
   });
@@ -115,18 +116,19 @@ export function keepSources(map: SourceMapV3, keep: (source: string) => boolean)
   const lines = decode(map.mappings).map((line) => {
     const kept: SourceMapSegment[] = [];
     for (const segment of line) {
-      const [column] = segment;
-      const source = segment.length === 1 ? -1 : (sourceIndex[segment[1]] ?? -1);
-      if (segment.length === 1 || source < 0) {
-        if (mapped) kept.push([column]);
+      const source = segment.length === 1 ? undefined : sourceIndex[segment[1]];
+      if (segment.length === 1 || source === undefined) {
+        if (mapped) kept.push([segment[0]]);
         mapped = false;
-      } else if (segment.length === 4) {
-        kept.push([column, source, segment[2], segment[3]]);
-        mapped = true;
-      } else {
-        kept.push([column, source, segment[2], segment[3], nameOf(segment[4])]);
-        mapped = true;
+        continue;
       }
+      const [column, , sourceLine, sourceColumn] = segment;
+      kept.push(
+        segment.length === 4
+          ? [column, source, sourceLine, sourceColumn]
+          : [column, source, sourceLine, sourceColumn, nameOf(segment[4])],
+      );
+      mapped = true;
     }
     return kept;
   });

@@ -54,6 +54,9 @@ describe("keepSources", () => {
         [0, 1, 0, 0],
         [5, 0, 3, 3],
         [9, 2, 4, 4],
+        // Unmapped already (a generated column only): stays unmapped.
+        [12],
+        [15, 2, 5, 0],
       ],
     ]),
   };
@@ -67,7 +70,7 @@ describe("keepSources", () => {
       // The dependency's code after foo is unmapped, not reported as lib/a.ts.
       [[0, 0, 0, 0, 0], [10], [30, 1, 1, 1, 1]],
       // A run of dropped code at a line's start is cut off from the line before.
-      [[0], [5, 0, 3, 3], [9, 1, 4, 4]],
+      [[0], [5, 0, 3, 3], [9, 1, 4, 4], [12], [15, 1, 5, 0]],
     ]);
   });
 
