@@ -87,3 +87,33 @@ describe("BenchRecorder", () => {
     ]);
   });
 });
+
+describe("BenchRecorder.part", () => {
+  it("runs a part; one that throws becomes a failed row and the run goes on", async () => {
+    const lines: string[] = [];
+    const record = new BenchRecorder((line) => lines.push(line));
+
+    await expect(
+      record.part("bundle", () => {
+        record.metric("bundle", "size", "bytes", [10]);
+      }),
+    ).resolves.toBe(true);
+    await expect(
+      record.part("resync", async () => {
+        await Promise.resolve();
+        throw new Error("InternalError: We encountered an internal error");
+      }),
+    ).resolves.toBe(false);
+
+    expect(record.metrics).toHaveLength(1);
+    expect(record.targets).toEqual([
+      {
+        name: "The resync part ran to its end",
+        target: "no error",
+        measured: "not measured: InternalError: We encountered an internal error",
+        pass: false,
+      },
+    ]);
+    expect(lines.some((line) => line.startsWith("Error: InternalError"))).toBe(true);
+  });
+});

@@ -14,6 +14,7 @@
  * - plan: offline plan time per stack (the `npm run plan` CLI);
  * - test: `npm test` wall time from a fresh clone after `npm ci`.
  * Writes tools/bench/results.json and tools/bench/results.md when every part ran with >= 5 runs.
+ * A part that throws becomes a failed row of the targets table, and the other parts still run.
  * Exit codes: 0 measured (targets may still fail: see the table), 1 error, 2 bad arguments.
  */
 import "../common/sdk-quiet";
@@ -595,15 +596,30 @@ async function main(): Promise<number> {
   const loadAtStart = os.loadavg()[0] ?? 0;
   const resyncCount = Number(process.env.BENCH_RESYNC_COUNT ?? RESYNC_COUNT);
 
+  const { record } = context;
   if (parts.includes("throughput") || parts.includes("bytes")) {
-    await measureReplication(context, parts);
+    await record.part("throughput and bytes", () => measureReplication(context, parts));
   }
-  if (parts.includes("resync")) await measureResync(context, resyncCount);
-  if (parts.includes("bundle")) measureColdStart(context);
-  if (parts.includes("plan")) measurePlans(context);
-  if (parts.includes("test")) measureGate(context);
+  if (parts.includes("resync")) {
+    await record.part("resync", () => measureResync(context, resyncCount));
+  }
+  if (parts.includes("bundle")) {
+    await record.part("bundle", () => {
+      measureColdStart(context);
+    });
+  }
+  if (parts.includes("plan")) {
+    await record.part("plan", () => {
+      measurePlans(context);
+    });
+  }
+  if (parts.includes("test")) {
+    await record.part("test", () => {
+      measureGate(context);
+    });
+  }
 
-  const { metrics, targets, notes } = context.record;
+  const { metrics, targets, notes } = record;
   publish(
     {
       date: new Date().toISOString(),
