@@ -49,6 +49,19 @@ export interface ReplicationBench {
   stop(): Promise<void>;
 }
 
+/**
+ * The function writes its metrics to stdout (EMF lines, which CloudWatch reads on Lambda); the
+ * bench prints its report there. While the handler runs, stdout writes still happen (the function
+ * does the same work) but are dropped. Returns what puts stdout back.
+ */
+function dropStdout(): () => void {
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = () => true;
+  return () => {
+    process.stdout.write = write;
+  };
+}
+
 export async function startReplicationBench(): Promise<ReplicationBench> {
   const emulators = await startEmulators();
   const s3: S3Client = s3Client(emulators);
@@ -72,9 +85,11 @@ export async function startReplicationBench(): Promise<ReplicationBench> {
         DLQ_URL: dlqUrl,
         POWERTOOLS_LOG_LEVEL: "SILENT",
       });
+      const restoreStdout = dropStdout();
       try {
         return await run(handler);
       } finally {
+        restoreStdout();
         restore();
       }
     },
