@@ -2,9 +2,8 @@
  * AWS SDK clients of the replication function: one S3 and one DynamoDB client per region and one
  * SQS client, each created on first use, then reused for the life of the execution environment
  * (the SQS client only sends dead letters: a cold start that replicates without a failure never
- * builds it), all on
- * the SDK's standard retry strategy (jittered exponential backoff, retry quota) with
- * `maxAttempts` from the environment. Endpoints: the SDK's own `AWS_ENDPOINT_URL_<SERVICE>`
+ * builds it), all on the SDK's standard retry strategy (jittered exponential backoff, retry
+ * quota) with `maxAttempts` from the environment. Endpoints: the SDK's own `AWS_ENDPOINT_URL_<SERVICE>`
  * variables for the function's region; `REGION_ENDPOINTS` (emulators only) for other regions.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
