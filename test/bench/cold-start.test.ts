@@ -2,7 +2,7 @@
  * The cold-start part's pure pieces (tools/bench/cold-start.ts): the anchor's entry, which
  * packages a bundle carries, its report of one cold load, and the alternating order of the loads.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import {
   ANCHOR_CLIENTS,
@@ -38,8 +38,11 @@ describe("anchorEntrySource", () => {
   });
 
   it("names the clients the function's bundle holds: the same SDK client packages", () => {
-    // In the repository (build/ is ignored), so that its imports resolve from node_modules.
-    const dir = mkdtempSync(path.join(__dirname, "..", "..", "build", "anchor-test-"));
+    // In the repository (build/ is ignored, and absent from a fresh clone), so that its imports
+    // resolve from node_modules.
+    const build = path.join(__dirname, "..", "..", "build");
+    mkdirSync(build, { recursive: true });
+    const dir = mkdtempSync(path.join(build, "anchor-test-"));
     try {
       const entry = path.join(dir, "anchor-entry.ts");
       writeFileSync(entry, anchorEntrySource(ANCHOR_CLIENTS));
