@@ -8,10 +8,21 @@
  * runs a `.mjs` handler as an ES module ("specifying the type as module in the function's
  * package.json file, or by using the .mjs file extension",
  * https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html).
+ *
+ * Stack traces stay readable: the bundle carries an inline source map of the function's own
+ * sources only (lib/replication/*.ts, no source text), and the function runs with
+ * `NODE_OPTIONS=--enable-source-maps` (`functionRuntimeEnvironment`). Node.js reads a source map
+ * when it loads the module, at a cost that grows with the map
+ * (https://nodejs.org/api/cli.html#--enable-source-maps; "--enable-source-maps is unnecessarily
+ * slow with large source files", https://github.com/nodejs/node/issues/41541): a map of every
+ * bundled dependency (about 1 MB) added a quarter to the cold load, so the dependencies' mappings
+ * are dropped (esbuild cannot leave them out itself,
+ * https://github.com/evanw/esbuild/issues/1685). `npm run bench` measures what the map costs.
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import { decode, encode, type SourceMapSegment } from "@jridgewell/sourcemap-codec";
 import { buildSync, type BuildOptions } from "esbuild";
 
 /** The handler module that the bundle starts from. */
@@ -34,7 +45,11 @@ const requireShim =
   'import { createRequire as __createRequire } from "node:module";' +
   "const require = __createRequire(import.meta.url);";
 
-/** The esbuild options of the deployed bundle. */
+/**
+ * The esbuild options of the deployed bundle. The source map comes out as a separate output
+ * (`external`, without the sources' text); `bundleReplication` keeps the function's own part of
+ * it and inlines that.
+ */
 export const bundleOptions: Readonly<BuildOptions> = {
   bundle: true,
   platform: "node",
@@ -44,10 +59,88 @@ export const bundleOptions: Readonly<BuildOptions> = {
   banner: { js: requireShim },
   minify: true,
   legalComments: "none",
+  sourcemap: "external",
+  sourcesContent: false,
   logLevel: "silent",
 };
 
+/**
+ * Variables the function runs with because of how it is bundled (beside its contract): Node.js
+ * applies the bundle's source map to stack traces.
+ */
+export const functionRuntimeEnvironment: Readonly<Record<string, string>> = {
+  NODE_OPTIONS: "--enable-source-maps",
+};
+
 const root = path.join(__dirname, "..");
+
+/** A source map (https://tc39.es/ecma426/), as esbuild writes it. */
+export interface SourceMapV3 {
+  readonly version: number;
+  readonly sources: readonly string[];
+  readonly names: readonly string[];
+  readonly mappings: string;
+}
+
+/** Whether a source is the project's own (not a dependency's). */
+export function isOwnSource(source: string): boolean {
+  return !source.split(/[\\/]/).includes("node_modules");
+}
+
+/**
+ * The part of a source map that maps back to the sources `keep` accepts: the other sources, their
+ * names and their mappings are dropped. Where dropped code follows kept code, a segment with a
+ * generated column only ("unmapped") ends the kept mapping, so that a stack frame in a dependency
+ * is not reported at the last line of the function's own code before it.
+ */
+export function keepSources(map: SourceMapV3, keep: (source: string) => boolean): SourceMapV3 {
+  const sources: string[] = [];
+  // Each source's index in the kept map, or undefined when it is dropped.
+  const sourceIndex = map.sources.map((source) => {
+    if (!keep(source)) return undefined;
+    sources.push(source);
+    return sources.length - 1;
+  });
+  const names: string[] = [];
+  const nameIndex = new Map<number, number>();
+  const nameOf = (index: number): number => {
+    let kept = nameIndex.get(index);
+    if (kept === undefined) {
+      kept = names.length;
+      names.push(map.names[index] ?? "");
+      nameIndex.set(index, kept);
+    }
+    return kept;
+  };
+  let mapped = false;
+  const lines = decode(map.mappings).map((line) => {
+    const kept: SourceMapSegment[] = [];
+    for (const segment of line) {
+      const source = segment.length === 1 ? undefined : sourceIndex[segment[1]];
+      if (segment.length === 1 || source === undefined) {
+        if (mapped) kept.push([segment[0]]);
+        mapped = false;
+        continue;
+      }
+      const [column, , sourceLine, sourceColumn] = segment;
+      kept.push(
+        segment.length === 4
+          ? [column, source, sourceLine, sourceColumn]
+          : [column, source, sourceLine, sourceColumn, nameOf(segment[4])],
+      );
+      mapped = true;
+    }
+    return kept;
+  });
+  return { version: map.version, sources, names, mappings: encode(lines) };
+}
+
+/** `code` with `map` inline, as a base64 `data:` URL in a `sourceMappingURL` comment. */
+export function withInlineSourceMap(code: string, map: SourceMapV3): string {
+  const data = Buffer.from(JSON.stringify(map)).toString("base64");
+  const separator = code.endsWith("\n") ? "" : "\n";
+  return `${code}${separator}//# sourceMappingURL=data:application/json;base64,${data}\n`;
+}
 
 /** Where built bundles are kept, by the hash of what they are built from. */
 export const defaultCacheDir = path.join(root, "node_modules", ".cache", "replication-bundle");
@@ -90,15 +183,23 @@ function build(entry: string, overrides: Readonly<BuildOptions>): string {
   const result = buildSync({
     entryPoints: [entry],
     ...bundleOptions,
-    absWorkingDir: path.join(__dirname, ".."),
+    absWorkingDir: root,
+    // Never written (write: false): it names the outputs and makes the map's sources relative to
+    // the repository root (`lib/replication/handler.ts`).
+    outfile: path.join(root, bundleFileName),
     ...overrides,
     write: false,
   });
-  const [output] = result.outputFiles;
+  const output = result.outputFiles.find((file) => !file.path.endsWith(".map"));
   if (output === undefined) {
     throw new Error(`esbuild produced no output for ${entry}`);
   }
-  return output.text;
+  const map = result.outputFiles.find((file) => file.path.endsWith(".map"));
+  if (map === undefined) return output.text;
+  return withInlineSourceMap(
+    output.text,
+    keepSources(JSON.parse(map.text) as SourceMapV3, isOwnSource),
+  );
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   type LogLevel,
 } from "./replication/contract";
 import { batchOperationsNameProblems } from "./batch-operations-names";
+import { functionRuntimeEnvironment } from "./bundle";
 import {
   accountIdPattern,
   allowedAccountIdsKey,
@@ -518,7 +519,7 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
           serviceName: replicationServiceName,
           logLevel,
         },
-        extraEnvironment,
+        { ...functionRuntimeEnvironment, ...extraEnvironment },
       );
     } catch (error: unknown) {
       if (error instanceof ContractError) return undefined;

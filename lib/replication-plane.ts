@@ -10,7 +10,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { partitionOf, roleArn } from "./accounts";
 import { createReplicationAlarms, type ReplicationAlarms } from "./alarms";
 import { createBatchOperations, type BatchOperations } from "./batch-operations";
-import { bundleFileName, bundleReplication, lambdaHandler, lambdaRuntime } from "./bundle";
+import {
+  bundleFileName,
+  bundleReplication,
+  functionRuntimeEnvironment,
+  lambdaHandler,
+  lambdaRuntime,
+} from "./bundle";
 import { replicationServiceName, type StackConfig } from "./config";
 import { createReplicationDashboard, type ReplicationDashboard } from "./dashboard";
 import type { DataPlane } from "./data-plane";
@@ -250,7 +256,8 @@ export function createReplicationPlane(
                 serviceName: replicationServiceName,
                 logLevel: config.lambda.logLevel,
               },
-              config.lambda.extraEnvironment,
+              // The configured variables may override the bundle's (NODE_OPTIONS).
+              { ...functionRuntimeEnvironment, ...config.lambda.extraEnvironment },
             ),
           ),
       },

@@ -1,8 +1,9 @@
 /**
- * AWS SDK clients of the replication function: one S3 and one DynamoDB client per region (created
- * on first use, then reused for the life of the execution environment) and one SQS client, all on
- * the SDK's standard retry strategy (jittered exponential backoff, retry quota) with
- * `maxAttempts` from the environment. Endpoints: the SDK's own `AWS_ENDPOINT_URL_<SERVICE>`
+ * AWS SDK clients of the replication function: one S3 and one DynamoDB client per region and one
+ * SQS client, each created on first use, then reused for the life of the execution environment
+ * (the SQS client only sends dead letters: a cold start that replicates without a failure never
+ * builds it), all on the SDK's standard retry strategy (jittered exponential backoff, retry
+ * quota) with `maxAttempts` from the environment. Endpoints: the SDK's own `AWS_ENDPOINT_URL_<SERVICE>`
  * variables for the function's region; `REGION_ENDPOINTS` (emulators only) for other regions.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -17,6 +18,7 @@ export interface ReplicationClients {
   readonly region: string;
   s3(region?: string): S3Client;
   dynamodb(region?: string): DynamoDBClient;
+  /** The function region's SQS client, created on first read. */
   readonly sqs: SQSClient;
   /** Destroys every client created so far. */
   destroy(): void;
@@ -68,7 +70,7 @@ export function createClients(settings: Settings): ReplicationClients {
   };
   const s3 = new Map<string, S3Client>();
   const dynamodb = new Map<string, DynamoDBClient>();
-  const sqs = new SQSClient(common(settings.region));
+  const sqs = new Map<string, SQSClient>();
   const cached = <C>(cache: Map<string, C>, region: string, create: () => C): C => {
     const found = cache.get(region);
     if (found !== undefined) return found;
@@ -92,11 +94,16 @@ export function createClients(settings: Settings): ReplicationClients {
         region,
         () => new DynamoDBClient({ ...common(region), ...endpoint(region, "dynamodb") }),
       ),
-    sqs,
+    get sqs() {
+      return cached(sqs, settings.region, () => new SQSClient(common(settings.region)));
+    },
     destroy() {
-      for (const client of [...s3.values(), ...dynamodb.values(), sqs]) client.destroy();
+      for (const client of [...s3.values(), ...dynamodb.values(), ...sqs.values()]) {
+        client.destroy();
+      }
       s3.clear();
       dynamodb.clear();
+      sqs.clear();
     },
   };
 }

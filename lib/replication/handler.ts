@@ -1,8 +1,9 @@
 /**
  * Replication function entry (bundled as index.mjs, export `handler`). Reads the environment
  * contract once at load (failing with one message naming each missing or malformed variable),
- * creates the SDK clients and the metrics once per execution environment, and hands every
- * invocation to the invocation handler: S3 events from EventBridge and DynamoDB stream batches.
+ * creates the metrics once per execution environment and the SDK clients on first use (the SQS
+ * client only when a dead letter is sent), and hands every invocation to the invocation handler:
+ * S3 events from EventBridge and DynamoDB stream batches.
  */
 import type { Context } from "aws-lambda";
 import { createClients } from "./clients";
@@ -16,7 +17,10 @@ const settings = readContract(process.env);
 const clients = createClients(settings);
 const invocations = createInvocationHandler({
   replicator: withMetrics(createReplicator(settings, clients), createMetrics(settings.serviceName)),
-  sqs: clients.sqs,
+  // Read when a dead letter is sent, never at load: most cold starts have none to send.
+  get sqs() {
+    return clients.sqs;
+  },
   dlqUrl: settings.dlqUrl,
 });
 

@@ -56,6 +56,7 @@ export class UnreportableRecordError extends Error {
 
 export interface InvocationDependencies {
   readonly replicator: Replicator;
+  /** Read only when a dead letter is sent (it may be a getter that creates the client then). */
   readonly sqs: SQSClient;
   readonly dlqUrl: string;
 }

@@ -442,6 +442,8 @@ describe("prod replication plane", () => {
       MAX_ATTEMPTS: "5",
       POWERTOOLS_SERVICE_NAME: "replication",
       POWERTOOLS_LOG_LEVEL: "INFO",
+      // Stack traces through the bundle's source map (lib/bundle.ts).
+      NODE_OPTIONS: "--enable-source-maps",
     });
     // One account: tables by name, as before; each target's region.
     expect(JSON.parse(String(variables.TARGETS))).toEqual([

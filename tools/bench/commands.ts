@@ -10,24 +10,25 @@ export const tsxCli = path.join(root, "node_modules", "tsx", "dist", "cli.mjs");
 export interface TimedCommand {
   readonly ms: number;
   readonly status: number | null;
-  /** The last lines of stderr when the command failed. */
+  /** The last lines of stdout and stderr when the command failed. */
   readonly failure?: string;
 }
 
 export function timeCommand(
   command: string,
   args: readonly string[],
-  env: NodeJS.ProcessEnv = process.env,
+  options: { readonly cwd?: string; readonly env?: NodeJS.ProcessEnv } = {},
 ): TimedCommand {
   const started = process.hrtime.bigint();
   const result = spawnSync(command, args, {
-    cwd: root,
-    env,
+    cwd: options.cwd ?? root,
+    env: options.env ?? process.env,
     encoding: "utf8",
     maxBuffer: 256 * 1024 * 1024,
   });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (result.status === 0) return { ms, status: 0 };
-  const tail = `${result.stdout}\n${result.stderr}`.trim().split("\n").slice(-15).join("\n");
+  const output = `${result.stdout}\n${result.stderr}\n${result.error?.message ?? ""}`;
+  const tail = output.trim().split("\n").slice(-15).join("\n");
   return { ms, status: result.status, failure: tail };
 }

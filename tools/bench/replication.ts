@@ -1,8 +1,9 @@
 /**
  * Replication benchmarks against the emulators: throughput (changes per second) of the built
  * handler and of the naive baseline on the same emulators and the same changes, in one run; and
- * the bytes that pass through the function per replicated object, counted on the sockets by a
- * proxy in front of S3.
+ * the bytes that pass through the function per replicated object: all bytes on its sockets,
+ * counted by a TCP proxy in front of S3, and the object bytes among them (bodies that carry object
+ * data), counted by an HTTP proxy behind it.
  */
 import { randomBytes } from "node:crypto";
 import {
@@ -23,6 +24,7 @@ import {
 import { objectCreatedEvent, sequencerAt } from "../emulators/events";
 import { importHandler, type ReplicationHandler } from "../common/bundle-file";
 import { startByteCounter } from "./byte-counter";
+import { startObjectByteMeter } from "./object-bytes";
 import { naiveHandler } from "./naive-handler";
 
 const SOURCE_BUCKET = "bench-source";
@@ -45,6 +47,19 @@ export interface ReplicationBench {
   clear(prefix: string): Promise<void>;
   replicaExists(implementation: "handler" | "naive", key: string): Promise<boolean>;
   stop(): Promise<void>;
+}
+
+/**
+ * The function writes its metrics to stdout (EMF lines, which CloudWatch reads on Lambda); the
+ * bench prints its report there. While the handler runs, stdout writes still happen (the function
+ * does the same work) but are dropped. Returns what puts stdout back.
+ */
+function dropStdout(): () => void {
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = () => true;
+  return () => {
+    process.stdout.write = write;
+  };
 }
 
 export async function startReplicationBench(): Promise<ReplicationBench> {
@@ -70,9 +85,11 @@ export async function startReplicationBench(): Promise<ReplicationBench> {
         DLQ_URL: dlqUrl,
         POWERTOOLS_LOG_LEVEL: "SILENT",
       });
+      const restoreStdout = dropStdout();
       try {
         return await run(handler);
       } finally {
+        restoreStdout();
         restore();
       }
     },
@@ -179,15 +196,23 @@ export async function throughputRun(
   return { handler: result.handler ?? 0, naive: result.naive ?? 0 };
 }
 
+/** Bytes of one replicated object, per target. */
+export interface ObjectTraffic {
+  /** Everything on the S3 sockets, both directions, headers included. */
+  readonly socket: number;
+  /** Bodies that carry object data (PutObject, UploadPart, GetObject). */
+  readonly object: number;
+}
+
 export interface BytesSample {
-  /** Bytes on the function's S3 sockets per replicated object, per target. */
-  readonly handler: number;
-  readonly naive: number;
+  readonly handler: ObjectTraffic;
+  readonly naive: ObjectTraffic;
 }
 
 /**
  * For each size, `runs` times: one new object replicated by the handler, then by the baseline,
- * with the function's S3 endpoint behind a byte counter (both directions, headers included).
+ * with the function's S3 endpoint behind a byte counter (both directions, headers included) and an
+ * object byte meter behind that (handler -> counter -> meter -> S3).
  */
 export async function bytesThroughFunction(
   bench: ReplicationBench,
@@ -195,7 +220,16 @@ export async function bytesThroughFunction(
   runs: number,
   body: Uint8Array,
 ): Promise<Map<number, BytesSample[]>> {
-  const counter = await startByteCounter(Number(new URL(bench.emulators.s3.endpoint).port));
+  const meter = await startObjectByteMeter(bench.emulators.s3.endpoint);
+  const counter = await startByteCounter(Number(new URL(meter.endpoint).port));
+  const perTarget = (): ObjectTraffic => ({
+    socket: counter.total() / TARGET_COUNT,
+    object: meter.objectBytes() / TARGET_COUNT,
+  });
+  const reset = (): void => {
+    counter.reset();
+    meter.reset();
+  };
   try {
     return await bench.withEndpoint(counter.endpoint, async (handler) => {
       const samples = new Map<number, BytesSample[]>();
@@ -206,13 +240,12 @@ export async function bytesThroughFunction(
           const key = `${prefix}object.bin`;
           await bench.putSource(key, body.subarray(0, size));
           const event = eventFor(key, size, (sequence += 1));
-          counter.reset();
+          reset();
           await runHandler(handler, event);
-          const handlerBytes = counter.total();
-          counter.reset();
+          const handlerTraffic = perTarget();
+          reset();
           await runNaive(event);
-          const naiveBytes = counter.total();
-          list.push({ handler: handlerBytes / TARGET_COUNT, naive: naiveBytes / TARGET_COUNT });
+          list.push({ handler: handlerTraffic, naive: perTarget() });
           await bench.clear(prefix);
         }
         samples.set(size, list);
@@ -221,6 +254,7 @@ export async function bytesThroughFunction(
     });
   } finally {
     await counter.close();
+    await meter.close();
   }
 }
 

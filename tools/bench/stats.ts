@@ -1,4 +1,4 @@
-/** Median, min and max of repeated measurements, and the bench's command line. */
+/** Median, min and max of repeated measurements, and ratios taken run by run. */
 
 export interface Summary {
   readonly median: number;
@@ -23,61 +23,31 @@ export function summarize(values: readonly number[]): Summary {
   };
 }
 
-export const BENCH_PARTS = ["throughput", "bytes", "resync", "bundle", "plan", "test"] as const;
-export type BenchPart = (typeof BENCH_PARTS)[number];
-
-export const MIN_RUNS = 5;
-
-export const BENCH_USAGE =
-  "Usage: npm run bench -- [--runs <n>] [--only <part>[,<part>...]]\n" +
-  `  --runs <n>     runs per measurement (default ${MIN_RUNS}; results are only written with n >= ${MIN_RUNS})\n` +
-  `  --only <part>  ${BENCH_PARTS.join(", ")} (default: all)`;
-
-export class BenchUsageError extends Error {
-  override readonly name = "BenchUsageError";
-}
-
-export interface BenchArgs {
-  readonly runs: number;
-  readonly parts: readonly BenchPart[];
-}
-
-/** Parses the arguments; throws one `BenchUsageError` naming every problem. */
-export function parseBenchArgs(argv: readonly string[]): BenchArgs {
-  const problems: string[] = [];
-  let runs = MIN_RUNS;
-  let parts: BenchPart[] = [...BENCH_PARTS];
-  for (let index = 0; index < argv.length; index++) {
-    const arg = argv[index] ?? "";
-    const [name, inline] = arg.split(/=(.*)/s) as [string, string?];
-    if (name !== "--runs" && name !== "--only") {
-      problems.push(`unknown argument: "${arg}"`);
-      continue;
-    }
-    const value = inline ?? argv[++index];
-    if (value === undefined || value.startsWith("--")) {
-      problems.push(`${name} needs a value`);
-      if (value !== undefined) index--;
-      continue;
-    }
-    if (name === "--runs") {
-      if (!/^\d+$/.test(value) || Number(value) < 1) {
-        problems.push(`--runs must be a positive integer: "${value}"`);
-      } else {
-        runs = Number(value);
-      }
-    } else {
-      const wanted = value.split(",");
-      const unknown = wanted.filter((part) => !(BENCH_PARTS as readonly string[]).includes(part));
-      if (unknown.length > 0) {
-        problems.push(
-          `--only names unknown parts: ${unknown.map((part) => `"${part}"`).join(", ")} (parts: ${BENCH_PARTS.join(", ")})`,
-        );
-      } else {
-        parts = wanted as BenchPart[];
-      }
-    }
+/**
+ * `numerators[i] / denominators[i]` for each run: measurements taken side by side (alternating)
+ * are compared within their run, so that a slow spell of the machine affects both alike.
+ */
+export function pairwiseRatios(
+  numerators: readonly number[],
+  denominators: readonly number[],
+): number[] {
+  if (numerators.length !== denominators.length) {
+    throw new Error(
+      `pairwise ratios need as many numerators as denominators (${numerators.length} vs ${denominators.length})`,
+    );
   }
-  if (problems.length > 0) throw new BenchUsageError(`${problems.join("\n")}\n${BENCH_USAGE}`);
-  return { runs, parts };
+  return numerators.map((value, run) => value / (denominators[run] ?? Number.NaN));
+}
+
+/** `values[i] - subtrahends[i]` for each run (see pairwiseRatios). */
+export function pairwiseDifferences(
+  values: readonly number[],
+  subtrahends: readonly number[],
+): number[] {
+  if (values.length !== subtrahends.length) {
+    throw new Error(
+      `pairwise differences need as many values as subtrahends (${values.length} vs ${subtrahends.length})`,
+    );
+  }
+  return values.map((value, run) => value - (subtrahends[run] ?? Number.NaN));
 }
