@@ -4,7 +4,8 @@
  * Lambda's 4 KB environment limit when lib/config.ts checks the worst case.
  */
 import { functionRuntimeEnvironment } from "../lib/bundle";
-import { ConfigValidationError, lambdaEnvironmentMaxBytes, validateConfig } from "../lib/config";
+import { ConfigValidationError, validateConfig } from "../lib/config";
+import { lambdaEnvironmentMaxBytes } from "../lib/lambda-environment";
 
 function validate(extra: Record<string, string>): void {
   validateConfig({
