@@ -11,7 +11,13 @@ import { PermanentChangeError, attemptsOf, isRetryable, summarizeError } from ".
 import type { ItemChange, ObjectChange } from "./events";
 import { applyItemChange, readSourceItem, withdrawItemPut, type Item } from "./items";
 import { changeLogger } from "./logger";
-import { convergeObject, readSourceObject } from "./objects";
+import {
+  convergeObject,
+  MAX_CONFLICT_ROUNDS,
+  readSourceObject,
+  type SourceObject,
+  type SourceRead,
+} from "./objects";
 import type { AppliedAction, TargetFailure, TargetResult } from "./outcome";
 import { UNLIMITED, type TimeBudget } from "./time-budget";
 
@@ -81,6 +87,56 @@ export interface Replicator {
   replicateItem(change: ItemChange, options?: ReplicateOptions): Promise<TargetResult[]>;
 }
 
+const wroteContents = (result: TargetResult): boolean =>
+  result.ok && (result.action === "copied" || result.action === "deleted");
+
+/**
+ * After the targets wrote a state of the source, one read of the source for all of them:
+ * conditional writes cannot tell two states of one body apart (a metadata-only rewrite keeps the
+ * ETag on both sides), so a write of an older state could land after one of the newer. When the
+ * source still holds what was written, any later change is written after this one, by its own
+ * event; when it moved on, the targets that wrote converge again to what the check read
+ * (bounded: a source that keeps changing has an event per change). A target's reported action is
+ * its last write.
+ */
+async function checkAfterWrites(
+  change: ObjectChange,
+  first: TargetResult[],
+  written: SourceObject | undefined,
+  readSource: () => Promise<SourceObject | undefined>,
+  converge: (targets: readonly ReplicationTarget[], state: SourceRead) => Promise<TargetResult[]>,
+): Promise<TargetResult[]> {
+  let results = first;
+  let state = written;
+  let writers = first.filter(wroteContents).map((result) => result.target);
+  for (let round = 1; writers.length > 0 && round <= MAX_CONFLICT_ROUNDS; round++) {
+    let now: SourceObject | undefined;
+    try {
+      now = await readSource();
+    } catch (error: unknown) {
+      changeLogger(change).error("source read after the writes failed", {
+        error: summarizeError(error),
+      });
+      return results.map((result) =>
+        writers.includes(result.target) ? failure(result.target, error) : result,
+      );
+    }
+    if (now?.fingerprint === state?.fingerprint) return results;
+    changeLogger(change).info("the source changed during the writes; converging again", {
+      round,
+    });
+    state = now;
+    const again = await converge(writers, now);
+    results = results.map((result) => {
+      const next = again.find((step) => step.target === result.target);
+      // A target with nothing to write the second time keeps its write as its action.
+      return next === undefined || (next.ok && !wroteContents(next)) ? result : next;
+    });
+    writers = again.filter(wroteContents).map((result) => result.target);
+  }
+  return results;
+}
+
 export function createReplicator(
   settings: ReplicationSettings,
   clients: ReplicationClients,
@@ -91,33 +147,39 @@ export function createReplicator(
   ): Promise<TargetResult[]> => {
     const targets = options.targets ?? settings.targets;
     const source = clients.s3();
+    const readSource = () => readSourceObject(source, change.bucket, change.key);
     // Read once per change; the targets start their own reads meanwhile and then wait for it.
-    const sourceRead = readSourceObject(source, change.bucket, change.key);
+    const sourceRead = readSource();
     const sourceFailed = sourceRead.then(
       () => undefined,
       (error: unknown) => ({ error }),
     );
-    const results = await serveTargets(targets, change, (target, log) =>
-      convergeObject({
-        route: {
-          source,
-          target: clients.s3(targetRegion(target, settings)),
-          sourceBucket: change.bucket,
-          targetBucket: target.bucket,
-          key: change.key,
-        },
-        change,
-        source: sourceRead,
-        budget: options.budget ?? UNLIMITED,
-        log,
-      }),
-    );
+    const converge = (targetsNow: readonly ReplicationTarget[], state: SourceRead) =>
+      serveTargets(targetsNow, change, (target, log) =>
+        convergeObject({
+          route: {
+            source,
+            target: clients.s3(targetRegion(target, settings)),
+            sourceBucket: change.bucket,
+            targetBucket: target.bucket,
+            key: change.key,
+          },
+          change,
+          source: state,
+          budget: options.budget ?? UNLIMITED,
+          log,
+          // Checked once for every target below, not once per target.
+          verify: false,
+        }),
+      );
+    const results = await converge(targets, sourceRead);
     const failed = await sourceFailed;
-    if (failed === undefined) return results;
-    changeLogger(change).error("source read failed", { error: summarizeError(failed.error) });
-    return targets.map((target) => failure(target, failed.error));
+    if (failed !== undefined) {
+      changeLogger(change).error("source read failed", { error: summarizeError(failed.error) });
+      return targets.map((target) => failure(target, failed.error));
+    }
+    return checkAfterWrites(change, results, await sourceRead, readSource, converge);
   };
-
   const replicateItem = async (
     change: ItemChange,
     options: ReplicateOptions = {},

@@ -172,10 +172,10 @@ export function resyncChange(
 
 /**
  * Converges `key` of the source bucket in every given target through the replicator (what the
- * function does for an S3 Batch Operations task): one change, as the live path applies it. Each
- * target's convergence reads the source again after its write and writes again while the source
- * moved on (`convergeObject`, bounded rounds), so one call settles the key, and the function's
- * metrics count it once per target.
+ * function does for an S3 Batch Operations task): one change, as the live path applies it. The
+ * replicator reads the source again after the writes and converges again while the source moved
+ * on (bounded rounds), so one call settles the key, and the function's metrics count it once per
+ * target.
  */
 export function resyncObject(
   replicator: Replicator,

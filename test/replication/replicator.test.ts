@@ -107,8 +107,9 @@ describe("replicateObject", () => {
       ["dev", "copied"],
       ["staging", "copied"],
     ]);
-    // Read once for every target, then once per write to check the source still held it.
-    expect(s3.home.commandCalls(HeadObjectCommand, { Bucket: "prod-bucket" })).toHaveLength(3);
+    // Read once for every target, then once more, for every target, to check the source still
+    // held what was written.
+    expect(s3.home.commandCalls(HeadObjectCommand, { Bucket: "prod-bucket" })).toHaveLength(2);
     // dev is in eu-west-1: its copy (from the us-east-1 source) goes to eu-west-1's endpoint.
     expect(s3.away).toHaveReceivedCommandWith(CopyObjectCommand, {
       Bucket: "dev-bucket",
@@ -116,6 +117,66 @@ describe("replicateObject", () => {
     });
     expect(s3.home).toHaveReceivedCommandWith(CopyObjectCommand, { Bucket: "staging-bucket" });
     expect(s3.away).not.toHaveReceivedCommandWith(HeadObjectCommand, { Bucket: "prod-bucket" });
+  });
+
+  it("converges the targets that wrote again when the source moved on during the writes", async () => {
+    const { clients, s3 } = regionalClients();
+    // The source is rewritten (same body, other metadata: another fingerprint) after the first
+    // read: the check reads the new state, and both targets copy it.
+    s3.home
+      .on(HeadObjectCommand, { Bucket: "prod-bucket" })
+      .resolvesOnce({ ETag: '"s"', ContentLength: 1, Metadata: { v: "1" } })
+      .resolves({ ETag: '"s"', ContentLength: 1, Metadata: { v: "2" } });
+    s3.home.on(HeadObjectCommand, { Bucket: "staging-bucket" }).rejects(notFound);
+    s3.away.on(HeadObjectCommand, { Bucket: "dev-bucket" }).rejects(notFound);
+    s3.home.on(CopyObjectCommand).resolves({});
+    s3.away.on(CopyObjectCommand).resolves({});
+
+    const results = await createReplicator(settings, clients).replicateObject(objectChange);
+
+    expect(results.map((r) => [r.target.environment, r.ok && r.action])).toEqual([
+      ["dev", "copied"],
+      ["staging", "copied"],
+    ]);
+    expect(s3.away.commandCalls(CopyObjectCommand)).toHaveLength(2);
+    expect(s3.home.commandCalls(CopyObjectCommand)).toHaveLength(2);
+    // First read, the check that found it moved, the check that found it settled.
+    expect(s3.home.commandCalls(HeadObjectCommand, { Bucket: "prod-bucket" })).toHaveLength(3);
+  });
+
+  it("fails the targets that wrote when the check of the source fails, and reads nothing when none wrote", async () => {
+    const { clients, s3 } = regionalClients();
+    s3.home
+      .on(HeadObjectCommand, { Bucket: "prod-bucket" })
+      .resolvesOnce({ ETag: '"s"', ContentLength: 1 })
+      .rejects(
+        Object.assign(new Error("slow down"), {
+          name: "SlowDown",
+          $metadata: { httpStatusCode: 503 },
+        }),
+      );
+    s3.home.on(HeadObjectCommand, { Bucket: "staging-bucket" }).rejects(notFound);
+    s3.away.on(HeadObjectCommand, { Bucket: "dev-bucket" }).rejects(notFound);
+    s3.home.on(CopyObjectCommand).resolves({});
+    s3.away.on(CopyObjectCommand).resolves({});
+
+    const results = await createReplicator(settings, clients).replicateObject(objectChange);
+
+    expect(results.map((r) => [r.target.environment, !r.ok && r.error.name])).toEqual([
+      ["dev", "SlowDown"],
+      ["staging", "SlowDown"],
+    ]);
+
+    const quiet = regionalClients();
+    quiet.s3.home.on(HeadObjectCommand, { Bucket: "prod-bucket" }).rejects(notFound);
+    quiet.s3.home.on(HeadObjectCommand, { Bucket: "staging-bucket" }).rejects(notFound);
+    quiet.s3.away.on(HeadObjectCommand, { Bucket: "dev-bucket" }).rejects(notFound);
+    const absent = await createReplicator(settings, quiet.clients).replicateObject(objectChange);
+
+    expect(absent.map((r) => r.ok && r.action)).toEqual(["absent", "absent"]);
+    expect(quiet.s3.home.commandCalls(HeadObjectCommand, { Bucket: "prod-bucket" })).toHaveLength(
+      1,
+    );
   });
 
   it("serves only the targets asked for", async () => {
