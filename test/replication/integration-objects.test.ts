@@ -4,6 +4,7 @@
  * Redeliveries are invoked directly, as Lambda's at-least-once delivery may.
  */
 import { PutObjectTaggingCommand } from "@aws-sdk/client-s3";
+import { functionRuntimeEnvironment } from "../../lib/bundle";
 import { OBJECT_SEQUENCE_METADATA, OBJECT_SOURCE_METADATA } from "../../lib/replication/sequence";
 import { IPV6_CLIENT } from "../../tools/emulators/events";
 import type { S3Event } from "../../tools/emulators/s3-event-source";
@@ -46,6 +47,10 @@ const sequencerOf = (event: S3Event): string | undefined =>
   "sequencer" in event.detail.object ? event.detail.object.sequencer : undefined;
 
 describe("objects", () => {
+  it("runs the bundle with the variables the program gives the function beyond the contract", () => {
+    expect(harness.environment).toMatchObject(functionRuntimeEnvironment);
+  });
+
   it("copies a new object into every target with what S3 Replication carries", async () => {
     await putSourceObject(harness, "reports/q1.csv", "a,b\n1,2\n", {
       ContentType: "text/csv",

@@ -10,6 +10,7 @@
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { replicationEventPattern, replicationRetry } from "../../lib/delivery";
 import { writeContract, type ReplicationTarget } from "../../lib/replication/contract";
+import { functionRuntimeEnvironment } from "../../lib/bundle";
 import { ensureBundle } from "../common/bundle-file";
 import type { EventPattern } from "./event-pattern";
 import { EMULATOR_CREDENTIALS } from "./emulators";
@@ -128,6 +129,9 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
     await options.beforeReplication?.(pipeline);
     const contract = options.contract ?? {};
     const environment = {
+      // As deployed: the variables the bundle runs with (source-mapped stack traces), then the
+      // emulator endpoints, then the contract.
+      ...functionRuntimeEnvironment,
       ...pipeline.function.environment,
       ...writeContract({
         region: source.region,
