@@ -24,6 +24,7 @@ import * as path from "node:path";
 import { replicationEntry } from "../../lib/bundle";
 import {
   BENCH_PARTS,
+  BENCH_USAGE,
   BenchUsageError,
   MIN_RUNS,
   parseBenchArgs,
@@ -641,4 +642,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-void runMain(main);
+void runMain(main, BENCH_USAGE);

@@ -3,10 +3,16 @@
  * account and no Pulumi CLI (see tools/sandbox/run.ts). Prints progress (the data that predates
  * replication, the resync that brings the targets to prod, the live scenario), a per-environment
  * table and the DLQ count. Exit codes: 0 dev and staging converged to prod, 1 they did not (or the
- * run failed), 2 bad arguments. `--keep` leaves the emulators running until Ctrl-C.
+ * run failed), 2 bad arguments. `--keep` leaves the emulators running until Ctrl-C; `--help`
+ * prints the usage.
  */
 import "../common/sdk-quiet";
-import { parseSandboxArgs, SandboxUsageError, type SandboxArgs } from "../sandbox/args";
+import {
+  parseSandboxArgs,
+  SANDBOX_USAGE,
+  SandboxUsageError,
+  type SandboxArgs,
+} from "../sandbox/args";
 import { runSandbox } from "../sandbox/run";
 import { runMain } from "../common/cli-args";
 
@@ -71,4 +77,4 @@ async function main(): Promise<number> {
   return result.converged ? 0 : 1;
 }
 
-void runMain(main);
+void runMain(main, SANDBOX_USAGE);
