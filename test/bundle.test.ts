@@ -41,7 +41,7 @@ describe("bundleReplication", () => {
     expect(bundleReplication(replicationEntry, {}, cacheDir)).toBe(built);
   });
 
-  it("hashes the sources: any change of a file's content or name changes the hash", () => {
+  it("hashes the sources, so that every change of a file's content or name changes the hash", () => {
     expect(bundleSourceHash()).toMatch(/^[0-9a-f]{32}$/);
     expect(bundleSourceHash()).toBe(bundleSourceHash());
     const dir = mkdtempSync(path.join(tmpdir(), "bundle-hash-"));

@@ -4,7 +4,6 @@
  * targets in another account have are on the allow-list with their reason, and every allow-list
  * entry is in use in one layout or the other.
  */
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { StackPlan } from "../../tools/offline";
@@ -17,6 +16,7 @@ import {
 } from "../../tools/offline/consistency";
 import { layout, writeLayoutProject, type LayoutStack } from "../support/accounts-layout";
 
+import { runScript } from "../support/run-script";
 import { sharedLayoutPlans, sharedPlans } from "../support/shared-plans";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -125,23 +125,12 @@ describe("npm run consistency -- --project-dir (the real script, one process)", 
   it("plans each stack of a project whose program lives elsewhere afresh, and finds it consistent", async () => {
     // The layout's Pulumi.yaml points `main` at this repository's index.ts: the runner must
     // reload the program for every stack, not only the project directory's modules.
-    const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        [
-          path.join(root, "node_modules", "tsx", "dist", "cli.mjs"),
-          "tools/cli/consistency.ts",
-          "--project-dir",
-          dir,
-          "--allow-list",
-          allowListFile,
-        ],
-        { cwd: root, maxBuffer: 16 * 1024 * 1024 },
-        (error, out) => {
-          resolve({ code: error === null ? 0 : Number(error.code), stdout: out });
-        },
-      );
-    });
+    const { code, stdout } = await runScript("consistency", [
+      "--project-dir",
+      dir,
+      "--allow-list",
+      allowListFile,
+    ]);
 
     expect(stdout).toMatch(
       /dev, staging, prod: \d+ difference\(s\), \d+ allowed, 0 not allowed — consistent/,

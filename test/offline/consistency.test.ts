@@ -4,7 +4,6 @@
  * (consistent on the committed configs) and three kinds of drift, each named by resource and
  * input. Two spawns of the real `npm run consistency` script prove its exit codes.
  */
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -30,6 +29,7 @@ import type { PlannedResource, StackPlan } from "../../tools/offline";
 import { CONSISTENCY_USAGE, consistencyCommand } from "../../tools/offline/commands";
 import type { Planner } from "../../tools/offline/plan-report";
 import { captureIo } from "../support/command-io";
+import { runScript } from "../support/run-script";
 import { planInJest } from "../support/pulumi-plan";
 import { sharedPlan, sharedPlans } from "../support/shared-plans";
 
@@ -418,25 +418,8 @@ describe("the offline plans of dev, staging and prod", () => {
 });
 
 describe("npm run consistency (the real script)", () => {
-  function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        [
-          path.join(root, "node_modules", "tsx", "dist", "cli.mjs"),
-          "tools/cli/consistency.ts",
-          ...args,
-        ],
-        { cwd: root, maxBuffer: 16 * 1024 * 1024 },
-        (error, stdout, stderr) => {
-          resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr });
-        },
-      );
-    });
-  }
-
   it("exits 0 on the committed configs, with the table", async () => {
-    const committed = await run([]);
+    const committed = await runScript("consistency", []);
 
     expect(committed.stdout).toMatch(
       /dev, staging, prod: \d+ difference\(s\), (\d+) allowed, 0 not allowed — consistent/,

@@ -3,7 +3,6 @@
  * and JSON rendering, and the command's exit codes, in-process (tools/offline/commands.ts); then
  * two spawns of the real script (each tsx start costs seconds): the tree and the JSON document.
  */
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -25,6 +24,7 @@ import {
 import { tokenProblems } from "../../tools/common/cli-args";
 import { planCommand } from "../../tools/offline/commands";
 import { captureIo } from "../support/command-io";
+import { runScript } from "../support/run-script";
 import { sharedPlan } from "../support/shared-plans";
 import { jsonInput, named, output } from "../support/pulumi-query";
 
@@ -366,23 +366,10 @@ describe("rendering", () => {
 });
 
 describe("npm run plan (the real script)", () => {
-  function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        [path.join(root, "node_modules", "tsx", "dist", "cli.mjs"), "tools/cli/plan.ts", ...args],
-        { cwd: root, maxBuffer: 64 * 1024 * 1024 },
-        (error, stdout, stderr) => {
-          resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr });
-        },
-      );
-    });
-  }
-
   it("prints the tree and the JSON document, and exits 0", async () => {
     const [tree, json] = await Promise.all([
-      run(["--stack", "dev"]),
-      run(["--stack", "staging", "--json"]),
+      runScript("plan", ["--stack", "dev"]),
+      runScript("plan", ["--stack", "staging", "--json"]),
     ]);
 
     expect(tree.stdout).toMatch(/^Stack dev \(project data-pipeline\): \d+ resources$/m);

@@ -3,7 +3,6 @@
  * each stack's region and role variable, every problem at once; and the npm script's output and
  * exit codes.
  */
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -15,6 +14,7 @@ import {
 } from "../../tools/offline/preview-stacks";
 import { PREVIEW_STACKS_USAGE, previewStacksCommand } from "../../tools/offline/commands";
 import { captureIo } from "../support/command-io";
+import { runScript } from "../support/run-script";
 
 const root = path.resolve(__dirname, "..", "..");
 let dir: string;
@@ -122,25 +122,8 @@ describe("previewStacks", () => {
 });
 
 describe("npm run preview-stacks (the real script)", () => {
-  function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        [
-          path.join(root, "node_modules", "tsx", "dist", "cli.mjs"),
-          "tools/cli/preview-stacks.ts",
-          ...args,
-        ],
-        { cwd: root },
-        (error, stdout, stderr) => {
-          resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr });
-        },
-      );
-    });
-  }
-
   it("prints the GitHub output lines and exits 0", async () => {
-    const listed = await run([]);
+    const listed = await runScript("preview-stacks", []);
 
     expect(listed.stdout).toBe(githubOutputLines(previewStacks(root)));
     expect(listed.code).toBe(0);

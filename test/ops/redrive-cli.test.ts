@@ -1,6 +1,4 @@
 /** The `npm run redrive` entry (tools/cli/redrive.ts) as an operator runs it: exit codes and output. */
-import { execFile } from "node:child_process";
-import * as path from "node:path";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import {
   createQueue,
@@ -9,29 +7,10 @@ import {
   startEmulators,
   type Emulators,
 } from "../../tools/emulators/emulators";
+import { runScript } from "../support/run-script";
 
-const root = path.join(__dirname, "..", "..");
-const tsx = path.join(root, "node_modules", ".bin", "tsx");
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function redrive(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      tsx,
-      [path.join(root, "tools", "cli", "redrive.ts"), ...args],
-      { cwd: root, env: { PATH: process.env.PATH ?? "", ...env } },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const redrive = (args: string[], env: Record<string, string>) =>
+  runScript("redrive", args, { env });
 
 let emulators: Emulators;
 let queueUrl: string;

@@ -3,8 +3,6 @@
  * through the environment contract: exit codes 0 / 1 / 2, the --json document, the failure list,
  * and settings problems reported before anything changes.
  */
-import { execFile } from "node:child_process";
-import * as path from "node:path";
 import { emulatorEnvironment } from "../../tools/emulators/emulators";
 import {
   bucketState,
@@ -15,29 +13,9 @@ import {
   type Environments,
   type World,
 } from "../support/resync-world";
+import { runScript } from "../support/run-script";
 
-const root = path.join(__dirname, "..", "..");
-const tsx = path.join(root, "node_modules", ".bin", "tsx");
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function resync(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      tsx,
-      [path.join(root, "tools", "cli", "resync.ts"), ...args],
-      { cwd: root, env: { PATH: process.env.PATH ?? "", ...env } },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const resync = (args: string[], env: Record<string, string>) => runScript("resync", args, { env });
 
 let world: World;
 let envs: Environments;

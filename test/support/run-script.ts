@@ -1,0 +1,44 @@
+/**
+ * Runs one of the repository's command scripts (tools/cli/*.ts) as an operator does, through tsx
+ * in a child process, and collects what it printed and its exit code.
+ */
+import { execFile } from "node:child_process";
+import * as path from "node:path";
+
+const root = path.resolve(__dirname, "..", "..");
+const tsxCli = path.join(root, "node_modules", "tsx", "dist", "cli.mjs");
+
+export interface ScriptRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface ScriptOptions {
+  /**
+   * The environment the script sees, instead of this process's (PATH is kept), as an operator's
+   * shell with only these variables set. @default this process's environment
+   */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** Runs `tools/cli/<name>.ts` with `args` from the repository root. */
+export function runScript(
+  name: string,
+  args: readonly string[],
+  options: ScriptOptions = {},
+): Promise<ScriptRun> {
+  const env =
+    options.env === undefined ? process.env : { PATH: process.env.PATH ?? "", ...options.env };
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [tsxCli, path.join("tools", "cli", `${name}.ts`), ...args],
+      { cwd: root, env, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
