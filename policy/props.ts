@@ -24,6 +24,25 @@ export function stringAt(props: Props, key: string): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
+/** The policy document as an object, whether the input is a JSON string or already an object. */
+export function policyDocument(value: unknown): Props | undefined {
+  if (isRecord(value)) return value;
+  if (typeof value !== "string") return undefined;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return isRecord(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A string or a list of strings, as IAM allows for Action, Resource and condition values. */
+export function stringsOf(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === "string");
+  return [];
+}
+
 /** A value rendered for a message: strings quoted, absent values as `undefined`. */
 export function quote(value: unknown): string {
   return value === undefined ? "undefined" : JSON.stringify(value);

@@ -3,39 +3,21 @@
 // to one role, and (stack rule) a table shared through a resource policy has a customer managed
 // key, since a table under AWS's own key for DynamoDB cannot be shared across accounts.
 import { TYPES } from "../baseline";
-import { isRecord, listAt, quote, recordAt, stringAt } from "../props";
+import { isRecord, listAt, policyDocument, quote, recordAt, stringAt, stringsOf } from "../props";
 import type { PlannedResource, Props, ResourceRule, StackFinding, StackRule } from "../types";
-
-/** The policy document as an object, whether the input is a JSON string or already an object. */
-function policyDocument(value: unknown): Props | undefined {
-  if (isRecord(value)) return value;
-  if (typeof value !== "string") return undefined;
-  try {
-    const parsed: unknown = JSON.parse(value);
-    return isRecord(parsed) ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function strings(value: unknown): string[] {
-  if (typeof value === "string") return [value];
-  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === "string");
-  return [];
-}
 
 /** The AWS principals of a statement (`"*"` stands for everyone). */
 function principals(statement: Props): string[] {
   const principal = statement.Principal;
   if (principal === "*") return ["*"];
-  return isRecord(principal) ? strings(principal.AWS) : [];
+  return isRecord(principal) ? stringsOf(principal.AWS) : [];
 }
 
 /** Condition values of `key` under any operator. */
 function conditionValues(statement: Props, key: string): string[] {
   const condition = recordAt(statement, "Condition") ?? {};
   return Object.values(condition).flatMap((operator) =>
-    isRecord(operator) ? strings(operator[key]) : [],
+    isRecord(operator) ? stringsOf(operator[key]) : [],
   );
 }
 

@@ -1,8 +1,8 @@
 // S3 baseline: public access fully blocked, TLS-only bucket policy, versioning, lifecycle and
 // default encryption, and (stack rule) every bucket actually has each of those companions.
 import { TYPES } from "../baseline";
-import { isRecord, listAt, quote, recordAt, stringAt } from "../props";
-import type { PlannedResource, Props, ResourceRule, StackFinding, StackRule } from "../types";
+import { isRecord, listAt, policyDocument, quote, recordAt, stringAt, stringsOf } from "../props";
+import type { PlannedResource, ResourceRule, StackFinding, StackRule } from "../types";
 import { escapeRegExp } from "../../tools/common/guards";
 
 const PUBLIC_ACCESS_FLAGS = [
@@ -21,25 +21,6 @@ export const s3PublicAccessBlocked: ResourceRule = {
     return off.map((flag) => `${flag} = ${quote(props[flag])} (must be true)`);
   },
 };
-
-/** The policy document as an object, whether the input is a JSON string or already an object. */
-function policyDocument(value: unknown): Props | undefined {
-  if (isRecord(value)) return value;
-  if (typeof value !== "string") return undefined;
-  try {
-    const parsed: unknown = JSON.parse(value);
-    return isRecord(parsed) ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A string or a list of strings, as IAM allows for Action, Resource and condition values. */
-function stringsOf(value: unknown): string[] {
-  if (typeof value === "string") return [value];
-  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === "string");
-  return [];
-}
 
 function isEveryone(principal: unknown): boolean {
   if (principal === "*") return true;
