@@ -7,20 +7,14 @@ import {
   targetRegion,
 } from "../../lib/replication/clients";
 import type { ReplicationSettings } from "../../lib/replication/contract";
+import { settings as sharedSettings } from "../support/settings";
 
+/** The shared unit-test settings, in eu-west-1 with values of their own for what is asserted here. */
 const config: ReplicationSettings = {
+  ...sharedSettings,
   region: "eu-west-1",
-  sourceEnvironment: "prod",
-  sourceBucket: "b",
-  sourceTable: "t",
-  targets: [{ environment: "dev", bucket: "db", table: "dt" }],
-  dlqUrl: "https://sqs.eu-west-1.amazonaws.com/1/q",
   maxAttempts: 4,
   forcePathStyle: true,
-  retryBaseDelayMs: undefined,
-  serviceName: "replication",
-  logLevel: "SILENT",
-  regionEndpoints: undefined,
 };
 
 describe("retrySettings", () => {

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import type { SQSClient as SQSClientType } from "@aws-sdk/client-sqs";
 import { createClients } from "../../lib/replication/clients";
 import type { ReplicationSettings } from "../../lib/replication/contract";
+import { settings as sharedSettings } from "../support/settings";
 import { objectCreatedEvent } from "../../tools/emulators/events";
 import { setEnvironment } from "../support/environment";
 
@@ -27,19 +28,12 @@ beforeEach(() => {
   mockSqsClients.created = 0;
 });
 
+/** The shared unit-test settings, in eu-west-1 with values of their own for what is asserted here. */
 const settings: ReplicationSettings = {
+  ...sharedSettings,
   region: "eu-west-1",
-  sourceEnvironment: "prod",
-  sourceBucket: "b",
-  sourceTable: "t",
-  targets: [{ environment: "dev", bucket: "db", table: "dt" }],
-  dlqUrl: "https://sqs.eu-west-1.amazonaws.com/1/q",
   maxAttempts: 4,
   forcePathStyle: true,
-  retryBaseDelayMs: undefined,
-  serviceName: "replication",
-  logLevel: "SILENT",
-  regionEndpoints: undefined,
 };
 
 describe("createClients", () => {
