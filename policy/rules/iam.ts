@@ -1,22 +1,11 @@
 // IAM baseline: every role is assumed by AWS services only (the Lambda service, S3 Batch
 // Operations), never by an account, a user, a federated identity or everyone.
 import { TYPES } from "../baseline";
-import { isRecord, listAt, quote } from "../props";
-import type { Props, ResourceRule } from "../types";
+import { isRecord, listAt, policyDocument, quote } from "../props";
+import type { ResourceRule } from "../types";
 
 /** A service principal without wildcards: `lambda.amazonaws.com`, `batchoperations.s3.amazonaws.com`. */
 const SERVICE_PRINCIPAL = /^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com(\.cn)?$/;
-
-function trustDocument(value: unknown): Props | undefined {
-  if (isRecord(value)) return value;
-  if (typeof value !== "string") return undefined;
-  try {
-    const parsed: unknown = JSON.parse(value);
-    return isRecord(parsed) ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 const strings = (value: unknown): unknown[] => (Array.isArray(value) ? value : [value]);
 
@@ -52,7 +41,7 @@ export const iamRoleTrustsServicesOnly: ResourceRule = {
     "Each role's trust policy lets only named AWS service principals assume it (sts:AssumeRole).",
   validate(type, props) {
     if (type !== TYPES.role) return [];
-    const document = trustDocument(props.assumeRolePolicy);
+    const document = policyDocument(props.assumeRolePolicy);
     if (document === undefined) {
       return [`assumeRolePolicy = ${quote(props.assumeRolePolicy)} (not a policy document)`];
     }
