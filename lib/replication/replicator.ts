@@ -23,7 +23,8 @@ import { UNLIMITED, type TimeBudget } from "./time-budget";
 
 export const isFailure = (result: TargetResult): result is TargetFailure => !result.ok;
 
-function failure(target: ReplicationTarget, error: unknown): TargetFailure {
+/** A target that failed with `error`: its summary, attempts, whether a retry may help, and why a permanent failure is one. */
+export function targetFailure(target: ReplicationTarget, error: unknown): TargetFailure {
   return {
     ok: false,
     target,
@@ -47,7 +48,7 @@ async function serveTargets(
         log.info("target replicated", { action });
         return { ok: true, target, action };
       } catch (error: unknown) {
-        const result = failure(target, error);
+        const result = targetFailure(target, error);
         log.error("target failed", {
           error: result.error,
           attempts: result.attempts,
@@ -118,7 +119,7 @@ async function checkAfterWrites(
         error: summarizeError(error),
       });
       return results.map((result) =>
-        writers.includes(result.target) ? failure(result.target, error) : result,
+        writers.includes(result.target) ? targetFailure(result.target, error) : result,
       );
     }
     if (now?.fingerprint === state?.fingerprint) return results;
@@ -176,7 +177,7 @@ export function createReplicator(
     const failed = await sourceFailed;
     if (failed !== undefined) {
       changeLogger(change).error("source read failed", { error: summarizeError(failed.error) });
-      return targets.map((target) => failure(target, failed.error));
+      return targets.map((target) => targetFailure(target, failed.error));
     }
     return checkAfterWrites(change, results, await sourceRead, readSource, converge);
   };
@@ -191,7 +192,7 @@ export function createReplicator(
       source = await readSourceItem(clients.dynamodb(), change.table, change.keys);
     } catch (error: unknown) {
       changeLogger(keys).error("source read failed", { error: summarizeError(error) });
-      return targets.map((target) => failure(target, error));
+      return targets.map((target) => targetFailure(target, error));
     }
     const results = await serveTargets(targets, keys, (target) =>
       applyItemChange(
@@ -220,7 +221,7 @@ export function createReplicator(
         error: summarizeError(error),
       });
       return results.map((result) =>
-        result.ok && result.action === "put" ? failure(result.target, error) : result,
+        result.ok && result.action === "put" ? targetFailure(result.target, error) : result,
       );
     }
     if (now !== undefined) return results;

@@ -16,14 +16,14 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { ReplicationClients } from "./clients";
 import { targetRegion } from "./clients";
 import type { ReplicationSettings, ReplicationTarget } from "./contract";
-import { attemptsOf, isRetryable, summarizeError } from "./errors";
+import { summarizeError } from "./errors";
 import type { ItemKey, ObjectChange } from "./events";
 import { readSourceItem, sameItem, writeItemIfUnchanged, type Item } from "./items";
 import { changeLogger } from "./logger";
 import { ITEM_SEQUENCE_ATTRIBUTE } from "./sequence";
 import { convergeObject, readSourceObject, type SourceObject } from "./objects";
 import type { AppliedAction, TargetFailure, TargetResult } from "./outcome";
-import type { Replicator } from "./replicator";
+import { targetFailure, type Replicator } from "./replicator";
 import { UNLIMITED, type TimeBudget } from "./time-budget";
 
 /** Rounds before a key that keeps changing is reported as failed (retryable). */
@@ -37,20 +37,10 @@ export class ResyncNotSettledError extends Error {
 const WRITES: readonly AppliedAction[] = ["copied", "put", "deleted", "tagged"];
 const wrote = (action: AppliedAction): boolean => WRITES.includes(action);
 
-function failure(target: ReplicationTarget, error: unknown): TargetFailure {
-  return {
-    ok: false,
-    target,
-    error: summarizeError(error),
-    attempts: attemptsOf(error),
-    retryable: isRetryable(error),
-  };
-}
-
 /** A target whose source kept changing through every round: retryable (Batch Operations redrives it). */
 function unsettled(target: ReplicationTarget): TargetFailure {
   return {
-    ...failure(
+    ...targetFailure(
       target,
       new ResyncNotSettledError(
         `the source kept changing: not settled after ${MAX_RESYNC_ROUNDS} rounds`,
@@ -99,7 +89,7 @@ async function checkedRounds<S>(
     if ("error" in outcome) {
       // The round could not read the source: every pending target fails with that error.
       for (const target of pending)
-        results[targets.indexOf(target)] = failure(target, outcome.error);
+        results[targets.indexOf(target)] = targetFailure(target, outcome.error);
       return results;
     }
     const again: ReplicationTarget[] = [];
@@ -125,7 +115,8 @@ async function checkedRounds<S>(
         checked = { state };
         if (!same(state, outcome.source)) again.push(...wroteNow);
       } catch (error: unknown) {
-        for (const target of wroteNow) results[targets.indexOf(target)] = failure(target, error);
+        for (const target of wroteNow)
+          results[targets.indexOf(target)] = targetFailure(target, error);
       }
     }
     pending = again;
@@ -250,7 +241,7 @@ export async function resyncObjectWith(
             log.info("target replicated", { action });
             return { ok: true, target, action };
           } catch (error: unknown) {
-            const result = failure(target, error);
+            const result = targetFailure(target, error);
             log.error("target failed", { error: result.error, retryable: result.retryable });
             return result;
           }
@@ -338,7 +329,7 @@ export async function resyncItem(
       }
       const steps = await Promise.all(
         replicas.map(async ({ target, replica }): Promise<Step> => {
-          if (!replica.ok) return failure(target, replica.error);
+          if (!replica.ok) return targetFailure(target, replica.error);
           if (asScanned(replica.value) || sameItem(replica.value, source)) {
             return unchangedResult(target, replica.value);
           }
@@ -354,7 +345,7 @@ export async function resyncItem(
               ? { ok: "conflict", target }
               : { ok: true, target, action: write };
           } catch (error: unknown) {
-            return failure(target, error);
+            return targetFailure(target, error);
           }
         }),
       );
