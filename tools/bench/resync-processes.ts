@@ -7,7 +7,7 @@
  * This file is also the children's entry: `fork` runs it with a role (`emulators` | `latency`).
  */
 import { fork, type ChildProcess } from "node:child_process";
-import * as net from "node:net";
+import { startTcpProxy, type TcpProxy } from "./tcp-proxy";
 import { startEmulators, type Emulators } from "../emulators/emulators";
 
 /** What a child says once it listens, and its answers. */
@@ -97,26 +97,13 @@ export async function startEmulatorProcess(): Promise<EmulatorProcess> {
  * request arrives `delayMs` late and requests on one connection keep their order); answers come
  * back at once. Models one round trip of network latency per request.
  */
-export async function listenWithLatency(
-  targetPort: number,
-  delayMs: number,
-): Promise<{ readonly endpoint: string; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(targetPort, "127.0.0.1");
+export function listenWithLatency(targetPort: number, delayMs: number): Promise<TcpProxy> {
+  return startTcpProxy("latency proxy", targetPort, (client, upstream) => {
     let last = 0;
     const later = (action: () => void): void => {
       last = Math.max(last, Date.now() + delayMs);
       setTimeout(action, last - Date.now());
     };
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on("close", () => sockets.delete(socket));
-      socket.on("error", () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
     client.on("data", (chunk: Buffer) => {
       later(() => upstream.write(chunk));
     });
@@ -125,22 +112,6 @@ export async function listenWithLatency(
     });
     upstream.pipe(client);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") {
-    throw new Error("latency proxy did not get a TCP port");
-  }
-  return {
-    endpoint: `http://127.0.0.1:${address.port}`,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) =>
-        server.close(() => {
-          resolve();
-        }),
-      );
-    },
-  };
 }
 
 /** `listenWithLatency` in a child process. */
