@@ -32,6 +32,25 @@ import {
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/**
+ * For one describe block: an emulator set with `bucket`, started before its tests and stopped
+ * after them; `use` receives the S3 client.
+ */
+function withEmulatorBucket(bucket: string, use: (s3: S3Client) => void): void {
+  let emulators: Emulators | undefined;
+  let s3: S3Client | undefined;
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    s3 = s3Client(emulators);
+    await createBucket(emulators, bucket);
+    use(s3);
+  });
+  afterAll(async () => {
+    s3?.destroy();
+    await emulators?.stop();
+  });
+}
+
 describe("keyedLock", () => {
   it("runs holders of one key one after another, in arrival order", async () => {
     // Prepare
@@ -87,18 +106,9 @@ describe("objectsOfRequest", () => {
 });
 
 describe("s3rver under concurrent writes, reads and deletes of one key", () => {
-  let emulators: Emulators;
   let s3: S3Client;
-
-  beforeAll(async () => {
-    emulators = await startEmulators();
-    s3 = s3Client(emulators);
-    await createBucket(emulators, "race");
-  });
-
-  afterAll(async () => {
-    s3.destroy();
-    await emulators.stop();
+  withEmulatorBucket("race", (client) => {
+    s3 = client;
   });
 
   it("answers every request as S3 would: the whole object, or NoSuchKey", async () => {
@@ -159,18 +169,9 @@ describe("s3rver under concurrent writes, reads and deletes of one key", () => {
 });
 
 describe("s3rver made to keep tags as S3 does", () => {
-  let emulators: Emulators;
   let s3: S3Client;
-
-  beforeAll(async () => {
-    emulators = await startEmulators();
-    s3 = s3Client(emulators);
-    await createBucket(emulators, "tags");
-  });
-
-  afterAll(async () => {
-    s3.destroy();
-    await emulators.stop();
+  withEmulatorBucket("tags", (client) => {
+    s3 = client;
   });
 
   it("removes the whole tag set of an object", async () => {
@@ -279,13 +280,12 @@ describe("s3rver made to keep tags as S3 does", () => {
 });
 
 describe("s3rver made to give a copy the storage class and redirect S3 gives it", () => {
-  let emulators: Emulators;
   let s3: S3Client;
+  withEmulatorBucket("copies", (client) => {
+    s3 = client;
+  });
 
   beforeAll(async () => {
-    emulators = await startEmulators();
-    s3 = s3Client(emulators);
-    await createBucket(emulators, "copies");
     await s3.send(
       new PutObjectCommand({
         Bucket: "copies",
@@ -296,11 +296,6 @@ describe("s3rver made to give a copy the storage class and redirect S3 gives it"
         Metadata: { origin: "prod" },
       }),
     );
-  });
-
-  afterAll(async () => {
-    s3.destroy();
-    await emulators.stop();
   });
 
   const head = async (key: string) => {
