@@ -342,16 +342,9 @@ describe("s3rver made to give a copy the storage class and redirect S3 gives it"
 });
 
 describe("conditional requests, as S3 enforces them", () => {
-  let conditional: Emulators;
   let s3: S3Client;
-  beforeAll(async () => {
-    conditional = await startEmulators();
-    s3 = s3Client(conditional);
-    await createBucket(conditional, "cond");
-  });
-  afterAll(async () => {
-    s3.destroy();
-    await conditional.stop();
+  withEmulatorBucket("cond", (client) => {
+    s3 = client;
   });
 
   const status = (promise: Promise<unknown>) =>
@@ -434,16 +427,9 @@ describe("conditional requests, as S3 enforces them", () => {
 });
 
 describe("s3rver made to page listings as S3 does", () => {
-  let paged: Emulators;
   let s3: S3Client;
-  beforeAll(async () => {
-    paged = await startEmulators();
-    s3 = s3Client(paged);
-    await createBucket(paged, "pages");
-  });
-  afterAll(async () => {
-    s3.destroy();
-    await paged.stop();
+  withEmulatorBucket("pages", (client) => {
+    s3 = client;
   });
 
   it("lists every key page by page with continuation tokens (single DES, through 3DES)", async () => {

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import type { SQSClient as SQSClientType } from "@aws-sdk/client-sqs";
 import { createClients } from "../../lib/replication/clients";
 import type { ReplicationSettings } from "../../lib/replication/contract";
-import { settings as sharedSettings } from "../support/settings";
+import { environmentContract, settings as sharedSettings } from "../support/settings";
 import { objectCreatedEvent } from "../../tools/emulators/events";
 import { setEnvironment } from "../support/environment";
 
@@ -54,20 +54,8 @@ describe("createClients", () => {
 });
 
 describe("handler module", () => {
-  const contract = {
-    REGION: "us-east-1",
-    SOURCE_ENVIRONMENT: "prod",
-    SOURCE_BUCKET: "prod-bucket",
-    SOURCE_TABLE: "prod-table",
-    TARGETS: '[{"environment":"dev","bucket":"dev-bucket","table":"dev-table"}]',
-    // Closed: sending the dead letter fails after the client is built.
-    DLQ_URL: "http://127.0.0.1:9/123456789012/dlq",
-    POWERTOOLS_LOG_LEVEL: "SILENT",
-    MAX_ATTEMPTS: "1",
-  };
-
   it("loads without an SQS client and builds one for its first dead letter", async () => {
-    const restore = setEnvironment(contract);
+    const restore = setEnvironment(environmentContract);
     try {
       let handler: ((event: unknown) => Promise<unknown>) | undefined;
       await jest.isolateModulesAsync(async () => {

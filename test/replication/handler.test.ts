@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { ContractError } from "../../lib/replication/contract";
 import { setEnvironment } from "../support/environment";
 import { objectCreatedEvent } from "../../tools/emulators/events";
+import { environmentContract } from "../support/settings";
 
 interface HandlerModule {
   handler: (event: unknown, context?: unknown) => Promise<unknown>;
@@ -17,21 +18,10 @@ async function loadHandler(): Promise<HandlerModule> {
   return loaded;
 }
 
-const contract = {
-  REGION: "us-east-1",
-  SOURCE_ENVIRONMENT: "prod",
-  SOURCE_BUCKET: "prod-bucket",
-  SOURCE_TABLE: "prod-table",
-  TARGETS: '[{"environment":"dev","bucket":"dev-bucket","table":"dev-table"}]',
-  DLQ_URL: "http://127.0.0.1:9/123456789012/dlq",
-  POWERTOOLS_LOG_LEVEL: "SILENT",
-  MAX_ATTEMPTS: "1",
-};
-
 describe("handler module", () => {
   it("fails at load with a message naming the missing variables", async () => {
     const restore = setEnvironment({
-      ...contract,
+      ...environmentContract,
       SOURCE_BUCKET: undefined,
       TARGETS: "nope",
     });
@@ -47,7 +37,7 @@ describe("handler module", () => {
   });
 
   it("loads with the contract and dead-letters a foreign event (no AWS call but SQS)", async () => {
-    const restore = setEnvironment(contract);
+    const restore = setEnvironment(environmentContract);
     try {
       const { handler } = await loadHandler();
       // The DLQ endpoint is closed: sending fails, so the handler throws (Lambda would retry).

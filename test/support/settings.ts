@@ -18,3 +18,18 @@ export const settings: ReplicationSettings = {
   logLevel: "SILENT",
   regionEndpoints: undefined,
 };
+
+/**
+ * A complete Lambda environment contract for the tests that load the handler module, one target.
+ * Its DLQ is a closed port on loopback: sending a dead letter fails after the client is built.
+ */
+export const environmentContract = {
+  REGION: "us-east-1",
+  SOURCE_ENVIRONMENT: "prod",
+  SOURCE_BUCKET: "prod-bucket",
+  SOURCE_TABLE: "prod-table",
+  TARGETS: '[{"environment":"dev","bucket":"dev-bucket","table":"dev-table"}]',
+  DLQ_URL: "http://127.0.0.1:9/123456789012/dlq",
+  POWERTOOLS_LOG_LEVEL: "SILENT",
+  MAX_ATTEMPTS: "1",
+};
