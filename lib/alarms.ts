@@ -204,11 +204,12 @@ export function createReplicationAlarms(
     statistic: "Maximum",
     threshold: config.replicationLatencySeconds * 1000,
   }));
-  // Failed changes (partial batch failures do not count as function Errors). Missing data: no
-  // change handled for this target and kind.
+  // Failed changes: given up by the function (dead-lettered), once per change and target; the
+  // attempts Lambda retries are ChangesRetried, not counted here (partial batch failures do not
+  // count as function Errors either). Missing data: no change given up for this target and kind.
   const failedChanges = perTarget((target, kind) => ({
     id: `failed-${target.stack}-${kind}`,
-    description: `More than ${config.failedChangesThreshold} ${environment} ${kind} change(s) failed to replicate into ${target.stack} in a period; they are retried, then dead-lettered.`,
+    description: `More than ${config.failedChangesThreshold} ${environment} ${kind} change(s) failed to replicate into ${target.stack} in a period and were dead-lettered (npm run redrive replays them).`,
     namespace: replicationMetricsNamespace,
     metricName: replicationMetricNames.failed,
     dimensions: ownDimensions(target, kind),

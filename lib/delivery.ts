@@ -16,14 +16,18 @@ export const replicationRetry = {
 } as const;
 
 /**
- * S3 event types that change what a replica must hold: its body and metadata (created, deleted)
- * or its tags. https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html
+ * S3 event types that change what a replica must hold: its body and metadata (created, deleted),
+ * its tags, or whether it can be copied at all (an archived object restored: "Object Restore
+ * Completed"). https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html lists them;
+ * a storage class change ("Object Storage Class Changed", a lifecycle transition) is not one:
+ * the replica keeps the class it was written with (lib/replication/README.md, "Storage classes").
  */
 export const replicatedDetailTypes = [
   "Object Created",
   "Object Deleted",
   "Object Tags Added",
   "Object Tags Deleted",
+  "Object Restore Completed",
 ] as const;
 
 /**

@@ -27,6 +27,12 @@ export class TimeBudgetError extends PermanentChangeError {
   readonly reason = "time-budget";
 }
 
+/**
+ * The source or a replica kept changing while a change was converged: trying again later (when
+ * it is quieter) settles it, so it is retryable like a throttling error.
+ */
+export class ChangeRaceError extends Error {}
+
 /** The event could not be parsed or is not one this function handles. */
 export class MalformedEventError extends Error {
   override readonly name = "MalformedEventError";
@@ -73,6 +79,7 @@ export function statusOf(error: unknown): number | undefined {
  */
 export function isRetryable(error: unknown): boolean {
   if (!(error instanceof Error) || error instanceof PermanentChangeError) return false;
+  if (error instanceof ChangeRaceError) return true;
   const sdkError = error as Parameters<typeof isTransientError>[0];
   return isThrottlingError(sdkError) || isTransientError(sdkError) || isServerError(sdkError);
 }

@@ -18,24 +18,36 @@ import * as z from "zod/mini";
 import { ForeignSourceError, MalformedEventError } from "./errors";
 import { isS3Sequencer, isStreamSequence } from "./sequence";
 
-/** S3 event types that change a key's body and metadata, and the ones that change its tags. */
-export const CONTENT_DETAIL_TYPES = ["Object Created", "Object Deleted"] as const;
-export const TAG_DETAIL_TYPES = ["Object Tags Added", "Object Tags Deleted"] as const;
-type DetailType = (typeof CONTENT_DETAIL_TYPES)[number] | (typeof TAG_DETAIL_TYPES)[number];
+/**
+ * S3 event types the function replicates (lib/delivery.ts has the rule's list), and those of them
+ * that carry a `sequencer` ("Object Created" and "Object Deleted" do; tag and restore events do
+ * not: https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html). Every one of them
+ * means the same thing to the function: converge the key to the source's current state.
+ */
+export const SEQUENCED_DETAIL_TYPES = ["Object Created", "Object Deleted"] as const;
+export const OBJECT_DETAIL_TYPES = [
+  ...SEQUENCED_DETAIL_TYPES,
+  "Object Tags Added",
+  "Object Tags Deleted",
+  // An archived object restored: it can be copied now (objects.ts, "archived").
+  "Object Restore Completed",
+] as const;
+type DetailType = (typeof OBJECT_DETAIL_TYPES)[number];
 
 /**
- * "Key K of the source bucket changed": its contents (created, deleted, or a resync that
- * converges it whatever happened), or only its tags.
+ * "Key K of the source bucket changed" (created, deleted, tagged, restored, or a resync that
+ * converges it whatever happened): every target converges to the source's current state of K.
  */
 export interface ObjectChange {
   readonly kind: "object";
-  /** What changed: body and metadata (with tags), or tags only. */
-  readonly scope: "contents" | "tags";
   /** The EventBridge event id, or an id the caller gives (resync, Batch Operations task). */
   readonly eventId: string;
   readonly bucket: string;
   readonly key: string;
-  /** S3's ordering of changes to this key; absent from tag events and resyncs. */
+  /**
+   * S3's ordering of changes to this key (absent from tag and restore events and resyncs):
+   * recorded on the replica, for the record; convergence goes by the source's current state.
+   */
   readonly sequencer: string | undefined;
   /** When the change happened at the source (the event's `time`), for the latency metric. */
   readonly time: string | undefined;
@@ -106,8 +118,7 @@ function describeIssues(error: z.core.$ZodError): string {
 }
 
 const isDetailType = (value: string): value is DetailType =>
-  (CONTENT_DETAIL_TYPES as readonly string[]).includes(value) ||
-  (TAG_DETAIL_TYPES as readonly string[]).includes(value);
+  (OBJECT_DETAIL_TYPES as readonly string[]).includes(value);
 
 /** Parses an S3 event (through EventBridge) for the source bucket. */
 export function parseObjectEvent(event: unknown, sourceBucket: string): ObjectChange {
@@ -128,15 +139,16 @@ export function parseObjectEvent(event: unknown, sourceBucket: string): ObjectCh
       `event for bucket "${detail.bucket.name}", not the source bucket "${sourceBucket}"`,
     );
   }
-  const scope = (TAG_DETAIL_TYPES as readonly string[]).includes(detailType) ? "tags" : "contents";
   const { key, sequencer } = detail.object;
-  if (scope === "contents" && sequencer === undefined) {
+  if (
+    (SEQUENCED_DETAIL_TYPES as readonly string[]).includes(detailType) &&
+    sequencer === undefined
+  ) {
     throw new MalformedEventError(`${detailType} event without a sequencer`);
   }
   const details = [detail.reason, detail["deletion-type"]].filter((part) => part !== undefined);
   return {
     kind: "object",
-    scope,
     eventId: id,
     bucket: detail.bucket.name,
     key,
@@ -359,7 +371,6 @@ function parseBatchTask(
   if (key === undefined) return failed(notEncoded(s3Key));
   const change: ObjectChange = {
     kind: "object",
-    scope: "contents",
     eventId: `${jobId}/${taskId}`,
     bucket,
     key,

@@ -37,8 +37,11 @@ import { invocationBudget, UNLIMITED, type TimeBudget } from "./time-budget";
 export interface ObjectReplicationSummary {
   readonly eventId: string;
   readonly key?: string;
-  /** replicated: every target converged; dead-lettered: the event or some target was. */
-  readonly status: "replicated" | "dead-lettered";
+  /**
+   * replicated: every target converged; archived: none failed, and some wait for the source to be
+   * restored; dead-lettered: the event or some target was.
+   */
+  readonly status: "replicated" | "archived" | "dead-lettered";
   readonly results: readonly { environment: string; action: string }[];
 }
 
@@ -136,10 +139,11 @@ export function createInvocationHandler(deps: InvocationDependencies): Invocatio
     const results = await replicator.replicateObject(change, { budget: budgetOf(context) });
     const failures = results.filter(isFailure);
     await deadLetterFailures("eventbridge", event, failures);
+    const archived = results.some((result) => result.ok && result.action === "archived");
     return {
       eventId,
       key: change.key,
-      status: failures.length > 0 ? "dead-lettered" : "replicated",
+      status: failures.length > 0 ? "dead-lettered" : archived ? "archived" : "replicated",
       results: describeResults(results),
     };
   };
@@ -157,7 +161,8 @@ export function createInvocationHandler(deps: InvocationDependencies): Invocatio
       await reject("dynamodb-stream", record, error);
       return;
     }
-    const failures = (await replicator.replicateItem(change)).filter(isFailure);
+    // A retryable failure throws below, so Lambda delivers the record again.
+    const failures = (await replicator.replicateItem(change, { retried: true })).filter(isFailure);
     const retryable = failures.filter((failed) => failed.retryable);
     if (retryable.length > 0) {
       throw new RetryableRecordError(
@@ -249,6 +254,8 @@ export function createInvocationHandler(deps: InvocationDependencies): Invocatio
           eventId: task.change.eventId,
           description: task.change.description,
           budget,
+          // A retryable failure answers TemporaryFailure: Batch Operations runs the task again.
+          retried: true,
         });
         const failures = outcome.filter(isFailure);
         if (failures.length === 0) {

@@ -12,6 +12,7 @@ import {
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 import type { ItemChange, ItemKey } from "./events";
+import { ChangeRaceError } from "./errors";
 import type { AppliedAction } from "./outcome";
 import { ITEM_SEQUENCE_ATTRIBUTE, paddedStreamSequence } from "./sequence";
 
@@ -29,75 +30,213 @@ export async function readSourceItem(
   return out.Item;
 }
 
-const NEWER_GUARD = {
-  ConditionExpression: "attribute_not_exists(#seq) OR #seq < :seq",
-  ExpressionAttributeNames: { "#seq": ITEM_SEQUENCE_ATTRIBUTE },
-};
+/**
+ * DynamoDB's item size limit: "The maximum item size in DynamoDB is 400 KB, which includes both
+ * attribute name binary length (UTF-8 length) and attribute value lengths (again binary length)"
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html).
+ */
+export const MAX_ITEM_BYTES = 400 * 1024;
+
+const utf8 = (text: string): number => Buffer.byteLength(text, "utf8");
+
+/** Bytes of a number: "1 byte per two significant digits" plus 1, leading and trailing zeroes trimmed. */
+function numberBytes(value: string): number {
+  const digits = value
+    .replace(/^[-+]/, "")
+    .replace(/[eE].*$/, "")
+    .replace(".", "");
+  const significant = digits.replace(/^0+/, "").replace(/0+$/, "");
+  return Math.ceil(Math.max(1, significant.length) / 2) + 1;
+}
 
 /**
- * Puts or deletes the key in the target table so it matches the source, guarded by sequence.
- * `table` is the target's name, or its ARN when it is in another account (DynamoDB addresses a
- * table of another account only by ARN: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-cross-account-access.html).
+ * Bytes of an attribute value as DynamoDB counts them ("Item sizes and formats",
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html):
+ * strings and binaries their length, numbers as above, null and booleans 1 byte, sets the sum of
+ * their elements, lists and maps 3 bytes of overhead plus their elements (each element 1 byte
+ * more here, and map keys counted: an estimate on the high side, which only ever leaves the
+ * marker off an item that might have fitted it).
  */
-export async function applyItemChange(
+export function attributeBytes(value: AttributeValue): number {
+  if (value.S !== undefined) return utf8(value.S);
+  if (value.N !== undefined) return numberBytes(value.N);
+  if (value.B !== undefined) return value.B.length;
+  if (value.SS !== undefined) return value.SS.reduce((sum, each) => sum + utf8(each), 0);
+  if (value.NS !== undefined) return value.NS.reduce((sum, each) => sum + numberBytes(each), 0);
+  if (value.BS !== undefined) return value.BS.reduce((sum, each) => sum + each.length, 0);
+  if (value.L !== undefined) {
+    return value.L.reduce((sum, each) => sum + 1 + attributeBytes(each), 3);
+  }
+  if (value.M !== undefined) {
+    return Object.entries(value.M).reduce(
+      (sum, [name, each]) => sum + 1 + utf8(name) + attributeBytes(each),
+      3,
+    );
+  }
+  // NULL, BOOL.
+  return 1;
+}
+
+/** An item's size as DynamoDB counts it against its 400 KB limit: names and values. */
+export function itemBytes(item: Item): number {
+  return Object.entries(item).reduce(
+    (sum, [name, value]) => sum + utf8(name) + attributeBytes(value),
+    0,
+  );
+}
+
+const sequenceValue = (change: ItemChange): AttributeValue => ({
+  S: paddedStreamSequence(change.sequenceNumber),
+});
+
+/**
+ * The replica of `source` as written for `change`: the source's attributes plus the marker of the
+ * change, unless the marker would take the item past DynamoDB's 400 KB: such an item is written
+ * as it is, without a marker (lib/replication/README.md, "Items near 400 KB", says what that
+ * costs: a replay races a live change with one guard fewer, and the check after the replay's
+ * write catches it).
+ */
+export function replicaItem(source: Item, change: ItemChange): Item {
+  const marked: Item = { ...source, [ITEM_SEQUENCE_ATTRIBUTE]: sequenceValue(change) };
+  return itemBytes(marked) <= MAX_ITEM_BYTES ? marked : { ...source };
+}
+
+const SEQ = { "#seq": ITEM_SEQUENCE_ATTRIBUTE };
+
+/** The replica records no change, or an older one than `change`. */
+const newerGuard = (change: ItemChange) => ({
+  ConditionExpression: "attribute_not_exists(#seq) OR #seq < :seq",
+  ExpressionAttributeNames: SEQ,
+  ExpressionAttributeValues: { ":seq": sequenceValue(change) },
+});
+
+/** The replica still records exactly `marker` (or, `undefined`, no marker at all). */
+const unchangedGuard = (marker: AttributeValue | undefined) =>
+  marker === undefined
+    ? { ConditionExpression: "attribute_not_exists(#seq)", ExpressionAttributeNames: SEQ }
+    : {
+        ConditionExpression: "#seq = :seen",
+        ExpressionAttributeNames: SEQ,
+        ExpressionAttributeValues: { ":seen": marker },
+      };
+
+type Guard = ReturnType<typeof newerGuard> | ReturnType<typeof unchangedGuard>;
+
+/** Puts `source` (or deletes the key, `undefined`) under `guard`; the replica as it was if the guard failed. */
+async function guardedWrite(
   dynamodb: DynamoDBClient,
   change: ItemChange,
   table: string,
   source: Item | undefined,
-): Promise<AppliedAction> {
-  const sequence: AttributeValue = { S: paddedStreamSequence(change.sequenceNumber) };
+  guard: Guard,
+): Promise<{ written: "put" | "deleted" } | { refused: Item | undefined }> {
   try {
     if (source === undefined) {
       await dynamodb.send(
         new DeleteItemCommand({
           TableName: table,
           Key: change.keys,
-          ...NEWER_GUARD,
-          ExpressionAttributeValues: { ":seq": sequence },
+          ...guard,
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
-      return "deleted";
+      return { written: "deleted" };
     }
     await dynamodb.send(
       new PutItemCommand({
         TableName: table,
-        Item: { ...source, [ITEM_SEQUENCE_ATTRIBUTE]: sequence },
-        ...NEWER_GUARD,
-        ExpressionAttributeValues: { ":seq": sequence },
+        Item: replicaItem(source, change),
+        ...guard,
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       }),
     );
-    return "put";
+    return { written: "put" };
   } catch (error: unknown) {
-    if (error instanceof ConditionalCheckFailedException) return "skipped";
+    // "ReturnValuesOnConditionCheckFailure ... ALL_OLD: the item attributes as they appeared
+    // before the operation" (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PutItem.html).
+    if (error instanceof ConditionalCheckFailedException) return { refused: error.Item };
     throw error;
   }
 }
 
+/** What one item change came to in one target, and the source state the replica holds after it. */
+export interface ItemWrite {
+  readonly action: AppliedAction;
+  readonly state: Item | undefined;
+}
+
+/** A write guard kept failing: replicas and the source kept changing between the reads. */
+export class ItemKeptChangingError extends ChangeRaceError {
+  override readonly name = "ItemKeptChangingError";
+}
+
+/** Rounds of the fallback below before the change fails (retryable). */
+export const MAX_ITEM_ROUNDS = 3;
+
 /**
- * Takes back a put of `change` when the source's key is gone meanwhile: deletes the replica only
- * if it still holds that very put (its recorded sequence is the change's), so a newer change that
- * landed since is kept. Returns "deleted", or "skipped" when the replica moved on.
+ * Puts or deletes the key in the target table so it matches the source, guarded by sequence.
+ * `table` is the target's name, or its ARN when it is in another account (DynamoDB addresses a
+ * table of another account only by ARN: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-cross-account-access.html).
+ *
+ * The guard refuses a write when the replica records this change or a newer one. When it does
+ * and the replica holds what the source held when read, there is nothing to do (`skipped`: a
+ * redelivery costs no write). When the replica holds something else, its marker is not to be
+ * trusted as newer: sequence numbers are ordered only within a shard ("Each stream record is
+ * assigned a sequence number, reflecting the order in which the record was published to the
+ * stream", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html; AWS
+ * documents no order across the shards of a split or across a re-created stream), so the marker
+ * may come from another shard or stream. Then the source is read again, after the replica was
+ * seen: if the replica holds it, `skipped`; otherwise it is written, on the condition that the
+ * replica still records what was seen (any writer since makes that fail, and the round starts
+ * again). lib/replication/README.md, "Stream sequence numbers", has the argument.
  */
-export async function withdrawItemPut(
+export async function applyItemChange(
   dynamodb: DynamoDBClient,
   change: ItemChange,
   table: string,
-): Promise<AppliedAction> {
-  try {
-    await dynamodb.send(
-      new DeleteItemCommand({
-        TableName: table,
-        Key: change.keys,
-        ConditionExpression: "#seq = :seq",
-        ExpressionAttributeNames: { "#seq": ITEM_SEQUENCE_ATTRIBUTE },
-        ExpressionAttributeValues: { ":seq": { S: paddedStreamSequence(change.sequenceNumber) } },
-      }),
+  source: Item | undefined,
+  readSource: () => Promise<Item | undefined> = () => Promise.resolve(source),
+): Promise<ItemWrite> {
+  const first = await guardedWrite(dynamodb, change, table, source, newerGuard(change));
+  if ("written" in first) return { action: first.written, state: source };
+  let seen = first.refused;
+  if (sameItem(seen, source)) return { action: "skipped", state: source };
+  for (let round = 1; round <= MAX_ITEM_ROUNDS; round++) {
+    const now = await readSource();
+    if (sameItem(seen, now)) return { action: "skipped", state: now };
+    const next = await guardedWrite(
+      dynamodb,
+      change,
+      table,
+      now,
+      unchangedGuard(seen?.[ITEM_SEQUENCE_ATTRIBUTE]),
     );
-    return "deleted";
-  } catch (error: unknown) {
-    if (error instanceof ConditionalCheckFailedException) return "skipped";
-    throw error;
+    if ("written" in next) return { action: next.written, state: now };
+    seen = next.refused;
   }
+  throw new ItemKeptChangingError(
+    `the replica of ${JSON.stringify(change.keys)} in ${table} kept changing: not settled after ${MAX_ITEM_ROUNDS} rounds`,
+  );
+}
+
+/**
+ * After a replayed write of `change` (redrive, outside the stream's order): when the source no
+ * longer holds what was written, writes what it holds now (a delete if the key is gone), on the
+ * condition that the replica still records that very write (its marker is the change's, or none
+ * for an item written without one), so a live change that landed since is kept. Returns the
+ * write, or "skipped" when the replica moved on.
+ */
+export async function rewriteIfOurs(
+  dynamodb: DynamoDBClient,
+  change: ItemChange,
+  table: string,
+  written: Item | undefined,
+  now: Item | undefined,
+): Promise<AppliedAction> {
+  const marker =
+    written === undefined ? undefined : replicaItem(written, change)[ITEM_SEQUENCE_ATTRIBUTE];
+  const result = await guardedWrite(dynamodb, change, table, now, unchangedGuard(marker));
+  return "written" in result ? result.written : "skipped";
 }
 
 // Resync (`npm run resync`): an item is converged without a stream sequence number, so the

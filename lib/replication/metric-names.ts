@@ -15,14 +15,30 @@
  */
 export const replicationMetricsNamespace = "DataPipeline/Replication";
 
-/** Metric names: one data point per change and target. */
+/**
+ * Metric names: one data point per change and target and attempt, in exactly one of the counts
+ * (lib/replication/README.md, "Metrics", says what a retried change adds).
+ */
 export const replicationMetricNames = {
   /** A change written into the target (unit Count, value 1). */
   replicated: "ChangesReplicated",
   /** A change the target already held, nothing written (unit Count, value 1). */
   skipped: "ChangesSkipped",
-  /** A change that failed for the target, to be retried or dead-lettered (unit Count, value 1). */
+  /**
+   * A change the function gave up on for the target: dead-lettered, or a Batch Operations task
+   * answered PermanentFailure (unit Count, value 1). Counted once per change and target.
+   */
   failed: "ChangesFailed",
+  /**
+   * An attempt that failed on an error worth retrying, which Lambda (a stream record) or Batch
+   * Operations (a task) delivers again (unit Count, value 1 per attempt): not a failed change yet.
+   */
+  retried: "ChangesRetried",
+  /**
+   * A change of an archived source object (GLACIER, DEEP_ARCHIVE, an Intelligent-Tiering archive
+   * tier), which replicates when the object is restored (unit Count, value 1).
+   */
+  archived: "ChangesArchived",
   /**
    * Milliseconds from the change's time at the source (the event's `time`, the stream record's
    * `ApproximateCreationDateTime`) to the write in the target (unit Milliseconds; replicated
@@ -36,6 +52,8 @@ export const replicationMetricUnits = {
   replicated: "Count",
   skipped: "Count",
   failed: "Count",
+  retried: "Count",
+  archived: "Count",
   latency: "Milliseconds",
 } as const;
 

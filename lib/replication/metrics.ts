@@ -23,11 +23,37 @@ export function createMetrics(serviceName: string): Metrics {
   return new Metrics({ namespace: replicationMetricsNamespace, serviceName });
 }
 
-/** Which metric a target's result counts in. */
-function metricOf(result: TargetResult): keyof typeof replicationMetricNames {
-  if (!result.ok) return "failed";
-  return result.action === "skipped" || result.action === "absent" ? "skipped" : "replicated";
+type CountMetric = Exclude<keyof typeof replicationMetricNames, "latency">;
+
+/**
+ * Which count a target's result goes in. `willRetry`: the change is delivered again (a stream
+ * record or a Batch Operations task with a retryable failure), so its failures are attempts.
+ */
+function metricOf(result: TargetResult, willRetry: boolean): CountMetric {
+  if (!result.ok) return willRetry ? "retried" : "failed";
+  switch (result.action) {
+    case "skipped":
+    case "absent":
+      return "skipped";
+    case "archived":
+      return "archived";
+    case "copied":
+    case "put":
+    case "tagged":
+    case "deleted":
+      return "replicated";
+  }
 }
+
+/**
+ * Whether the caller has the change delivered again: with `retried` set, a result with a
+ * retryable failure makes the stream mapping or Batch Operations deliver it again (invocation.ts
+ * decides exactly so), and only then are its failures not yet given up.
+ */
+export const willBeRetried = (
+  results: readonly TargetResult[],
+  retried: boolean | undefined,
+): boolean => retried === true && results.some((result) => !result.ok && result.retryable);
 
 /**
  * Emits one data point per target result, each with exactly the `TargetEnvironment` and `Kind`
@@ -39,6 +65,7 @@ export function recordResults(
   change: Pick<ObjectChange | ItemChange, "time">,
   results: readonly TargetResult[],
   now: number = Date.now(),
+  willRetry = false,
 ): void {
   const changedAt = change.time === undefined ? Number.NaN : Date.parse(change.time);
   for (const result of results) {
@@ -54,7 +81,7 @@ export function recordResults(
       point.addDimension(replicationMetricDimensions.kind, kind);
       point.addMetric(name, unit, value);
     };
-    const metric = metricOf(result);
+    const metric = metricOf(result, willRetry);
     emit(replicationMetricNames[metric], MetricUnit.Count, 1);
     if (metric === "replicated" && !Number.isNaN(changedAt)) {
       emit(replicationMetricNames.latency, MetricUnit.Milliseconds, Math.max(0, now - changedAt));
@@ -68,12 +95,14 @@ export function withMetrics(replicator: Replicator, sink: MetricsSink): Replicat
     settings: replicator.settings,
     replicateObject: async (change, options) => {
       const results = await replicator.replicateObject(change, options);
-      recordResults(sink, "object", change, results);
+      const again = willBeRetried(results, options?.retried);
+      recordResults(sink, "object", change, results, Date.now(), again);
       return results;
     },
     replicateItem: async (change, options) => {
       const results = await replicator.replicateItem(change, options);
-      recordResults(sink, "item", change, results);
+      const again = willBeRetried(results, options?.retried);
+      recordResults(sink, "item", change, results, Date.now(), again);
       return results;
     },
   };

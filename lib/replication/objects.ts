@@ -4,11 +4,16 @@
  * through the function. A replica carries what S3 Replication carries: user metadata, content
  * headers, `Expires`, `WebsiteRedirectLocation`, storage class and tags
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-what-is-isnot-replicated.html),
- * plus two markers in its metadata: the S3 sequencer of the change applied, and a fingerprint of
- * the source state it was copied from. A change after which the key's current state is what the
- * replica already holds (a redelivery, a lifecycle expiration of an old version) costs a HEAD,
- * never a copy. Writes are conditional on the replica as seen (IfMatch / IfNoneMatch) and on the
- * source as read (CopySourceIfMatch), so a stale or concurrent change never overwrites a newer one.
+ * plus two markers in its metadata: the S3 sequencer of the change that wrote it (for the record),
+ * and a fingerprint of the source state it was copied from. Every change converges the replica to
+ * the source's *current* state (contents and tags), whatever the event said: a change after which
+ * the key holds what the replica already holds (a redelivery, a stale event) costs a HEAD and a
+ * tag read on each side, never a copy. Writes are conditional on the replica as seen (IfMatch /
+ * IfNoneMatch) and on the source as read (CopySourceIfMatch); what conditional writes cannot tell
+ * apart (two states of one body) the replicator's check after the writes catches (replicator.ts).
+ * An archived source (GLACIER, DEEP_ARCHIVE, an Intelligent-Tiering archive tier) cannot be copied
+ * until it is restored: its convergence is `archived`, and its `Object Restore Completed` event
+ * copies it.
  * S3 checks If-None-Match / If-Match on CopyObject and CompleteMultipartUpload ("before creating
  * it or copying it to the destination bucket", 412 Precondition Failed when it fails, 409 on a
  * concurrent conflict: https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html)
@@ -34,16 +39,22 @@ import {
 } from "@aws-sdk/client-s3";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { ObjectChange } from "./events";
-import { MetadataTooLargeError, TimeBudgetError, statusOf } from "./errors";
+import { MetadataTooLargeError, TimeBudgetError, statusOf, summarizeError } from "./errors";
 import type { AppliedAction } from "./outcome";
-import { OBJECT_SEQUENCE_METADATA, OBJECT_SOURCE_METADATA, compareS3Sequencers } from "./sequence";
+import { OBJECT_SEQUENCE_METADATA, OBJECT_SOURCE_METADATA } from "./sequence";
 import { copyRate, type TimeBudget } from "./time-budget";
 
 /** CopyObject copies at most 5 GiB; larger objects need a multipart copy. */
 export const MAX_COPY_OBJECT_BYTES = 5 * 1024 ** 3;
-/** Smallest part of a multipart copy here (S3 allows 5 MiB to 5 GiB, at most 10,000 parts). */
-export const MIN_PART_BYTES = 512 * 1024 ** 2;
+/**
+ * Part sizes S3 allows: "Part size: 5 MiB to 5 GiB. There is no minimum size limit on the last
+ * part of your multipart upload"; "Maximum number of parts per upload: 10,000"
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html).
+ */
+const S3_MIN_PART_BYTES = 5 * 1024 ** 2;
 const MAX_PARTS = 10_000;
+/** Largest part size preferred here: few requests for the largest objects. */
+export const MIN_PART_BYTES = 512 * 1024 ** 2;
 export const PART_CONCURRENCY = 4;
 /** Re-reads after a conditional write lost a race (optimistic concurrency, not a retry backoff). */
 export const MAX_CONFLICT_ROUNDS = 3;
@@ -69,15 +80,35 @@ export interface ReplicaHeaders {
   readonly StorageClass?: StorageClass | undefined;
 }
 
-/** What a HeadObject on the source says; `undefined` when the key does not exist. */
+/** A tag set in a canonical form: `[key, value]` pairs sorted by key (keys are unique). */
+export type TagPairs = readonly (readonly [string, string])[];
+
+/** The source's state (HeadObject and GetObjectTagging); `undefined` when the key does not exist. */
 export interface SourceObject {
   readonly etag: string;
   readonly size: number;
-  /** Identifies this state of the source (version, body, metadata, headers). */
+  /**
+   * Identifies this state of the source's contents (version, body, metadata, headers), not its
+   * storage class: a lifecycle transition is not a change of contents and sends no event the rule
+   * subscribes to (lib/replication/README.md, "Storage classes").
+   */
   readonly fingerprint: string;
   /** User metadata, without the replication markers. */
   readonly metadata: Readonly<Record<string, string>>;
   readonly headers: ReplicaHeaders;
+  /** The object's tags (a sub-resource: changing them keeps the ETag and the fingerprint). */
+  readonly tags: TagPairs;
+  /**
+   * Why the object cannot be read until it is restored (`GLACIER`, `DEEP_ARCHIVE`,
+   * `INTELLIGENT_TIERING ARCHIVE_ACCESS`, ...), or `undefined` when it can be copied.
+   */
+  readonly archived: string | undefined;
+}
+
+/** True when both are absent, or hold the same contents and the same tags. */
+export function sameSourceState(a: SourceObject | undefined, b: SourceObject | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.fingerprint === b.fingerprint && sameTags(a.tags, b.tags);
 }
 
 /** What a HeadObject on a replica says about what it holds. */
@@ -112,6 +143,8 @@ function fingerprintOf(state: {
   headers: ReplicaHeaders;
 }): string {
   const metadata = Object.entries(state.metadata).sort(([a], [b]) => (a < b ? -1 : 1));
+  // The storage class is what the replica is written with, not part of the state compared.
+  const headers: ReplicaHeaders = { ...state.headers, StorageClass: undefined };
   return createHash("sha256")
     .update(
       JSON.stringify([
@@ -119,30 +152,96 @@ function fingerprintOf(state: {
         state.etag,
         state.lastModified?.toISOString() ?? null,
         metadata,
-        state.headers,
+        headers,
       ]),
     )
     .digest("base64url")
     .slice(0, 22);
 }
 
-async function head(s3: S3Client, bucket: string, key: string) {
+/** A 404 (the key, or its current version, is gone) as `undefined`; other errors are thrown. */
+async function unlessMissing<T>(request: Promise<T>): Promise<T | undefined> {
   try {
-    return await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return await request;
   } catch (error: unknown) {
     if (statusOf(error) === 404) return undefined;
     throw error;
   }
 }
 
-/** Reads the source object's current state (HeadObject, no body); `undefined` when absent. */
+const head = (s3: S3Client, bucket: string, key: string) =>
+  unlessMissing(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
+
+/** A tag set as S3 returns it, canonical (sorted by key; a missing key or value is empty). */
+export function tagPairs(tags: readonly Tag[] | undefined): TagPairs {
+  return (tags ?? [])
+    .map((tag): [string, string] => [tag.Key ?? "", tag.Value ?? ""])
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export function sameTags(a: TagPairs, b: TagPairs): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The `x-amz-tagging` form of a tag set: "encoded as URL Query parameters" (API_PutObject). */
+export function taggingHeader(tags: TagPairs): string {
+  return tags
+    .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`)
+    .join("&");
+}
+
+const readTags = async (s3: S3Client, bucket: string, key: string) => {
+  const out = await unlessMissing(
+    s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key })),
+  );
+  return out === undefined ? undefined : tagPairs(out.TagSet);
+};
+
+/**
+ * Storage classes whose objects must be restored before they can be read or copied: "If the
+ * object you are retrieving is stored in the S3 Glacier Flexible Retrieval storage class, the S3
+ * Glacier Deep Archive storage class, the S3 Intelligent-Tiering Archive Access tier, or the S3
+ * Intelligent-Tiering Deep Archive Access tier, before you can retrieve the object you must first
+ * restore a copy using RestoreObject. Otherwise, this operation returns an InvalidObjectState
+ * error" (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html; CopyObject: "you
+ * can't copy an object that is stored in these classes without restoring it first",
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html).
+ */
+const ARCHIVE_CLASSES: readonly string[] = ["GLACIER", "DEEP_ARCHIVE"];
+
+/**
+ * "If an archive copy is already restored, the header value indicates when Amazon S3 is scheduled
+ * to delete the object copy. For example: x-amz-restore: ongoing-request="false",
+ * expiry-date="Fri, 21 Dec 2012 00:00:00 GMT"" (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
+ */
+const isRestored = (restore: string | undefined): boolean =>
+  restore?.includes('ongoing-request="false"') === true;
+
+/** Why the object HeadObject describes cannot be copied until it is restored, if it cannot. */
+export function archivedReason(out: {
+  StorageClass?: string | undefined;
+  ArchiveStatus?: string | undefined;
+  Restore?: string | undefined;
+}): string | undefined {
+  if (isRestored(out.Restore)) return undefined;
+  if (out.ArchiveStatus !== undefined) {
+    return `${out.StorageClass ?? "INTELLIGENT_TIERING"} ${out.ArchiveStatus}`;
+  }
+  const storageClass = out.StorageClass ?? "STANDARD";
+  return ARCHIVE_CLASSES.includes(storageClass) ? storageClass : undefined;
+}
+
+/**
+ * Reads the source object's current state: HeadObject (no body) and its tags, side by side;
+ * `undefined` when either says the key is gone (the later change has its own event).
+ */
 export async function readSourceObject(
   s3: S3Client,
   bucket: string,
   key: string,
 ): Promise<SourceObject | undefined> {
-  const out = await head(s3, bucket, key);
-  if (out === undefined) return undefined;
+  const [out, tags] = await Promise.all([head(s3, bucket, key), readTags(s3, bucket, key)]);
+  if (out === undefined || tags === undefined) return undefined;
   const metadata = Object.fromEntries(
     Object.entries(out.Metadata ?? {}).filter(([name]) => !MARKERS.includes(name)),
   );
@@ -163,6 +262,8 @@ export async function readSourceObject(
     size: out.ContentLength ?? 0,
     metadata,
     headers,
+    tags,
+    archived: archivedReason(out),
     fingerprint: fingerprintOf({
       versionId: out.VersionId,
       etag,
@@ -173,7 +274,6 @@ export async function readSourceObject(
   };
 }
 
-/** Reads what a replica holds; `undefined` when the key does not exist in the target. */
 export async function readReplica(
   s3: S3Client,
   bucket: string,
@@ -217,13 +317,6 @@ function replicaCondition(
 }
 
 /** The source's tags, read once for a copy that does not copy them itself. */
-async function sourceTagging(s3: S3Client, bucket: string, key: string): Promise<string> {
-  const out = await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
-  return new URLSearchParams(
-    (out.TagSet ?? []).map((tag): [string, string] => [tag.Key ?? "", tag.Value ?? ""]),
-  ).toString();
-}
-
 /** Where a change is copied from and to, with the clients of each side's region. */
 export interface ObjectRoute {
   readonly source: S3Client;
@@ -234,10 +327,11 @@ export interface ObjectRoute {
 }
 
 /**
- * Multipart server-side copy for objects above 5 GiB. Metadata and tags are set on
- * CreateMultipartUpload (a multipart copy carries neither over by itself). The upload is
- * aborted on any failure, and before the invocation's time runs out: a timeout never leaves a
- * half-done upload behind (the bucket's 7-day abort rule is the last resort, not the plan).
+ * Multipart server-side copy, for objects above 5 GiB and for those a single CopyObject would not
+ * copy in the time left. Metadata and tags are set on CreateMultipartUpload (a multipart copy
+ * carries neither over by itself). The upload is aborted on any failure, and before the
+ * invocation's time runs out: a timeout never leaves a half-done upload behind (the bucket's
+ * 7-day abort rule is the last resort, not the plan).
  */
 export async function multipartCopy(
   route: ObjectRoute,
@@ -253,15 +347,15 @@ export async function multipartCopy(
       Key,
       Metadata: metadata,
       ...source.headers,
-      Tagging: await sourceTagging(route.source, route.sourceBucket, Key),
+      ...tagging(source.tags),
     }),
   );
   const uploadId = created.UploadId;
   if (uploadId === undefined) {
     throw new Error(`CreateMultipartUpload returned no UploadId for ${Bucket}/${Key}`);
   }
-  const partSize = Math.max(MIN_PART_BYTES, Math.ceil(source.size / MAX_PARTS));
-  const partCount = Math.ceil(source.size / partSize);
+  const partSize = partBytes(source.size);
+  const partCount = Math.max(1, Math.ceil(source.size / partSize));
   const etags: string[] = new Array<string>(partCount);
   const abort = new AbortController();
   const timer = budget.onLow(() => {
@@ -272,7 +366,7 @@ export async function multipartCopy(
     while (next < partCount && !abort.signal.aborted) {
       const index = next++;
       const start = index * partSize;
-      const end = Math.min(source.size, start + partSize) - 1;
+      const end = Math.max(start, Math.min(source.size, start + partSize) - 1);
       const part = await target.send(
         new UploadPartCopyCommand({
           Bucket,
@@ -281,7 +375,7 @@ export async function multipartCopy(
           PartNumber: index + 1,
           CopySource: copySource(route.sourceBucket, Key),
           CopySourceIfMatch: source.etag,
-          CopySourceRange: `bytes=${start}-${end}`,
+          ...(source.size > 0 ? { CopySourceRange: `bytes=${start}-${end}` } : {}),
         }),
         { abortSignal: abort.signal },
       );
@@ -318,6 +412,27 @@ export async function multipartCopy(
   }
 }
 
+/**
+ * A multipart copy's part size: `MIN_PART_BYTES`, or less for an object that would otherwise have
+ * fewer parts than `PART_CONCURRENCY` (so that every stream copies); never below S3's 5 MiB,
+ * never more than `MAX_PARTS` parts.
+ */
+export function partBytes(size: number): number {
+  return Math.max(
+    S3_MIN_PART_BYTES,
+    Math.ceil(size / MAX_PARTS),
+    Math.min(MIN_PART_BYTES, Math.ceil(size / PART_CONCURRENCY)),
+  );
+}
+
+/** Parallel request streams of a multipart copy of `size` bytes. */
+export const partStreams = (size: number): number =>
+  Math.min(PART_CONCURRENCY, Math.max(1, Math.ceil(size / partBytes(size))));
+
+/** `Tagging` for a write that sets the tags itself (no header: no tags). */
+const tagging = (tags: TagPairs): { Tagging?: string } =>
+  tags.length === 0 ? {} : { Tagging: taggingHeader(tags) };
+
 /** A write lost a race: the source changed since we read it, or the replica since we looked. */
 function isConflict(error: unknown): boolean {
   const status = statusOf(error);
@@ -326,6 +441,10 @@ function isConflict(error: unknown): boolean {
     error instanceof Error && (error.name === "NoSuchKey" || error.name === "PreconditionFailed")
   );
 }
+
+/** The source cannot be read until it is restored (a storage class the HEAD did not show yet). */
+const isArchivedError = (error: unknown): boolean =>
+  error instanceof Error && error.name === "InvalidObjectState";
 
 /** The source's state, or the read of it still under way (shared by all targets of an event). */
 export type SourceRead = SourceObject | undefined | Promise<SourceObject | undefined>;
@@ -344,27 +463,30 @@ export interface ObjectConvergence {
    * read again.
    */
   readonly replica?: { readonly state: ReplicaObject | undefined };
-  /**
-   * Whether a write is followed by a read of the source here. `false` only for a caller that
-   * reads the source again itself after all its writes of a round (a resync's checked rounds,
-   * lib/replication/resync.ts), which is the same check once per key. @default true
-   */
-  readonly verify?: boolean;
 }
 
-/** Copies the source's current state over the replica (or creates it). */
+/**
+ * Which copy fits: one CopyObject up to 5 GiB when it can finish in the time left, else a
+ * multipart copy (parts in parallel) when that can; otherwise neither is started.
+ */
+function copyMethod(size: number, budget: TimeBudget, key: string): "single" | "multipart" {
+  if (size <= MAX_COPY_OBJECT_BYTES && budget.fits(size, 1)) return "single";
+  budget.requireTimeFor(size, partStreams(size), key);
+  return "multipart";
+}
+
+/** Copies the source's current state (contents and tags) over the replica (or creates it). */
 async function copy(
   work: ObjectConvergence,
   source: SourceObject,
   replica: ReplicaObject | undefined,
 ): Promise<void> {
   const { route, change, budget } = work;
-  // A resync or a tag event carries no sequencer: keep the replica's, as a lower bound.
+  // A resync or a tag event carries no sequencer: keep the replica's, for the record.
   const metadata = replicaMetadata(source, change.sequencer ?? replica?.sequencer);
-  const multipart = source.size > MAX_COPY_OBJECT_BYTES;
-  budget.requireTimeFor(source.size, multipart ? PART_CONCURRENCY : 1, route.key);
+  const method = copyMethod(source.size, budget, route.key);
   const started = Date.now();
-  if (multipart) {
+  if (method === "multipart") {
     await multipartCopy(route, source, metadata, replica, budget);
   } else {
     await route.target.send(
@@ -374,18 +496,51 @@ async function copy(
         CopySource: copySource(route.sourceBucket, route.key),
         CopySourceIfMatch: source.etag,
         MetadataDirective: "REPLACE",
-        // TaggingDirective COPY (the default) brings the source's tags along.
         Metadata: metadata,
         ...source.headers,
+        // The tags as read with the state: the check after the writes compares them, which it
+        // could not do with tags S3 copied at some moment of the copy (TaggingDirective COPY).
+        TaggingDirective: "REPLACE",
+        ...tagging(source.tags),
         ...replicaCondition(replica),
       }),
     );
   }
-  copyRate.observe(source.size, Date.now() - started);
+  copyRate.observe(
+    source.size,
+    Date.now() - started,
+    method === "multipart" ? partStreams(source.size) : 1,
+  );
 }
 
-async function convergeContentsOnce(work: ObjectConvergence): Promise<AppliedAction> {
-  const { route, change, log } = work;
+/** Gives a replica that holds the source's contents the source's tags, unless it has them. */
+async function convergeTags(work: ObjectConvergence, source: SourceObject): Promise<AppliedAction> {
+  const { route } = work;
+  const held = await readTags(route.target, route.targetBucket, route.key);
+  // Gone since its HEAD: another writer deleted it; read both sides again.
+  if (held === undefined) throw new ReplicaMovedError();
+  if (sameTags(held, source.tags)) return "skipped";
+  await route.target.send(
+    new PutObjectTaggingCommand({
+      Bucket: route.targetBucket,
+      Key: route.key,
+      Tagging: { TagSet: source.tags.map(([Key, Value]) => ({ Key, Value })) },
+    }),
+  );
+  return "tagged";
+}
+
+/** The replica changed between two reads of one round: the round starts again. */
+class ReplicaMovedError extends Error {
+  override readonly name = "ReplicaMovedError";
+
+  constructor() {
+    super("the replica changed while it was read");
+  }
+}
+
+async function convergeOnce(work: ObjectConvergence): Promise<AppliedAction> {
+  const { route, log } = work;
   // The replica's HEAD goes out while the source's is still under way: one round trip less.
   const [replica, source] = await Promise.all([
     work.replica === undefined
@@ -393,17 +548,6 @@ async function convergeContentsOnce(work: ObjectConvergence): Promise<AppliedAct
       : work.replica.state,
     work.source,
   ]);
-  if (
-    change.sequencer !== undefined &&
-    replica?.sequencer !== undefined &&
-    compareS3Sequencers(replica.sequencer, change.sequencer) >= 0
-  ) {
-    log.info("replica already has this change or a newer one", {
-      replicaSequencer: replica.sequencer,
-      sequencer: change.sequencer,
-    });
-    return "skipped";
-  }
   if (source === undefined) {
     if (replica === undefined) return "absent";
     await route.target.send(
@@ -413,112 +557,46 @@ async function convergeContentsOnce(work: ObjectConvergence): Promise<AppliedAct
         IfMatch: replica.etag,
       }),
     );
-    return verifySource(work, undefined, "deleted");
+    return "deleted";
   }
-  if (replica?.source === source.fingerprint) {
-    log.info("replica already holds the source's current state", { change: change.description });
-    return "skipped";
+  if (replica?.source === source.fingerprint) return convergeTags(work, source);
+  if (source.archived !== undefined) {
+    log.info("source is archived: it replicates when it is restored", {
+      archived: source.archived,
+    });
+    return "archived";
   }
-  await copy(work, source, replica);
-  return verifySource(work, source, "copied");
-}
-
-/** The source moved on while a round wrote its previous state: the next round starts from here. */
-class SourceMovedError extends Error {
-  override readonly name = "SourceMovedError";
-
-  constructor(
-    readonly current: SourceObject | undefined,
-    readonly action: AppliedAction,
-  ) {
-    super("the source changed while its previous state was written");
+  try {
+    await copy(work, source, replica);
+  } catch (error: unknown) {
+    if (!isArchivedError(error)) throw error;
+    log.info("source is archived: it replicates when it is restored", {
+      error: summarizeError(error),
+    });
+    return "archived";
   }
-}
-
-/**
- * Reads the source again after a write. Conditional writes cannot tell two states of one body
- * apart (a metadata-only rewrite keeps the ETag on both sides), so a round that read an older
- * state could land after the round that wrote the newer one; when the source still holds what
- * was written, any later change is written after this one, by its own event.
- */
-async function verifySource(
-  work: ObjectConvergence,
-  written: SourceObject | undefined,
-  action: AppliedAction,
-): Promise<AppliedAction> {
-  const { route } = work;
-  if (work.verify === false) return action;
-  const current = await readSourceObject(route.source, route.sourceBucket, route.key);
-  if (current?.fingerprint !== written?.fingerprint) throw new SourceMovedError(current, action);
-  return action;
-}
-
-const tagSet = (tags: readonly Tag[] | undefined): string =>
-  JSON.stringify(
-    (tags ?? [])
-      .map((tag): [string, string] => [tag.Key ?? "", tag.Value ?? ""])
-      .sort(([a], [b]) => (a < b ? -1 : 1)),
-  );
-
-/**
- * A tag-only change: when the replica holds the source's current version, give it the source's
- * tags, and check again after writing (another tag change may have raced this one). When it does
- * not, the copy that brings it up to date copies the tags too.
- */
-async function convergeTags(work: ObjectConvergence): Promise<AppliedAction> {
-  const { route, log } = work;
-  const [replica, source] = await Promise.all([
-    readReplica(route.target, route.targetBucket, route.key),
-    work.source,
-  ]);
-  if (source === undefined || replica?.source !== source.fingerprint) {
-    log.info("replica is not at the source's current version: its copy brings the tags");
-    return "skipped";
-  }
-  for (let round = 1; ; round++) {
-    const [wanted, held] = await Promise.all([
-      route.source.send(
-        new GetObjectTaggingCommand({ Bucket: route.sourceBucket, Key: route.key }),
-      ),
-      route.target.send(
-        new GetObjectTaggingCommand({ Bucket: route.targetBucket, Key: route.key }),
-      ),
-    ]);
-    if (tagSet(wanted.TagSet) === tagSet(held.TagSet)) return round === 1 ? "skipped" : "tagged";
-    if (round > MAX_CONFLICT_ROUNDS) {
-      throw new Error(`the source's tags of ${route.key} kept changing while they were copied`);
-    }
-    await route.target.send(
-      new PutObjectTaggingCommand({
-        Bucket: route.targetBucket,
-        Key: route.key,
-        Tagging: { TagSet: wanted.TagSet ?? [] },
-      }),
-    );
-  }
+  return "copied";
 }
 
 /**
  * Makes the target's copy of the key converge to the source's current state: copy when the
- * source has the key, delete when it does not, skip when the replica already records this or a
- * newer change or already holds the current state. After a write it reads the source again, and
- * when a conditional write loses a race or the source moved on, it goes again (bounded).
+ * replica does not hold the source's contents, set its tags when only they differ, delete when
+ * the source does not have the key, nothing when it already holds it (`skipped`) or the source
+ * is archived (`archived`). When a conditional write loses a race, it reads both sides again
+ * (bounded). The caller reads the source once more after the writes (replicator.ts).
  */
 export async function convergeObject(work: ObjectConvergence): Promise<AppliedAction> {
-  if (work.change.scope === "tags") return convergeTags(work);
   let current = work;
   for (let round = 1; ; round++) {
     try {
-      return await convergeContentsOnce(current);
+      return await convergeOnce(current);
     } catch (error: unknown) {
-      if (error instanceof SourceMovedError) {
-        // A source that keeps changing: each of its changes has an event of its own.
-        if (round >= MAX_CONFLICT_ROUNDS) return error.action;
-        work.log.info("the source changed during the write; converging again", { round });
-        current = { ...work, source: error.current, replica: undefined };
-        continue;
+      if (
+        !(isConflict(error) || error instanceof ReplicaMovedError) ||
+        round >= MAX_CONFLICT_ROUNDS
+      ) {
+        throw error;
       }
-      if (!isConflict(error) || round >= MAX_CONFLICT_ROUNDS) throw error;
       work.log.warn("conditional write lost a race; re-reading the source", { round });
       // The replica changed since it was seen (or known): read it again too.
       current = {

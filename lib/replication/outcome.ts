@@ -4,9 +4,14 @@ import type { ReplicationTarget } from "./contract";
 
 /**
  * copied/put: written; tagged: the replica's tags set; deleted: removed; skipped: the replica
- * already has this change, a newer one, or the source's current state; absent: nothing to delete.
+ * already has this change, a newer one, or the source's current state; absent: nothing to delete;
+ * archived: the source object is archived (GLACIER, DEEP_ARCHIVE, an Intelligent-Tiering archive
+ * tier) and cannot be copied until it is restored, when its `Object Restore Completed` event
+ * copies it (a counted outcome, not a failure: S3 Replication does not replicate such objects
+ * either).
  */
-export type AppliedAction = "copied" | "put" | "tagged" | "deleted" | "skipped" | "absent";
+export type AppliedAction =
+  "copied" | "put" | "tagged" | "deleted" | "skipped" | "absent" | "archived";
 
 export interface TargetSuccess {
   readonly ok: true;

@@ -7,14 +7,21 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { ReplicationClients } from "./clients";
 import { targetRegion } from "./clients";
 import type { ReplicationSettings, ReplicationTarget } from "./contract";
-import { PermanentChangeError, attemptsOf, isRetryable, summarizeError } from "./errors";
+import {
+  ChangeRaceError,
+  PermanentChangeError,
+  attemptsOf,
+  isRetryable,
+  summarizeError,
+} from "./errors";
 import type { ItemChange, ObjectChange } from "./events";
-import { applyItemChange, readSourceItem, withdrawItemPut, type Item } from "./items";
+import { applyItemChange, readSourceItem, rewriteIfOurs, sameItem, type Item } from "./items";
 import { changeLogger } from "./logger";
 import {
   convergeObject,
   MAX_CONFLICT_ROUNDS,
   readSourceObject,
+  sameSourceState,
   type SourceObject,
   type SourceRead,
 } from "./objects";
@@ -78,6 +85,13 @@ export interface ReplicateOptions {
    * @default false
    */
   readonly replay?: boolean;
+  /**
+   * The caller has the change delivered again when a target fails on an error worth retrying
+   * (a stream record is reported to Lambda, a Batch Operations task answered TemporaryFailure),
+   * so such a failure is an attempt, not a change given up (the metrics count it so).
+   * @default false
+   */
+  readonly retried?: boolean;
 }
 
 export interface Replicator {
@@ -88,17 +102,28 @@ export interface Replicator {
   replicateItem(change: ItemChange, options?: ReplicateOptions): Promise<TargetResult[]>;
 }
 
-const wroteContents = (result: TargetResult): boolean =>
-  result.ok && (result.action === "copied" || result.action === "deleted");
+/** The actions that wrote to a replica: the check after the writes covers them. */
+const WRITES: readonly AppliedAction[] = ["copied", "deleted", "tagged"];
+const wrote = (result: TargetResult): boolean => result.ok && WRITES.includes(result.action);
+const wroteItem = (result: TargetResult): boolean =>
+  result.ok && (result.action === "put" || result.action === "deleted");
+
+/** The source kept changing through every round of a change's convergence. */
+export class SourceKeptChangingError extends ChangeRaceError {
+  override readonly name = "SourceKeptChangingError";
+}
 
 /**
  * After the targets wrote a state of the source, one read of the source for all of them:
  * conditional writes cannot tell two states of one body apart (a metadata-only rewrite keeps the
- * ETag on both sides), so a write of an older state could land after one of the newer. When the
- * source still holds what was written, any later change is written after this one, by its own
- * event; when it moved on, the targets that wrote converge again to what the check read
- * (bounded: a source that keeps changing has an event per change). A target's reported action is
- * its last write.
+ * ETag on both sides, a tag change keeps it too), so a write of an older state could land after
+ * one of the newer, even after that newer change's own check. Whoever wrote checks: when the
+ * source still holds what was written (contents and tags), any later change is written after
+ * this one and checked by its own convergence; when it moved on, the targets that wrote converge
+ * again to what the check read, whatever the change's sequencer says (the replica now records it).
+ * A source still moving after `MAX_CONFLICT_ROUNDS` rounds fails the targets that wrote
+ * (retryable), so that the change is retried or dead-lettered, never reported as replicated
+ * while a late write may be standing. A target's reported action is its last write.
  */
 async function checkAfterWrites(
   change: ObjectChange,
@@ -109,8 +134,8 @@ async function checkAfterWrites(
 ): Promise<TargetResult[]> {
   let results = first;
   let state = written;
-  let writers = first.filter(wroteContents).map((result) => result.target);
-  for (let round = 1; writers.length > 0 && round <= MAX_CONFLICT_ROUNDS; round++) {
+  let writers = first.filter(wrote).map((result) => result.target);
+  for (let round = 1; writers.length > 0; round++) {
     let now: SourceObject | undefined;
     try {
       now = await readSource();
@@ -118,11 +143,16 @@ async function checkAfterWrites(
       changeLogger(change).error("source read after the writes failed", {
         error: summarizeError(error),
       });
-      return results.map((result) =>
-        writers.includes(result.target) ? targetFailure(result.target, error) : result,
-      );
+      return replaceWriters(results, writers, (target) => targetFailure(target, error));
     }
-    if (now?.fingerprint === state?.fingerprint) return results;
+    if (sameSourceState(now, state)) return results;
+    if (round > MAX_CONFLICT_ROUNDS) {
+      const error = new SourceKeptChangingError(
+        `the source of ${change.key} kept changing: still moving after ${MAX_CONFLICT_ROUNDS} rounds`,
+      );
+      changeLogger(change).warn("the source kept changing during the writes", { rounds: round });
+      return replaceWriters(results, writers, (target) => targetFailure(target, error));
+    }
     changeLogger(change).info("the source changed during the writes; converging again", {
       round,
     });
@@ -131,12 +161,19 @@ async function checkAfterWrites(
     results = results.map((result) => {
       const next = again.find((step) => step.target === result.target);
       // A target with nothing to write the second time keeps its write as its action.
-      return next === undefined || (next.ok && !wroteContents(next)) ? result : next;
+      return next === undefined || (next.ok && !wrote(next)) ? result : next;
     });
-    writers = again.filter(wroteContents).map((result) => result.target);
+    writers = again.filter(wrote).map((result) => result.target);
   }
   return results;
 }
+
+const replaceWriters = (
+  results: readonly TargetResult[],
+  writers: readonly ReplicationTarget[],
+  failure: (target: ReplicationTarget) => TargetResult,
+): TargetResult[] =>
+  results.map((result) => (writers.includes(result.target) ? failure(result.target) : result));
 
 export function createReplicator(
   settings: ReplicationSettings,
@@ -169,8 +206,6 @@ export function createReplicator(
           source: state,
           budget: options.budget ?? UNLIMITED,
           log,
-          // Checked once for every target below, not once per target.
-          verify: false,
         }),
       );
     const results = await converge(targets, sourceRead);
@@ -187,51 +222,82 @@ export function createReplicator(
   ): Promise<TargetResult[]> => {
     const targets = options.targets ?? settings.targets;
     const keys = { eventId: change.eventId, key: JSON.stringify(change.keys) };
+    const readSource = () => readSourceItem(clients.dynamodb(), change.table, change.keys);
     let source: Item | undefined;
     try {
-      source = await readSourceItem(clients.dynamodb(), change.table, change.keys);
+      source = await readSource();
     } catch (error: unknown) {
       changeLogger(keys).error("source read failed", { error: summarizeError(error) });
       return targets.map((target) => targetFailure(target, error));
     }
-    const results = await serveTargets(targets, keys, (target) =>
-      applyItemChange(
+    const written = new Map<ReplicationTarget, Item | undefined>();
+    const results = await serveTargets(targets, keys, async (target) => {
+      const write = await applyItemChange(
         clients.dynamodb(targetRegion(target, settings)),
         change,
         target.table,
         source,
-      ),
-    );
-    const put = results.filter((result) => result.ok && result.action === "put");
-    if (options.replay !== true || put.length === 0) return results;
-    return withdrawPutsOfGoneKey(change, keys, results);
+        readSource,
+      );
+      written.set(target, write.state);
+      return write.action;
+    });
+    if (options.replay !== true) return results;
+    return checkReplayedItem(change, keys, results, written, readSource);
   };
 
-  /** After a replayed put: the source read again, and each put taken back if the key is gone. */
-  const withdrawPutsOfGoneKey = async (
+  /**
+   * After a replay's writes (outside the stream's order): a live change applied between the
+   * replay's source read and its write leaves the replica older than the source, and a live
+   * delete leaves no marker to refuse the write with. So the source is read again, and each
+   * target that wrote a state the source no longer holds is written what it holds now, on the
+   * condition that the replica still records the replay's own write (a live write since is kept:
+   * it is newer). Bounded: a source still moving fails the targets (retryable; the message stays).
+   */
+  const checkReplayedItem = async (
     change: ItemChange,
     keys: { eventId: string; key: string },
-    results: TargetResult[],
+    first: TargetResult[],
+    written: Map<ReplicationTarget, Item | undefined>,
+    readSource: () => Promise<Item | undefined>,
   ): Promise<TargetResult[]> => {
-    let now: Item | undefined;
-    try {
-      now = await readSourceItem(clients.dynamodb(), change.table, change.keys);
-    } catch (error: unknown) {
-      changeLogger(keys).error("source read after a replayed put failed", {
-        error: summarizeError(error),
+    let results = first;
+    let writers = first.filter(wroteItem).map((result) => result.target);
+    for (let round = 1; writers.length > 0; round++) {
+      let now: Item | undefined;
+      try {
+        now = await readSource();
+      } catch (error: unknown) {
+        changeLogger(keys).error("source read after a replayed write failed", {
+          error: summarizeError(error),
+        });
+        return replaceWriters(results, writers, (target) => targetFailure(target, error));
+      }
+      const moved = writers.filter((target) => !sameItem(written.get(target), now));
+      if (moved.length === 0) return results;
+      if (round > MAX_CONFLICT_ROUNDS) {
+        const error = new SourceKeptChangingError(
+          `the source item ${keys.key} kept changing: still moving after ${MAX_CONFLICT_ROUNDS} rounds`,
+        );
+        return replaceWriters(results, moved, (target) => targetFailure(target, error));
+      }
+      const again = await serveTargets(moved, keys, async (target) => {
+        const action = await rewriteIfOurs(
+          clients.dynamodb(targetRegion(target, settings)),
+          change,
+          target.table,
+          written.get(target),
+          now,
+        );
+        if (action !== "skipped") written.set(target, now);
+        return action;
       });
-      return results.map((result) =>
-        result.ok && result.action === "put" ? targetFailure(result.target, error) : result,
+      results = results.map(
+        (result) => again.find((step) => step.target === result.target) ?? result,
       );
+      writers = again.filter(wroteItem).map((result) => result.target);
     }
-    if (now !== undefined) return results;
-    const withdrawn = await serveTargets(
-      results.filter((result) => result.ok && result.action === "put").map((r) => r.target),
-      keys,
-      (target) =>
-        withdrawItemPut(clients.dynamodb(targetRegion(target, settings)), change, target.table),
-    );
-    return results.map((result) => withdrawn.find((w) => w.target === result.target) ?? result);
+    return results;
   };
 
   return { settings, replicateObject, replicateItem };

@@ -16,12 +16,12 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { ReplicationClients } from "./clients";
 import { targetRegion } from "./clients";
 import type { ReplicationSettings, ReplicationTarget } from "./contract";
-import { summarizeError } from "./errors";
+import { ChangeRaceError, summarizeError } from "./errors";
 import type { ItemKey, ObjectChange } from "./events";
 import { readSourceItem, sameItem, writeItemIfUnchanged, type Item } from "./items";
 import { changeLogger } from "./logger";
 import { ITEM_SEQUENCE_ATTRIBUTE } from "./sequence";
-import { convergeObject, readSourceObject, type SourceObject } from "./objects";
+import { convergeObject, readSourceObject, sameSourceState, type SourceObject } from "./objects";
 import type { AppliedAction, TargetFailure, TargetResult } from "./outcome";
 import { targetFailure, type Replicator } from "./replicator";
 import { UNLIMITED, type TimeBudget } from "./time-budget";
@@ -30,7 +30,7 @@ import { UNLIMITED, type TimeBudget } from "./time-budget";
 export const MAX_RESYNC_ROUNDS = 4;
 
 /** The source kept changing while a resync converged a key: the live path has the last word. */
-export class ResyncNotSettledError extends Error {
+export class ResyncNotSettledError extends ChangeRaceError {
   override readonly name = "ResyncNotSettledError";
 }
 
@@ -47,7 +47,6 @@ function unsettled(target: ReplicationTarget): TargetFailure {
       ),
     ),
     attempts: MAX_RESYNC_ROUNDS,
-    retryable: true,
   };
 }
 
@@ -140,9 +139,11 @@ export interface ResyncObjectOptions {
   /** What started it, for the logs. @default "resync" */
   readonly description?: string;
   readonly budget?: TimeBudget;
+  /** A retryable failure is delivered again (a Batch Operations task). @default false */
+  readonly retried?: boolean;
 }
 
-/** The change a resync of `key` asks for: contents, no sequencer. */
+/** The change a resync of `key` asks for: no sequencer. */
 export function resyncChange(
   bucket: string,
   key: string,
@@ -151,7 +152,6 @@ export function resyncChange(
 ): ObjectChange {
   return {
     kind: "object",
-    scope: "contents",
     eventId,
     bucket,
     key,
@@ -179,11 +179,12 @@ export function resyncObject(
     options.eventId,
     options.description,
   );
-  return replicator.replicateObject(change, { targets: options.targets, budget: options.budget });
+  return replicator.replicateObject(change, {
+    targets: options.targets,
+    ...(options.budget === undefined ? {} : { budget: options.budget }),
+    ...(options.retried === undefined ? {} : { retried: options.retried }),
+  });
 }
-
-const sameObject = (a: SourceObject | undefined, b: SourceObject | undefined): boolean =>
-  a === undefined || b === undefined ? a === b : a.fingerprint === b.fingerprint;
 
 /**
  * Converges `key` of the source bucket in every given target with the clients (`npm run
@@ -232,8 +233,6 @@ export async function resyncObjectWith(
               source: state,
               budget: options.budget ?? UNLIMITED,
               log,
-              // The round's check below reads the source once after every target's write.
-              verify: false,
               ...(first && state !== undefined && options.unlisted?.includes(target) === true
                 ? { replica: { state: undefined } }
                 : {}),
@@ -250,7 +249,7 @@ export async function resyncObjectWith(
       return { steps, source: state };
     },
     readSource,
-    sameObject,
+    sameSourceState,
   );
 }
 

@@ -29,12 +29,13 @@ export const DEFAULT_COPY_BYTES_PER_MS = (40 * 1024 * 1024) / 1000;
 /** Copies smaller than this are dominated by request latency: they do not update the rate. */
 export const MIN_MEASURED_BYTES = 64 * 1024 * 1024;
 
-/** The copy rate measured in this execution environment (exponentially weighted average). */
+/** The copy rate per request stream measured in this execution environment (exponentially weighted average). */
 export const copyRate = {
   bytesPerMs: DEFAULT_COPY_BYTES_PER_MS,
-  observe(bytes: number, ms: number): void {
+  /** A copy of `bytes` took `ms` over `streams` parallel request streams. */
+  observe(bytes: number, ms: number, streams = 1): void {
     if (bytes < MIN_MEASURED_BYTES || ms <= 0) return;
-    this.bytesPerMs = 0.7 * this.bytesPerMs + 0.3 * (bytes / ms);
+    this.bytesPerMs = 0.7 * this.bytesPerMs + 0.3 * (bytes / ms / streams);
   },
   reset(): void {
     this.bytesPerMs = DEFAULT_COPY_BYTES_PER_MS;
@@ -47,6 +48,8 @@ export function estimateCopyMs(bytes: number, streams = 1): number {
 }
 
 export interface TimeBudget {
+  /** Whether a copy of `bytes` over `streams` parallel streams can finish in the time left. */
+  fits(bytes: number, streams: number): boolean;
   /** Throws `TimeBudgetError` when a copy of `bytes` cannot finish in the time left. */
   requireTimeFor(bytes: number, streams: number, key: string): void;
   /** Calls `low` once when the time left falls to the safety margin; `cancel` stops the watch. */
@@ -55,21 +58,26 @@ export interface TimeBudget {
 
 /** No time limit (redrive, resync). */
 export const UNLIMITED: TimeBudget = {
+  fits: () => true,
   requireTimeFor: () => undefined,
   onLow: () => ({ cancel: () => undefined }),
 };
 
 /** The budget of one invocation, from Lambda's `getRemainingTimeInMillis`. */
 export function invocationBudget(remainingMs: () => number): TimeBudget {
+  const left = (): number => {
+    const remaining = remainingMs();
+    return remaining - safetyMarginMs(remaining);
+  };
   return {
+    fits: (bytes, streams) => estimateCopyMs(bytes, streams) <= left(),
     requireTimeFor(bytes, streams, key) {
       const needed = estimateCopyMs(bytes, streams);
-      const remaining = remainingMs();
-      const left = remaining - safetyMarginMs(remaining);
-      if (needed > left) {
+      const available = left();
+      if (needed > available) {
         throw new TimeBudgetError(
           `copying ${key} (${bytes} bytes) needs about ${Math.ceil(needed / 1000)} s at the ` +
-            `measured rate, and the invocation has ${Math.max(0, Math.floor(left / 1000))} s left`,
+            `measured rate, and the invocation has ${Math.max(0, Math.floor(available / 1000))} s left`,
         );
       }
     },

@@ -317,6 +317,7 @@ describe("replication plane helpers", () => {
         "Object Deleted",
         "Object Tags Added",
         "Object Tags Deleted",
+        "Object Restore Completed",
       ],
       detail: {
         bucket: { name: ["b"] },

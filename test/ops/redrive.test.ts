@@ -10,7 +10,7 @@ import {
   TrimmedDataAccessException,
 } from "@aws-sdk/client-dynamodb-streams";
 import {
-  ChangeMessageVisibilityCommand,
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageCommand,
   ReceiveMessageCommand,
   SQSClient,
@@ -26,6 +26,8 @@ import type { ReplicateOptions, Replicator } from "../../lib/replication/replica
 import {
   REDRIVE_USAGE,
   REDRIVE_VISIBILITY_TIMEOUT_SECONDS,
+  REDRIVE_WAIT_SECONDS,
+  MAX_STALE_RECEIVES,
   UsageError,
   parseRedriveArgs,
   runRedrive,
@@ -155,7 +157,7 @@ describe("runRedrive", () => {
     queue.reset();
     stream.reset();
     queue.on(DeleteMessageCommand).resolves({});
-    queue.on(ChangeMessageVisibilityCommand).resolves({});
+    queue.on(ChangeMessageVisibilityBatchCommand).resolves({});
   });
 
   it("replays the function's own dead letter to the one target it names, then deletes it", async () => {
@@ -177,6 +179,8 @@ describe("runRedrive", () => {
     expect(queue).toHaveReceivedCommandTimes(DeleteMessageCommand, 2);
     expect(queue).toHaveReceivedCommandWith(ReceiveMessageCommand, {
       VisibilityTimeout: REDRIVE_VISIBILITY_TIMEOUT_SECONDS,
+      // Long polling: an empty answer means the queue has nothing visible, not a sampled miss.
+      WaitTimeSeconds: REDRIVE_WAIT_SECONDS,
       MessageAttributeNames: ["All"],
     });
   });
@@ -330,10 +334,10 @@ describe("runRedrive", () => {
       expect.stringMatching(/: MalformedEventError: not an S3 EventBridge event/),
     ]);
     expect(queue).not.toHaveReceivedCommand(DeleteMessageCommand);
-    expect(queue).toHaveReceivedCommandTimes(ChangeMessageVisibilityCommand, 6);
-    expect(queue).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, {
-      VisibilityTimeout: 0,
-    });
+    // Released together at the end, 10 entries at most per call.
+    expect(queue).toHaveReceivedCommandTimes(ChangeMessageVisibilityBatchCommand, 1);
+    const released = queue.commandCalls(ChangeMessageVisibilityBatchCommand)[0]?.args[0].input;
+    expect(released?.Entries?.map((entry) => entry.VisibilityTimeout)).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
   it("only describes the messages in a dry run, and changes nothing", async () => {
@@ -406,14 +410,14 @@ describe("runRedrive", () => {
       .on(ReceiveMessageCommand)
       .resolvesOnce({ Messages: [{ Body: JSON.stringify(failure) }] })
       .resolves({ Messages: [] });
-    queue.on(ChangeMessageVisibilityCommand).rejects(new Error("gone"));
+    queue.on(ChangeMessageVisibilityBatchCommand).rejects(new Error("gone"));
 
     const summary = await run(replicator);
 
     expect(summary.failures).toEqual([
       expect.stringMatching(/^\(no id\): stream batch record .*: staging: E still failing$/),
     ]);
-    expect(queue).not.toHaveReceivedCommand(ChangeMessageVisibilityCommand);
+    expect(queue).not.toHaveReceivedCommand(ChangeMessageVisibilityBatchCommand);
   });
 
   it("describes a malformed dead letter without an error, and an async record without one", async () => {
@@ -426,7 +430,7 @@ describe("runRedrive", () => {
 
     const dry = await run(replicator, true);
     queue.reset();
-    queue.on(ChangeMessageVisibilityCommand).resolves({});
+    queue.on(ChangeMessageVisibilityBatchCommand).resolves({});
     deliver(message(bare));
     const real = await run(replicator);
 
@@ -441,9 +445,94 @@ describe("runRedrive", () => {
     expect(real.failures[0]).toMatch(/not replayable \(malformed-event\): $/);
   });
 
+  it("extends the visibility of the messages it holds before it lapses, while a long replay runs", async () => {
+    let clock = 0;
+    // Each replay takes 200 s of the run's clock: the second message of the batch would become
+    // visible again (300 s) before its turn without the heartbeat.
+    const slow: Replicator = {
+      settings,
+      replicateObject: (_change, options) => {
+        clock += 200_000;
+        return Promise.resolve(
+          (options?.targets ?? settings.targets).map((target): TargetResult => ({
+            ok: true,
+            target,
+            action: "copied",
+          })),
+        );
+      },
+      replicateItem: () => Promise.resolve([]),
+    };
+    deliver(message(own({})), message(own({})), message(own({})));
+
+    const summary = await runRedrive(
+      { queueUrl, dryRun: false, maxMessages: undefined, now: () => clock },
+      { sqs, replicator: slow, streams: () => streams },
+    );
+
+    expect(summary).toMatchObject({ received: 3, replayed: 3 });
+    const renewals = queue
+      .commandCalls(ChangeMessageVisibilityBatchCommand)
+      .map((call) => call.args[0].input.Entries?.map((entry) => entry.ReceiptHandle));
+    // Before the second replay: the two still held; before the third: the last one.
+    expect(renewals[0]).toEqual([`rh-${n - 1}`, `rh-${n}`]);
+    expect(renewals.flat()).toContain(`rh-${n}`);
+    expect(
+      queue
+        .commandCalls(ChangeMessageVisibilityBatchCommand)
+        .every((call) =>
+          call.args[0].input.Entries?.every(
+            (entry) => entry.VisibilityTimeout === REDRIVE_VISIBILITY_TIMEOUT_SECONDS,
+          ),
+        ),
+    ).toBe(true);
+  });
+
+  it("replays a message SQS delivers twice once, and deletes it by its newest receipt handle", async () => {
+    const { replicator, calls } = stubReplicator();
+    const first = message(own({}));
+    const again = { ...first, ReceiptHandle: "rh-again" };
+    queue
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [first] })
+      .resolvesOnce({ Messages: [again] })
+      .resolves({ Messages: [] });
+
+    const summary = await run(replicator);
+
+    expect(summary).toMatchObject({ received: 1, replayed: 1, failed: 0 });
+    expect(calls).toHaveLength(1);
+    expect(
+      queue.commandCalls(DeleteMessageCommand).map((c) => c.args[0].input.ReceiptHandle),
+    ).toEqual([first.ReceiptHandle, "rh-again"]);
+  });
+
+  it("keeps holding a kept message SQS hands out again, and stops (saying so) if only settled messages keep coming", async () => {
+    const { replicator } = stubReplicator((change) => [
+      {
+        ok: false,
+        target: staging,
+        error: { name: "E", message: `still failing ${change.kind}` },
+        attempts: 1,
+        retryable: true,
+      },
+    ]);
+    const kept = message(own({}));
+    queue.on(ReceiveMessageCommand).resolves({ Messages: [kept] });
+
+    const summary = await run(replicator);
+
+    expect(summary.received).toBe(1);
+    expect(summary.failed).toBe(2);
+    expect(summary.failures.at(-1)).toBe(
+      `stopped after ${MAX_STALE_RECEIVES} receives in a row brought only messages this run had settled; run redrive again`,
+    );
+    expect(queue).toHaveReceivedCommandTimes(ReceiveMessageCommand, 1 + MAX_STALE_RECEIVES);
+  });
+
   it("stops after --max-messages", async () => {
     const { replicator } = stubReplicator();
-    queue.on(ReceiveMessageCommand).resolves({ Messages: [message(own({}))] });
+    queue.on(ReceiveMessageCommand).callsFake(() => ({ Messages: [message(own({}))] }));
 
     const summary = await runRedrive(
       { queueUrl, dryRun: false, maxMessages: 3 },

@@ -9,6 +9,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { itemKeys, streamArn, streamSequenceAt } from "../../tools/emulators/events";
 import {
   MAX_EMPTY_PAGES,
+  StreamRangeIncompleteError,
   StreamRetentionError,
   asLambdaRecord,
   readStreamRange,
@@ -35,15 +36,43 @@ beforeEach(() => {
   mock.on(GetShardIteratorCommand).resolves({ ShardIterator: "it" });
 });
 
-it("stops at an open shard's end: empty pages in a row", async () => {
+it("reads on through empty pages until the range's last record, and stops there", async () => {
+  // "it might take multiple calls to get to a portion of the shard that contains stream records"
+  mock
+    .on(GetRecordsCommand)
+    .resolvesOnce({ NextShardIterator: "it" })
+    .resolvesOnce({ NextShardIterator: "it" })
+    .resolvesOnce({ NextShardIterator: "it" })
+    .resolvesOnce({ NextShardIterator: "it" })
+    .resolvesOnce({ Records: [record(1)], NextShardIterator: "it" })
+    .resolvesOnce({ NextShardIterator: "it" })
+    .resolvesOnce({ NextShardIterator: "it" })
+    .resolvesOnce({ NextShardIterator: "it" })
+    .resolvesOnce({ Records: [record(2), record(3)], NextShardIterator: "it" })
+    .resolves({ Records: [record(4)], NextShardIterator: "it" });
+
+  const records = await readStreamRange(streams, batch);
+
+  expect(records.map((r) => r.eventID)).toEqual(["e1", "e2", "e3"]);
+  expect(mock.commandCalls(GetRecordsCommand)).toHaveLength(9);
+});
+
+it("stops before a record past the range's end", async () => {
+  mock
+    .on(GetRecordsCommand)
+    .resolvesOnce({ Records: [record(1), record(2)], NextShardIterator: "it" })
+    .resolves({ Records: [record(5)], NextShardIterator: "it" });
+
+  await expect(readStreamRange(streams, batch)).resolves.toHaveLength(2);
+});
+
+it("fails (so that the message is kept) when an open shard never reaches the range's end", async () => {
   mock
     .on(GetRecordsCommand)
     .resolvesOnce({ Records: [record(1)], NextShardIterator: "it" })
     .resolves({ NextShardIterator: "it" });
 
-  const records = await readStreamRange(streams, batch);
-
-  expect(records.map((r) => r.eventID)).toEqual(["e1"]);
+  await expect(readStreamRange(streams, batch)).rejects.toThrow(StreamRangeIncompleteError);
   expect(mock.commandCalls(GetRecordsCommand)).toHaveLength(1 + MAX_EMPTY_PAGES);
 });
 

@@ -184,6 +184,7 @@ describe("optional settings", () => {
         "Object Deleted",
         "Object Tags Added",
         "Object Tags Deleted",
+        "Object Restore Completed",
       ],
       detail: {
         bucket: { name: ["company-data-prod-eu-west-1-123456789012"] },

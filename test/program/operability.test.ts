@@ -181,6 +181,8 @@ describe("the replicating stack's alarms", () => {
       replicated: "ChangesReplicated",
       skipped: "ChangesSkipped",
       failed: "ChangesFailed",
+      retried: "ChangesRetried",
+      archived: "ChangesArchived",
       latency: "ReplicationLatency",
     });
   });
@@ -402,7 +404,13 @@ describe("the replication dashboard", () => {
 
     expect(graph(`Changes into ${target}`).properties.metrics).toEqual(
       ["object", "item"].flatMap((kind) =>
-        ["ChangesReplicated", "ChangesSkipped", "ChangesFailed"].map((m) => own(m, kind, "Sum")),
+        [
+          "ChangesReplicated",
+          "ChangesSkipped",
+          "ChangesFailed",
+          "ChangesRetried",
+          "ChangesArchived",
+        ].map((m) => own(m, kind, "Sum")),
       ),
     );
     expect(graph(`Replication latency into ${target} (maximum)`).properties).toMatchObject({

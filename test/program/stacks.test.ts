@@ -352,6 +352,7 @@ describe("prod replication plane", () => {
         "Object Deleted",
         "Object Tags Added",
         "Object Tags Deleted",
+        "Object Restore Completed",
       ],
       detail: {
         bucket: { name: [bucketName("prod")] },

@@ -162,7 +162,6 @@ describe("parseBatchOperationsEvent", () => {
           ok: true,
           change: {
             kind: "object",
-            scope: "contents",
             eventId: `${event.job.id}/task-0`,
             bucket: "prod-bucket",
             key: "reports/q1 2026.csv",
@@ -283,9 +282,9 @@ describe("a Batch Operations invocation", () => {
     });
     // One change, as the live path applies it (its convergence reads the source again after a
     // write): the function's metrics count the task once per target.
-    expect(calls.map((c) => [c.change.key, c.change.sequencer, c.change.scope, c.targets])).toEqual(
-      [["a b.txt", undefined, "contents", ["dev", "staging"]]],
-    );
+    expect(calls.map((c) => [c.change.key, c.change.sequencer, c.targets])).toEqual([
+      ["a b.txt", undefined, ["dev", "staging"]],
+    ]);
     expect(dlq).not.toHaveReceivedCommand(SendMessageCommand);
   });
 

@@ -17,6 +17,7 @@ import {
   itemKeys,
   objectCreatedEvent,
   objectDeletedEvent,
+  objectRestoreCompletedEvent,
   objectTagsEvent,
   streamArn,
   streamEvent,
@@ -38,7 +39,6 @@ describe("parseObjectEvent", () => {
 
     expect(parseObjectEvent(created, bucket)).toEqual({
       kind: "object",
-      scope: "contents",
       eventId: created.id,
       bucket,
       key: "a/b.txt",
@@ -65,7 +65,6 @@ describe("parseObjectEvent", () => {
       });
 
       expect(parseObjectEvent(deleted, bucket)).toMatchObject({
-        scope: "contents",
         sequencer: "0A",
         description: `Object Deleted (${reason}, ${deletionType})`,
       });
@@ -78,12 +77,21 @@ describe("parseObjectEvent", () => {
       const event = objectTagsEvent({ bucket, key: "k", change: tags });
 
       expect(parseObjectEvent(event, bucket)).toMatchObject({
-        scope: "tags",
         sequencer: undefined,
         description: tags === "added" ? "Object Tags Added" : "Object Tags Deleted",
       });
     },
   );
+
+  it("reads an Object Restore Completed event, which has no sequencer, as a change of its key", () => {
+    const event = objectRestoreCompletedEvent({ bucket, key: "cold/a.parquet" });
+
+    expect(parseObjectEvent(event, bucket)).toMatchObject({
+      key: "cold/a.parquet",
+      sequencer: undefined,
+      description: "Object Restore Completed",
+    });
+  });
 
   it("accepts an event from a client on S3's dual-stack (IPv6) endpoint, and fields it does not use", () => {
     const event = {
@@ -133,8 +141,8 @@ describe("parseObjectEvent", () => {
     ["another source", { ...created, source: "aws.ec2" }, /unexpected event source "aws.ec2"/],
     [
       "an event type it does not replicate",
-      { ...created, "detail-type": "Object Restore Completed" },
-      /unsupported detail-type "Object Restore Completed"/,
+      { ...created, "detail-type": "Object Restore Expired" },
+      /unsupported detail-type "Object Restore Expired"/,
     ],
     [
       "an empty key",

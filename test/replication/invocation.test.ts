@@ -221,7 +221,9 @@ describe("an S3 event", () => {
         { environment: "staging", action: "copied" },
       ],
     });
-    expect(calls).toEqual([expect.objectContaining({ key: "a b.txt", scope: "contents" })]);
+    expect(calls).toEqual([
+      expect.objectContaining({ key: "a b.txt", sequencer: expect.any(String) as unknown }),
+    ]);
   });
 
   it("passes the invocation's remaining time to the copies", async () => {

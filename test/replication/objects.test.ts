@@ -24,6 +24,7 @@ import {
   MIN_PART_BYTES,
   convergeObject,
   copySource,
+  partBytes,
   readSourceObject,
   type ObjectConvergence,
   type SourceObject,
@@ -39,7 +40,6 @@ const target = mockClient(targetS3);
 const KEY = "dir/my file+1.txt";
 const change = (overrides: Partial<ObjectChange> = {}): ObjectChange => ({
   kind: "object",
-  scope: "contents",
   eventId: "e-1",
   bucket: "prod-bucket",
   key: KEY,
@@ -73,6 +73,7 @@ const sourceHead = {
 let state: SourceObject;
 beforeAll(async () => {
   source.on(HeadObjectCommand).resolves(sourceHead);
+  source.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
   const read = await readSourceObject(sourceS3, "prod-bucket", KEY);
   if (read === undefined) throw new Error("no source");
   state = read;
@@ -83,8 +84,10 @@ beforeEach(() => {
   target.reset();
   copyRate.reset();
   logger.setLogLevel("SILENT");
-  // The source as the tests read it; convergence reads it again after a write.
+  // The source as the tests read it; convergence reads it again after a lost race.
   source.on(HeadObjectCommand).resolves(sourceHead);
+  source.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+  target.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
 });
 
 const work = (overrides: Partial<ObjectConvergence> = {}): ObjectConvergence => ({
@@ -144,7 +147,7 @@ describe("readSourceObject", () => {
     expect(read?.fingerprint).toBe(state.fingerprint);
   });
 
-  it("gives every state of the source its own fingerprint", async () => {
+  it("gives every state of the source's contents its own fingerprint", async () => {
     const fingerprints = new Set<string>([state.fingerprint]);
     for (const changed of [
       { VersionId: "v2" },
@@ -152,12 +155,60 @@ describe("readSourceObject", () => {
       { LastModified: new Date("2026-11-28T12:00:01Z") },
       { Metadata: { owner: "bob" } },
       { ContentType: "text/csv" },
-      { StorageClass: "GLACIER_IR" as const },
     ]) {
       source.on(HeadObjectCommand).resolves({ ...sourceHead, ...changed });
       fingerprints.add((await readSourceObject(sourceS3, "b", "k"))?.fingerprint ?? "");
     }
-    expect(fingerprints.size).toBe(7);
+    expect(fingerprints.size).toBe(6);
+  });
+
+  it("keeps the fingerprint through a storage class transition (no event the rule takes), and the class for the copy", async () => {
+    source.on(HeadObjectCommand).resolves({ ...sourceHead, StorageClass: "GLACIER_IR" });
+    const moved = await readSourceObject(sourceS3, "b", "k");
+    expect(moved?.fingerprint).toBe(state.fingerprint);
+    expect(moved?.headers.StorageClass).toBe("GLACIER_IR");
+    // An object of the STANDARD class has no x-amz-storage-class header, as before the class
+    // left the fingerprint: replicas written earlier keep matching.
+    source.on(HeadObjectCommand).resolves({ ...sourceHead, StorageClass: undefined });
+    expect((await readSourceObject(sourceS3, "b", "k"))?.fingerprint).toBe(state.fingerprint);
+  });
+
+  it("reads the tags beside the HEAD, sorted by key", async () => {
+    source.on(GetObjectTaggingCommand).resolves({
+      TagSet: [
+        { Key: "tier", Value: "gold" },
+        { Key: "team", Value: "data" },
+      ],
+    });
+    await expect(readSourceObject(sourceS3, "b", "k")).resolves.toMatchObject({
+      tags: [
+        ["team", "data"],
+        ["tier", "gold"],
+      ],
+    });
+    expect(source).toHaveReceivedCommandTimes(GetObjectTaggingCommand, 1);
+  });
+
+  it.each([
+    [{ StorageClass: "GLACIER" as const }, "GLACIER"],
+    [{ StorageClass: "DEEP_ARCHIVE" as const }, "DEEP_ARCHIVE"],
+    [
+      { StorageClass: "INTELLIGENT_TIERING" as const, ArchiveStatus: "ARCHIVE_ACCESS" as const },
+      "INTELLIGENT_TIERING ARCHIVE_ACCESS",
+    ],
+    [{ StorageClass: "GLACIER" as const, Restore: 'ongoing-request="true"' }, "GLACIER"],
+    [
+      {
+        StorageClass: "GLACIER" as const,
+        Restore: 'ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT"',
+      },
+      undefined,
+    ],
+    [{ StorageClass: "GLACIER_IR" as const }, undefined],
+    [{ StorageClass: undefined }, undefined],
+  ])("tells an archived source from a readable one: %j", async (head, archived) => {
+    source.on(HeadObjectCommand).resolves({ ...sourceHead, ...head });
+    expect((await readSourceObject(sourceS3, "b", "k"))?.archived).toBe(archived);
   });
 
   it("ignores an Expires header that is not a date, and defaults missing fields", async () => {
@@ -175,6 +226,11 @@ describe("readSourceObject", () => {
     await expect(readSourceObject(sourceS3, "b", "k")).resolves.toBeUndefined();
     source.on(HeadObjectCommand).rejects(s3Error("AccessDenied", 403));
     await expect(readSourceObject(sourceS3, "b", "k")).rejects.toThrow("AccessDenied");
+  });
+
+  it("returns undefined when the tags say the key is gone (deleted between the two reads)", async () => {
+    source.on(GetObjectTaggingCommand).rejects(s3Error("NoSuchKey", 404));
+    await expect(readSourceObject(sourceS3, "b", "k")).resolves.toBeUndefined();
   });
 });
 
@@ -201,13 +257,29 @@ describe("convergeObject: contents", () => {
       Expires: new Date("2026-10-21T07:28:00Z"),
       WebsiteRedirectLocation: "/elsewhere",
       StorageClass: "STANDARD_IA",
+      TaggingDirective: "REPLACE",
       IfNoneMatch: "*",
     });
-    // Tags come along: TaggingDirective stays COPY (the default).
-    expect(
-      target.commandCalls(CopyObjectCommand)[0]?.args[0].input.TaggingDirective,
-    ).toBeUndefined();
-    expect(source).not.toHaveReceivedCommand(GetObjectTaggingCommand);
+    // No tags on the source: no Tagging header, so the replica has none.
+    expect(target.commandCalls(CopyObjectCommand)[0]?.args[0].input.Tagging).toBeUndefined();
+  });
+
+  it("writes the tags read with the state (TaggingDirective REPLACE), encoded as URL query parameters", async () => {
+    target.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
+    target.on(CopyObjectCommand).resolves({});
+    const tagged: SourceObject = {
+      ...state,
+      tags: [
+        ["team", "data & more"],
+        ["tier", "gold/1"],
+      ],
+    };
+
+    await expect(convergeObject(work({ source: tagged }))).resolves.toBe("copied");
+    expect(target).toHaveReceivedCommandWith(CopyObjectCommand, {
+      TaggingDirective: "REPLACE",
+      Tagging: "team=data%20%26%20more&tier=gold%2F1",
+    });
   });
 
   it("overwrites an older replica only as it was seen (IfMatch its ETag)", async () => {
@@ -237,19 +309,33 @@ describe("convergeObject: contents", () => {
     await expect(applied).resolves.toBe("copied");
   });
 
-  it("skips a change the replica already has, or an older one: a HEAD, no copy", async () => {
+  it("skips a redelivered change: a HEAD and a tag read of the replica, no write", async () => {
     target.on(HeadObjectCommand).resolves(replicaOf(state, "0055AED6DCD90281E5"));
 
     await expect(convergeObject(work())).resolves.toBe("skipped");
-    await expect(
-      convergeObject(work({ change: change({ sequencer: "0055AED6DCD9" }) })),
-    ).resolves.toBe("skipped");
-    expect(target).toHaveReceivedCommandTimes(HeadObjectCommand, 2);
+    expect(target).toHaveReceivedCommandTimes(HeadObjectCommand, 1);
+    expect(target).toHaveReceivedCommandTimes(GetObjectTaggingCommand, 1);
     expect(target).not.toHaveReceivedCommand(CopyObjectCommand);
+    expect(target).not.toHaveReceivedCommand(PutObjectTaggingCommand);
   });
 
-  it("skips a newer change after which the key holds what the replica holds (a lifecycle expiration)", async () => {
-    // The replica was copied from the source's current state by an older change.
+  it("converges to the source's current state even when the replica records the change's own or a newer sequencer", async () => {
+    // The replica records this very change, yet holds an older state: a copy of that older
+    // state, slowed down, landed after the newer one (same ETag, so both conditions held).
+    target.on(HeadObjectCommand).resolves({
+      ETag: '"abc"',
+      Metadata: { "replication-sequencer": "0055AED6DCD90281E5", "replication-source": "older" },
+    });
+    target.on(CopyObjectCommand).resolves({});
+
+    await expect(convergeObject(work())).resolves.toBe("copied");
+    await expect(
+      convergeObject(work({ change: change({ sequencer: "0055AED6DCD9" }) })),
+    ).resolves.toBe("copied");
+    expect(target).toHaveReceivedCommandTimes(CopyObjectCommand, 2);
+  });
+
+  it("skips a change after which the key holds what the replica holds (a lifecycle expiration)", async () => {
     target.on(HeadObjectCommand).resolves(replicaOf(state, "0055AED6DCD90281E0"));
     const expiration = change({
       sequencer: "0055AED6DCD90281FF",
@@ -289,7 +375,7 @@ describe("convergeObject: contents", () => {
     await expect(convergeObject(work({ source: undefined }))).resolves.toBe("absent");
   });
 
-  it("keeps the replica's sequencer as a lower bound when the change has none (resync)", async () => {
+  it("keeps the replica's sequencer for the record when the change has none (resync)", async () => {
     target
       .on(HeadObjectCommand)
       .resolves({ ETag: '"r"', Metadata: { "replication-sequencer": "0A" } });
@@ -312,8 +398,8 @@ describe("convergeObject: contents", () => {
     source.on(HeadObjectCommand).resolves(sourceHead);
 
     await expect(convergeObject(work())).resolves.toBe("copied");
-    // Once after each lost race, once to check the write held.
-    expect(source).toHaveReceivedCommandTimes(HeadObjectCommand, 3);
+    // Once after each lost race (the check after the writes is the replicator's).
+    expect(source).toHaveReceivedCommandTimes(HeadObjectCommand, 2);
 
     target.reset();
     target.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
@@ -337,75 +423,70 @@ describe("convergeObject: contents", () => {
     );
     expect(target).not.toHaveReceivedCommand(CopyObjectCommand);
   });
-
-  it("does not start a copy that cannot finish in the time left", async () => {
-    target.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
-    const big: SourceObject = { ...state, size: 4 * 1024 ** 3 };
-
-    await expect(
-      convergeObject(work({ source: big, budget: invocationBudget(() => 30_000) })),
-    ).rejects.toThrow(TimeBudgetError);
-    expect(target).not.toHaveReceivedCommand(CopyObjectCommand);
-
-    target.on(CopyObjectCommand).resolves({});
-    await expect(
-      convergeObject(work({ source: big, budget: invocationBudget(() => 900_000) })),
-    ).resolves.toBe("copied");
-  });
 });
 
-describe("convergeObject: the source moving on during a write", () => {
-  it("writes again from the state it finds after a copy, until the source holds what was written", async () => {
+describe("convergeObject: the copy that fits the time left", () => {
+  const sized = (size: number): SourceObject => ({ ...state, size });
+
+  beforeEach(() => {
     target.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
     target.on(CopyObjectCommand).resolves({});
-    // A metadata-only rewrite keeps the ETag: only the fingerprint tells the states apart.
-    source
-      .on(HeadObjectCommand)
-      .resolvesOnce({ ...sourceHead, Metadata: { owner: "bob" } })
-      .resolves({ ...sourceHead, Metadata: { owner: "bob" } });
-
-    await expect(convergeObject(work())).resolves.toBe("copied");
-
-    const written = target
-      .commandCalls(CopyObjectCommand)
-      .map((call) => call.args[0].input.Metadata?.owner);
-    expect(written).toEqual(["ada", "bob"]);
+    target.on(CreateMultipartUploadCommand).resolves({ UploadId: "u-1" });
+    target.on(UploadPartCopyCommand).resolves({ CopyPartResult: { ETag: '"p"' } });
+    target.on(CompleteMultipartUploadCommand).resolves({});
   });
 
-  it("stops after a bounded number of rounds when the source keeps changing (each change has its own event)", async () => {
-    target.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
-    target.on(CopyObjectCommand).resolves({});
-    let n = 0;
-    source
-      .on(HeadObjectCommand)
-      .callsFake(() => ({ ...sourceHead, Metadata: { owner: `v${++n}` } }));
+  it("copies 4 GiB in parallel parts when one CopyObject would not finish in the time left, and in one when it would", async () => {
+    // At the planning rate (40 MiB/s per stream, padded by 1.25) one CopyObject of 4 GiB needs
+    // about 128 s; 4 parts at once about 32 s.
+    await expect(
+      convergeObject(
+        work({ source: sized(4 * 1024 ** 3), budget: invocationBudget(() => 60_000) }),
+      ),
+    ).resolves.toBe("copied");
+    expect(target).not.toHaveReceivedCommand(CopyObjectCommand);
+    expect(target).toHaveReceivedCommandTimes(UploadPartCopyCommand, 8);
 
-    await expect(convergeObject(work())).resolves.toBe("copied");
-    expect(target).toHaveReceivedCommandTimes(CopyObjectCommand, MAX_CONFLICT_ROUNDS);
-  });
-
-  it("copies again when the source came back after a delete was written", async () => {
-    target.on(HeadObjectCommand).resolves({ ETag: '"r"', Metadata: {} });
-    target.on(DeleteObjectCommand).resolves({});
-    target.on(CopyObjectCommand).resolves({});
-
-    await expect(convergeObject(work({ source: undefined }))).resolves.toBe("copied");
-    expect(target).toHaveReceivedCommandTimes(DeleteObjectCommand, 1);
+    target.resetHistory();
+    await expect(
+      convergeObject(
+        work({ source: sized(4 * 1024 ** 3), budget: invocationBudget(() => 900_000) }),
+      ),
+    ).resolves.toBe("copied");
     expect(target).toHaveReceivedCommandTimes(CopyObjectCommand, 1);
+    expect(target).not.toHaveReceivedCommand(UploadPartCopyCommand);
+  });
+
+  it("does not start a copy that fits neither way", async () => {
+    await expect(
+      convergeObject(
+        work({ source: sized(4 * 1024 ** 3), budget: invocationBudget(() => 30_000) }),
+      ),
+    ).rejects.toThrow(TimeBudgetError);
+    expect(target).not.toHaveReceivedCommand(CopyObjectCommand);
+    expect(target).not.toHaveReceivedCommand(CreateMultipartUploadCommand);
+  });
+
+  it("splits a mid-size object into at least as many parts as streams, never below S3's 5 MiB", () => {
+    expect(partBytes(1024 ** 3)).toBe(256 * 1024 ** 2);
+    expect(partBytes(8 * 1024 ** 3)).toBe(MIN_PART_BYTES);
+    expect(partBytes(1024 ** 2)).toBe(5 * 1024 ** 2);
+    expect(partBytes(60 * 1024 ** 4)).toBe(Math.ceil((60 * 1024 ** 4) / 10_000));
   });
 });
 
 describe("convergeObject: multipart copy above 5 GiB", () => {
-  const huge = (): SourceObject => ({ ...state, size: MAX_COPY_OBJECT_BYTES + MIN_PART_BYTES });
+  const huge = (): SourceObject => ({
+    ...state,
+    size: MAX_COPY_OBJECT_BYTES + MIN_PART_BYTES,
+    tags: [
+      ["team", "data & more"],
+      ["tier", "gold"],
+    ],
+  });
 
   beforeEach(() => {
     target.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
-    source.on(GetObjectTaggingCommand).resolves({
-      TagSet: [
-        { Key: "team", Value: "data & more" },
-        { Key: "tier", Value: "gold" },
-      ],
-    });
     target.on(CreateMultipartUploadCommand).resolves({ UploadId: "u-1" });
     target.on(UploadPartCopyCommand).callsFake((input: { PartNumber: number }) => ({
       CopyPartResult: { ETag: `"p${input.PartNumber}"` },
@@ -427,8 +508,10 @@ describe("convergeObject: multipart copy above 5 GiB", () => {
       },
       StorageClass: "STANDARD_IA",
       WebsiteRedirectLocation: "/elsewhere",
-      Tagging: "team=data+%26+more&tier=gold",
+      Tagging: "team=data%20%26%20more&tier=gold",
     });
+    // The tags come with the state read: no second read for the copy.
+    expect(source).not.toHaveReceivedCommand(GetObjectTaggingCommand);
     const ranges = target
       .commandCalls(UploadPartCopyCommand)
       .map((call) => call.args[0].input.CopySourceRange)
@@ -489,79 +572,106 @@ describe("convergeObject: multipart copy above 5 GiB", () => {
 });
 
 describe("convergeObject: tags", () => {
-  const tagChange = change({
-    scope: "tags",
-    sequencer: undefined,
-    description: "Object Tags Added",
-  });
+  const tagged = (...tags: [string, string][]): SourceObject => ({ ...state, tags });
 
-  it("gives a current replica the source's tags, then checks they held", async () => {
+  it("gives a replica that holds the source's contents the source's tags", async () => {
     target.on(HeadObjectCommand).resolves(replicaOf(state));
-    source.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: "a", Value: "1" }] });
-    target
-      .on(GetObjectTaggingCommand)
-      .resolvesOnce({ TagSet: [] })
-      .resolves({ TagSet: [{ Key: "a", Value: "1" }] });
+    target.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
     target.on(PutObjectTaggingCommand).resolves({});
 
-    await expect(convergeObject(work({ change: tagChange }))).resolves.toBe("tagged");
+    await expect(convergeObject(work({ source: tagged(["a", "1"]) }))).resolves.toBe("tagged");
     expect(target).toHaveReceivedCommandWith(PutObjectTaggingCommand, {
       Bucket: "dev-bucket",
       Key: KEY,
       Tagging: { TagSet: [{ Key: "a", Value: "1" }] },
     });
-    expect(source).toHaveReceivedCommandTimes(GetObjectTaggingCommand, 2);
+    expect(target).not.toHaveReceivedCommand(CopyObjectCommand);
   });
 
-  it("writes again when the source's tags changed meanwhile", async () => {
+  it("skips when the tags already match, whatever their order, with keys or values missing", async () => {
     target.on(HeadObjectCommand).resolves(replicaOf(state));
-    source
-      .on(GetObjectTaggingCommand)
-      .resolvesOnce({ TagSet: [{ Key: "a", Value: "1" }] })
-      .resolves({ TagSet: [{ Key: "a", Value: "2" }] });
-    target
-      .on(GetObjectTaggingCommand)
-      .resolvesOnce({ TagSet: [] })
-      .resolvesOnce({ TagSet: [{ Key: "a", Value: "1" }] })
-      .resolves({ TagSet: [{ Key: "a", Value: "2" }] });
-    target.on(PutObjectTaggingCommand).resolves({});
-
-    await expect(convergeObject(work({ change: tagChange }))).resolves.toBe("tagged");
-    expect(target).toHaveReceivedCommandTimes(PutObjectTaggingCommand, 2);
-    expect(target.commandCalls(PutObjectTaggingCommand)[1]?.args[0].input.Tagging).toEqual({
-      TagSet: [{ Key: "a", Value: "2" }],
+    target.on(GetObjectTaggingCommand).resolves({
+      TagSet: [
+        { Key: "b", Value: "2" },
+        { Key: "a", Value: undefined },
+      ],
     });
-  });
-
-  it("gives up when the source's tags never settle", async () => {
-    target.on(HeadObjectCommand).resolves(replicaOf(state));
-    let n = 0;
-    source
-      .on(GetObjectTaggingCommand)
-      .callsFake(() => ({ TagSet: [{ Key: "n", Value: String(++n) }] }));
-    target.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
-    target.on(PutObjectTaggingCommand).resolves({});
-
-    await expect(convergeObject(work({ change: tagChange }))).rejects.toThrow(
-      `the source's tags of ${KEY} kept changing while they were copied`,
-    );
-  });
-
-  it("skips when the tags already match, or when the replica is not at the source's version", async () => {
-    target.on(HeadObjectCommand).resolves(replicaOf(state));
-    source.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: "a", Value: "1" }] });
-    target.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: "a", Value: "1" }] });
-    await expect(convergeObject(work({ change: tagChange }))).resolves.toBe("skipped");
-
-    target
-      .on(HeadObjectCommand)
-      .resolves({ ETag: '"r"', Metadata: { "replication-source": "older" } });
-    await expect(convergeObject(work({ change: tagChange }))).resolves.toBe("skipped");
-    await expect(convergeObject(work({ change: tagChange, source: undefined }))).resolves.toBe(
+    await expect(convergeObject(work({ source: tagged(["a", ""], ["b", "2"]) }))).resolves.toBe(
       "skipped",
     );
     expect(target).not.toHaveReceivedCommand(PutObjectTaggingCommand);
+  });
+
+  it("copies (bringing the tags) when the replica does not hold the source's contents: a tag change never waits for a copy in flight", async () => {
+    target
+      .on(HeadObjectCommand)
+      .resolves({ ETag: '"r"', Metadata: { "replication-source": "older" } });
+    target.on(CopyObjectCommand).resolves({});
+
+    await expect(convergeObject(work({ source: tagged(["a", "1"]) }))).resolves.toBe("copied");
+    expect(target).toHaveReceivedCommandWith(CopyObjectCommand, { Tagging: "a=1" });
+  });
+
+  it("reads both sides again when the replica went away between its HEAD and its tags", async () => {
+    target.on(HeadObjectCommand).resolvesOnce(replicaOf(state)).rejects(s3Error("NotFound", 404));
+    target.on(GetObjectTaggingCommand).rejectsOnce(s3Error("NoSuchKey", 404));
+    target.on(CopyObjectCommand).resolves({});
+
+    await expect(convergeObject(work())).resolves.toBe("copied");
+    expect(target).toHaveReceivedCommandWith(CopyObjectCommand, { IfNoneMatch: "*" });
+  });
+
+  it("takes a tag answer without a tag set as no tags", async () => {
+    target.on(HeadObjectCommand).resolves(replicaOf(state));
+    target.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: "a", Value: "1" }] });
+    target.on(PutObjectTaggingCommand).resolves({});
+    source.on(GetObjectTaggingCommand).resolves({});
+    const read = await readSourceObject(sourceS3, "prod-bucket", KEY);
+    await expect(convergeObject(work({ source: read }))).resolves.toBe("tagged");
+    expect(target).toHaveReceivedCommandWith(PutObjectTaggingCommand, { Tagging: { TagSet: [] } });
+  });
+});
+
+describe("convergeObject: archived sources", () => {
+  const archived = (): SourceObject => ({ ...state, archived: "GLACIER" });
+
+  it("does not copy an archived source: archived, no write", async () => {
+    target.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
+
+    await expect(convergeObject(work({ source: archived() }))).resolves.toBe("archived");
     expect(target).not.toHaveReceivedCommand(CopyObjectCommand);
+    expect(target).not.toHaveReceivedCommand(CreateMultipartUploadCommand);
+  });
+
+  it("takes InvalidObjectState from the copy as archived (a class the HEAD did not show yet)", async () => {
+    target.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
+    target.on(CopyObjectCommand).rejects(s3Error("InvalidObjectState", 403));
+
+    await expect(convergeObject(work())).resolves.toBe("archived");
+  });
+
+  it("still converges the tags of a replica copied before the source was archived", async () => {
+    target.on(HeadObjectCommand).resolves(replicaOf(state));
+    target.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+    target.on(PutObjectTaggingCommand).resolves({});
+
+    await expect(
+      convergeObject(work({ source: { ...archived(), tags: [["legal-hold", "yes"]] } })),
+    ).resolves.toBe("tagged");
+  });
+
+  it("copies a restored source, into the source's storage class", async () => {
+    source.on(HeadObjectCommand).resolves({
+      ...sourceHead,
+      StorageClass: "GLACIER",
+      Restore: 'ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT"',
+    });
+    const restored = await readSourceObject(sourceS3, "prod-bucket", KEY);
+    target.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
+    target.on(CopyObjectCommand).resolves({});
+
+    await expect(convergeObject(work({ source: restored }))).resolves.toBe("copied");
+    expect(target).toHaveReceivedCommandWith(CopyObjectCommand, { StorageClass: "GLACIER" });
   });
 });
 
@@ -585,49 +695,16 @@ describe("convergeObject: what S3 may leave out of its answers", () => {
 
   it("copies parts whose result carries no ETag, and survives an abort that fails too", async () => {
     target.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
-    source.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: undefined, Value: undefined }] });
     target.on(CreateMultipartUploadCommand).resolves({ UploadId: "u-2" });
     target.on(UploadPartCopyCommand).resolves({});
     target.on(CompleteMultipartUploadCommand).rejects(s3Error("InternalError", 500));
     target.on(AbortMultipartUploadCommand).rejects(s3Error("InternalError", 500));
-    const huge: SourceObject = { ...state, size: MAX_COPY_OBJECT_BYTES + 1 };
+    const huge: SourceObject = { ...state, size: MAX_COPY_OBJECT_BYTES + 1, tags: [["", ""]] };
 
     await expect(convergeObject(work({ source: huge }))).rejects.toThrow("InternalError");
     expect(target).toHaveReceivedCommandWith(CreateMultipartUploadCommand, { Tagging: "=" });
     const parts = target.commandCalls(CompleteMultipartUploadCommand)[0]?.args[0].input
       .MultipartUpload?.Parts;
     expect(parts?.every((part) => part.ETag === "")).toBe(true);
-  });
-
-  it("compares tag sets whatever their order, with keys or values missing", async () => {
-    target.on(HeadObjectCommand).resolves(replicaOf(state));
-    const tagChange = change({ scope: "tags", sequencer: undefined });
-    source.on(GetObjectTaggingCommand).resolves({
-      TagSet: [
-        { Key: "b", Value: "2" },
-        { Key: "a", Value: undefined },
-      ],
-    });
-    target.on(GetObjectTaggingCommand).resolves({
-      TagSet: [
-        { Key: "a", Value: "" },
-        { Key: "b", Value: "2" },
-      ],
-    });
-
-    await expect(convergeObject(work({ change: tagChange }))).resolves.toBe("skipped");
-  });
-
-  it("takes a tag answer without a tag set as no tags", async () => {
-    target.on(HeadObjectCommand).resolves(replicaOf(state));
-    const tagChange = change({ scope: "tags", sequencer: undefined });
-    source.on(GetObjectTaggingCommand).resolves({});
-    target
-      .on(GetObjectTaggingCommand)
-      .resolvesOnce({ TagSet: [{ Key: "a", Value: "1" }] })
-      .resolves({});
-    target.on(PutObjectTaggingCommand).resolves({});
-    await expect(convergeObject(work({ change: tagChange }))).resolves.toBe("tagged");
-    expect(target).toHaveReceivedCommandWith(PutObjectTaggingCommand, { Tagging: { TagSet: [] } });
   });
 });

@@ -8,7 +8,9 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import {
   CopyObjectCommand,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
+  PutObjectTaggingCommand,
   S3Client,
   S3ServiceException,
 } from "@aws-sdk/client-s3";
@@ -18,6 +20,7 @@ import "aws-sdk-client-mock-jest";
 import type { ReplicationClients } from "../../lib/replication/clients";
 import type { ItemChange, ObjectChange } from "../../lib/replication/events";
 import { logger } from "../../lib/replication/logger";
+import { MAX_CONFLICT_ROUNDS, readSourceObject } from "../../lib/replication/objects";
 import { createReplicator } from "../../lib/replication/replicator";
 import { ITEM_SEQUENCE_ATTRIBUTE, paddedStreamSequence } from "../../lib/replication/sequence";
 import { itemKeys, streamSequenceAt } from "../../tools/emulators/events";
@@ -48,15 +51,23 @@ function regionalClients() {
     sqs: new SQSClient({ region: "us-east-1", credentials }),
     destroy: () => undefined,
   };
+  const home = mockClient(pick(s3, "us-east-1"));
+  const away = mockClient(pick(s3, "eu-west-1"));
+  // No tags anywhere unless a test says otherwise.
+  home.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+  away.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
   return {
     clients,
-    s3: { home: mockClient(pick(s3, "us-east-1")), away: mockClient(pick(s3, "eu-west-1")) },
+    s3: { home, away },
     dynamodb: {
       home: mockClient(pick(dynamodb, "us-east-1")),
       away: mockClient(pick(dynamodb, "eu-west-1")),
     },
   };
 }
+
+/** The function region's S3 client. */
+const pickS3 = (clients: ReplicationClients): S3Client => clients.s3();
 
 const notFound = new S3ServiceException({
   name: "NotFound",
@@ -67,7 +78,6 @@ const notFound = new S3ServiceException({
 
 const objectChange: ObjectChange = {
   kind: "object",
-  scope: "contents",
   eventId: "e-1",
   bucket: "prod-bucket",
   key: "k.txt",
@@ -108,8 +118,11 @@ describe("replicateObject", () => {
       ["staging", "copied"],
     ]);
     // Read once for every target, then once more, for every target, to check the source still
-    // held what was written.
+    // held what was written (its contents and its tags).
     expect(s3.home.commandCalls(HeadObjectCommand, { Bucket: "prod-bucket" })).toHaveLength(2);
+    expect(s3.home.commandCalls(GetObjectTaggingCommand, { Bucket: "prod-bucket" })).toHaveLength(
+      2,
+    );
     // dev is in eu-west-1: its copy (from the us-east-1 source) goes to eu-west-1's endpoint.
     expect(s3.away).toHaveReceivedCommandWith(CopyObjectCommand, {
       Bucket: "dev-bucket",
@@ -142,6 +155,106 @@ describe("replicateObject", () => {
     expect(s3.home.commandCalls(CopyObjectCommand)).toHaveLength(2);
     // First read, the check that found it moved, the check that found it settled.
     expect(s3.home.commandCalls(HeadObjectCommand, { Bucket: "prod-bucket" })).toHaveLength(3);
+  });
+
+  it("writes again after a late copy of an older state with the same ETag, though the replica records this change", async () => {
+    // Issue 16, defect 1: the change's copy of state S1 lands after S2's (same body, so the same
+    // ETag: CopySourceIfMatch and IfMatch both hold). The check reads S2; the replica records
+    // this change's own sequencer, and must be written all the same.
+    const { clients, s3 } = regionalClients();
+    const s1 = { ETag: '"x"', ContentLength: 1, Metadata: { v: "1" } };
+    const s2 = { ETag: '"x"', ContentLength: 1, Metadata: { v: "2" } };
+    s3.home.on(HeadObjectCommand, { Bucket: "prod-bucket" }).resolvesOnce(s1).resolves(s2);
+    const replicator = createReplicator(
+      { ...settings, targets: settings.targets.slice(1) },
+      clients,
+    );
+    const first = await readSourceObject(pickS3(clients), "prod-bucket", "k.txt");
+    s3.home
+      .on(HeadObjectCommand, { Bucket: "staging-bucket" })
+      .rejectsOnce(notFound)
+      .resolves({
+        ETag: '"x"',
+        Metadata: {
+          v: "1",
+          "replication-sequencer": objectChange.sequencer ?? "",
+          "replication-source": first?.fingerprint ?? "",
+        },
+      });
+    s3.home.on(CopyObjectCommand).resolves({});
+    s3.home.resetHistory();
+    s3.home.on(HeadObjectCommand, { Bucket: "prod-bucket" }).resolvesOnce(s1).resolves(s2);
+
+    const results = await replicator.replicateObject(objectChange);
+
+    expect(results.map((r) => r.ok && r.action)).toEqual(["copied"]);
+    const written = s3.home.commandCalls(CopyObjectCommand).map((c) => c.args[0].input.Metadata?.v);
+    expect(written).toEqual(["1", "2"]);
+  });
+
+  it("sets the tags again when they changed during the copy (the check compares tags too)", async () => {
+    // Issue 16, defect 2: the copy wrote the tags read with the state; the source's tags changed
+    // before the check, which sees the same contents and other tags.
+    const { clients, s3 } = regionalClients();
+    const head = { ETag: '"s"', ContentLength: 1 };
+    s3.home.on(HeadObjectCommand, { Bucket: "prod-bucket" }).resolves(head);
+    s3.home
+      .on(GetObjectTaggingCommand, { Bucket: "prod-bucket" })
+      .resolvesOnce({ TagSet: [{ Key: "a", Value: "1" }] })
+      .resolves({ TagSet: [{ Key: "a", Value: "2" }] });
+    const current = await readSourceObject(pickS3(clients), "prod-bucket", "k.txt");
+    s3.home.resetHistory();
+    s3.home
+      .on(GetObjectTaggingCommand, { Bucket: "prod-bucket" })
+      .resolvesOnce({ TagSet: [{ Key: "a", Value: "1" }] })
+      .resolves({ TagSet: [{ Key: "a", Value: "2" }] });
+    s3.home
+      .on(HeadObjectCommand, { Bucket: "staging-bucket" })
+      .rejectsOnce(notFound)
+      .resolves({ ETag: '"s"', Metadata: { "replication-source": current?.fingerprint ?? "" } });
+    s3.home
+      .on(GetObjectTaggingCommand, { Bucket: "staging-bucket" })
+      .resolves({ TagSet: [{ Key: "a", Value: "1" }] });
+    s3.home.on(CopyObjectCommand).resolves({});
+    s3.home.on(PutObjectTaggingCommand).resolves({});
+    const replicator = createReplicator(
+      { ...settings, targets: settings.targets.slice(1) },
+      clients,
+    );
+
+    const results = await replicator.replicateObject(objectChange);
+
+    expect(results.map((r) => r.ok && r.action)).toEqual(["tagged"]);
+    expect(s3.home).toHaveReceivedCommandWith(CopyObjectCommand, { Tagging: "a=1" });
+    expect(s3.home).toHaveReceivedCommandWith(PutObjectTaggingCommand, {
+      Bucket: "staging-bucket",
+      Tagging: { TagSet: [{ Key: "a", Value: "2" }] },
+    });
+  });
+
+  it("fails the writers (retryable) when the source is still moving after the bounded rounds: never replicated while a late write may stand", async () => {
+    const { clients, s3 } = regionalClients();
+    let version = 0;
+    s3.home
+      .on(HeadObjectCommand, { Bucket: "prod-bucket" })
+      .callsFake(() => ({ ETag: '"s"', ContentLength: 1, Metadata: { v: String(++version) } }));
+    s3.home.on(HeadObjectCommand, { Bucket: "staging-bucket" }).rejects(notFound);
+    s3.home.on(CopyObjectCommand).resolves({});
+    const replicator = createReplicator(
+      { ...settings, targets: settings.targets.slice(1) },
+      clients,
+    );
+
+    const results = await replicator.replicateObject(objectChange);
+
+    expect(results).toEqual([
+      expect.objectContaining({
+        ok: false,
+        retryable: true,
+        error: expect.objectContaining({ name: "SourceKeptChangingError" }) as unknown,
+      }),
+    ]);
+    expect(s3.home.commandCalls(CopyObjectCommand)).toHaveLength(MAX_CONFLICT_ROUNDS + 1);
   });
 
   it("fails the targets that wrote when the check of the source fails, and reads nothing when none wrote", async () => {
@@ -308,9 +421,9 @@ describe("replicateItem", () => {
       ]);
       const withdrawal = {
         Key: itemChange.keys,
-        ConditionExpression: "#seq = :seq",
+        ConditionExpression: "#seq = :seen",
         ExpressionAttributeNames: { "#seq": ITEM_SEQUENCE_ATTRIBUTE },
-        ExpressionAttributeValues: { ":seq": ours },
+        ExpressionAttributeValues: { ":seen": ours },
       };
       expect(dynamodb.away).toHaveReceivedCommandWith(DeleteItemCommand, {
         TableName: "dev-table",
@@ -346,7 +459,29 @@ describe("replicateItem", () => {
       ]);
     });
 
-    it("reads nothing more on the live path, or when the replay put nothing", async () => {
+    it("writes what the source holds now when it changed between the replay's read and its put", async () => {
+      const { clients, dynamodb } = regionalClients();
+      const newer = { ...item, name: { S: "Grace" } };
+      dynamodb.home.on(GetItemCommand).resolvesOnce({ Item: item }).resolves({ Item: newer });
+      dynamodb.home.on(PutItemCommand).resolves({});
+      dynamodb.away.on(PutItemCommand).resolves({});
+      const replicator = createReplicator(
+        { ...settings, targets: settings.targets.slice(1) },
+        clients,
+      );
+
+      const results = await replicator.replicateItem(itemChange, { replay: true });
+
+      expect(results.map((r) => r.ok && r.action)).toEqual(["put"]);
+      const puts = dynamodb.home.commandCalls(PutItemCommand).map((c) => c.args[0].input);
+      expect(puts.map((put) => put.Item?.name)).toEqual([{ S: "Ada" }, { S: "Grace" }]);
+      expect(puts[1]).toMatchObject({
+        ConditionExpression: "#seq = :seen",
+        ExpressionAttributeValues: { ":seen": ours },
+      });
+    });
+
+    it("reads nothing more on the live path, or when the replay wrote nothing", async () => {
       const { clients, dynamodb } = regionalClients();
       dynamodb.home.on(GetItemCommand).resolves({ Item: item });
       dynamodb.home.on(PutItemCommand).resolves({});
@@ -355,10 +490,19 @@ describe("replicateItem", () => {
       expect(dynamodb.home).toHaveReceivedCommandTimes(GetItemCommand, 1);
 
       dynamodb.home.reset();
+      dynamodb.away.reset();
       dynamodb.home.on(GetItemCommand).resolves({});
-      dynamodb.home.on(DeleteItemCommand).resolves({});
-      dynamodb.away.on(DeleteItemCommand).resolves({});
-      await createReplicator(settings, clients).replicateItem(itemChange, { replay: true });
+      // Both replicas record a newer change and are gone already: nothing to write.
+      dynamodb.home
+        .on(DeleteItemCommand)
+        .rejects(new ConditionalCheckFailedException({ message: "newer", $metadata: {} }));
+      dynamodb.away
+        .on(DeleteItemCommand)
+        .rejects(new ConditionalCheckFailedException({ message: "newer", $metadata: {} }));
+      const results = await createReplicator(settings, clients).replicateItem(itemChange, {
+        replay: true,
+      });
+      expect(results.map((r) => r.ok && r.action)).toEqual(["skipped", "skipped"]);
       expect(dynamodb.home).toHaveReceivedCommandTimes(GetItemCommand, 1);
     });
   });

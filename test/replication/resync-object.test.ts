@@ -8,6 +8,7 @@
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
   S3Client,
   S3ServiceException,
@@ -57,7 +58,9 @@ const head = (version: string) => ({
 /** What a replica copied from `version` of the source says of itself. */
 async function replicaOf(version: string) {
   const other = new S3Client({ region: "us-east-1", credentials });
-  mockClient(other).on(HeadObjectCommand).resolves(head(version));
+  const mock = mockClient(other);
+  mock.on(HeadObjectCommand).resolves(head(version));
+  mock.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
   const read = await readSourceObject(other, "prod-bucket", KEY);
   return {
     ETag: '"abc"',
@@ -74,6 +77,8 @@ beforeEach(() => {
   logger.setLogLevel("SILENT");
   devS3.on(CopyObjectCommand).resolves({});
   devS3.on(DeleteObjectCommand).resolves({});
+  homeS3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
+  devS3.on(GetObjectTaggingCommand).resolves({ TagSet: [] });
 });
 
 describe("resyncObjectWith", () => {

@@ -276,7 +276,8 @@ export async function redrive(
   });
   try {
     return await runRedrive(
-      { queueUrl: harness.dlqUrl, dryRun: false, maxMessages: undefined },
+      // Long polling (as the command does), with the shortest wait: the queue is local.
+      { queueUrl: harness.dlqUrl, dryRun: false, maxMessages: undefined, waitSeconds: 1 },
       { sqs: clients.sqs, replicator: createReplicator(settings, clients), streams: () => streams },
     );
   } finally {

@@ -36,6 +36,19 @@ declare module "s3rver" {
     deleteObject(bucket: string, key: string): Promise<void>;
     /** The object's stored metadata with `etag` (quoted); throws when the key does not exist. */
     getMetadata(bucket: string, key: string): Promise<{ etag?: string }>;
+    /** The object's bytes `start`..`end` (inclusive) as a stream; `null` when it does not exist. */
+    getObject(
+      bucket: string,
+      key: string,
+      options?: { start?: number; end?: number },
+    ): Promise<{ content: NodeJS.ReadableStream | null } | null>;
+    /** Stores one part of a multipart upload; its MD5 (hex). */
+    putPart(
+      bucket: string,
+      uploadId: string,
+      partNumber: number,
+      content: NodeJS.ReadableStream,
+    ): Promise<{ md5: string }>;
   }
   class S3rver {
     constructor(options: S3rverOptions);

@@ -34,6 +34,7 @@ import dynalite from "dynalite";
 import { createSqsServer } from "local-aws-sqs";
 import S3rver from "s3rver";
 import { DUMMY_ACCOUNT } from "s3rver/lib/models/account";
+import { startDynaliteFront } from "./dynalite-front";
 import { closeServer } from "./http-relay";
 
 export const EMULATOR_REGION = "us-east-1";
@@ -121,6 +122,9 @@ interface TaggingContext {
   type: string;
   body: unknown;
 }
+/** The parts of s3rver's store that UploadPartCopy needs. */
+type FilesystemStoreParts = S3rver["store"];
+
 interface TaggingStore {
   existsObject(bucket: string, key: string): Promise<boolean>;
   getSubresource(
@@ -366,6 +370,50 @@ export async function failedPrecondition(
 }
 
 /**
+ * UploadPartCopy, which s3rver lacks: "Uploads a part by copying data from an existing object as
+ * data source. To specify the data source, you add the request header x-amz-copy-source in your
+ * request. To specify a byte range, you add the request header x-amz-copy-source-range"; the
+ * answer is a `CopyPartResult` with the part's `ETag` and `LastModified`
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html). The part is stored
+ * through s3rver's own UploadPart store, so CompleteMultipartUpload assembles it as any part.
+ * `x-amz-copy-source-if-match` was checked before (`failedPrecondition`). Returns whether it
+ * answered.
+ */
+export async function uploadPartCopy(
+  ctx: TaggingContext,
+  store: Pick<FilesystemStoreParts, "getObject" | "putPart">,
+): Promise<boolean> {
+  const query = new URLSearchParams(ctx.querystring);
+  const uploadId = query.get("uploadId");
+  const partNumber = Number(query.get("partNumber"));
+  const source = headerOf(ctx, "x-amz-copy-source");
+  if (ctx.method !== "PUT" || uploadId === null || !(partNumber > 0) || source === undefined) {
+    return false;
+  }
+  const [destination] = decoded(ctx.path).replace(/^\//, "").split("/");
+  const [sourceBucket, ...sourceKey] = decodeURI(source.split("?")[0] ?? "")
+    .replace(/^\//, "")
+    .split("/");
+  const range = /^bytes=(\d+)-(\d+)$/.exec(headerOf(ctx, "x-amz-copy-source-range") ?? "");
+  const object = await store.getObject(
+    sourceBucket ?? "",
+    sourceKey.join("/"),
+    range === null ? undefined : { start: Number(range[1]), end: Number(range[2]) },
+  );
+  if (object?.content == null) {
+    ctx.status = 404;
+    ctx.type = "application/xml";
+    ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>`;
+    return true;
+  }
+  const { md5 } = await store.putPart(destination ?? "", uploadId, partNumber, object.content);
+  ctx.status = 200;
+  ctx.type = "application/xml";
+  ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<CopyPartResult><LastModified>${new Date().toISOString()}</LastModified><ETag>"${md5}"</ETag></CopyPartResult>`;
+  return true;
+}
+
+/**
  * Single DES (`des`, DES-CBC) through 3DES: EDE with one key three times is single DES (the
  * encryption, decryption and encryption with one key cancel out to one encryption), so
  * `des-ede3-cbc` with the key repeated gives the very bytes `des` would. Only `des` is changed;
@@ -429,6 +477,7 @@ export async function startEmulators(): Promise<Emulators> {
       if (await deleteObjectTagging(context, store)) return;
       const etagAt = (bucket: string, key: string) => etagOf(s3.store, bucket, key);
       if (await failedPrecondition(context, source, etagAt)) return;
+      if (await uploadPartCopy(context, s3.store)) return;
       await next();
       await applyRequestTags(context, store, uploads);
       await applyCopyMetadata(context, (bucket, key) =>
@@ -443,6 +492,8 @@ export async function startEmulators(): Promise<Emulators> {
 
   const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => dynamo.listen(0, "127.0.0.1", resolve));
+  // ReturnValuesOnConditionCheckFailure, which dynalite ignores (dynalite-front.ts).
+  const dynamoFront = await startDynaliteFront(endpointOf(dynamo.address()));
 
   const sqs = await createSqsServer({
     port: 0,
@@ -452,9 +503,10 @@ export async function startEmulators(): Promise<Emulators> {
 
   return {
     s3: { endpoint: endpointOf(s3Address) },
-    dynamodb: { endpoint: endpointOf(dynamo.address()) },
+    dynamodb: { endpoint: dynamoFront.endpoint },
     sqs: { endpoint: endpointOf(sqs.address()) },
     async stop() {
+      await dynamoFront.stop();
       await Promise.all([s3.close(), closeServer(dynamo), closeServer(sqs)]);
       await rm(directory, { recursive: true, force: true });
     },

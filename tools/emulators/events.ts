@@ -214,6 +214,51 @@ export function objectTagsEvent(
   });
 }
 
+export interface ObjectRestoreCompletedDetail {
+  readonly version: "0";
+  readonly bucket: { readonly name: string };
+  readonly object: {
+    readonly key: string;
+    readonly size: number;
+    readonly "version-id"?: string;
+    readonly etag: string;
+  };
+  readonly "request-id": string;
+  readonly requester: "s3.amazonaws.com";
+  readonly "restore-expiry-time": string;
+  readonly "source-storage-class": string;
+}
+export type ObjectRestoreCompletedEvent = S3EventEnvelope<
+  "Object Restore Completed",
+  ObjectRestoreCompletedDetail
+>;
+
+/**
+ * "Object Restore Completed": S3 restored a temporary copy of an archived object
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html lists the type;
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html shows the detail:
+ * `restore-expiry-time`, `source-storage-class`, requester `s3.amazonaws.com`, no `sequencer`
+ * and no `reason`), as @types/aws-lambda types it (`S3ObjectRestoreCompletedNotificationEventDetail`).
+ */
+export function objectRestoreCompletedEvent(
+  input: ObjectEventInput & { readonly storageClass?: string; readonly size?: number },
+): ObjectRestoreCompletedEvent {
+  return envelope("Object Restore Completed", input, {
+    version: "0",
+    bucket: { name: input.bucket },
+    object: {
+      key: input.key,
+      size: input.size ?? 5,
+      ...versionOf(input),
+      etag: "b1946ac92492d2347c6235b4d2611184",
+    },
+    "request-id": "189F19CB7FB1B6A4",
+    requester: "s3.amazonaws.com",
+    "restore-expiry-time": "2026-12-14T00:00:00.000Z",
+    "source-storage-class": input.storageClass ?? "GLACIER",
+  });
+}
+
 export type Image = Record<string, AttributeValue>;
 
 export function streamArn(table: string, region = REGION): string {

@@ -7,7 +7,7 @@
  */
 import type { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import {
-  ChangeMessageVisibilityCommand,
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageCommand,
   ReceiveMessageCommand,
   type Message,
@@ -97,10 +97,28 @@ export interface RedriveDependencies {
 }
 
 /**
- * Seconds a received message stays invisible, so one run sees each message at most once.
- * Messages the run keeps (dry run, failed replay) are made visible again when it ends.
+ * Seconds a received message stays invisible, renewed while the run holds it: the run sees each
+ * message once. Messages the run keeps (dry run, failed replay) are made visible again when it
+ * ends. "If you don't know how long it takes to process a message, create a heartbeat for your
+ * consumer process: Specify the initial visibility timeout (for example, 2 minutes) and then, as
+ * long as your consumer still works on the message, keep extending the visibility timeout by 2
+ * minutes every minute" (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html).
  */
 export const REDRIVE_VISIBILITY_TIMEOUT_SECONDS = 300;
+
+/**
+ * Long polling: "Long polling helps reduce the cost of using Amazon SQS by eliminating the number
+ * of empty responses (when there are no messages available for a ReceiveMessage request) and
+ * false empty responses (when messages are available but aren't included in a response)"; "Amazon
+ * SQS sends a response after it collects at least one available message ... or the polling wait
+ * time expires"; with short polling "you might not receive any messages in a particular
+ * ReceiveMessage response" (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-short-and-long-polling.html).
+ * So the run ends at the first empty long poll, which costs this wait once.
+ */
+export const REDRIVE_WAIT_SECONDS = 2;
+
+/** Receives in a row with nothing new after which a run stops (and says it is not done). */
+export const MAX_STALE_RECEIVES = 10;
 
 type Verdict = { ok: true } | { ok: false; reason: string };
 
@@ -205,8 +223,84 @@ export function describeLetter(letter: QueuedLetter): string {
   }
 }
 
+export interface RedriveRun {
+  readonly queueUrl: string;
+  readonly dryRun: boolean;
+  readonly maxMessages: number | undefined;
+  /** Long-poll wait of each receive (1-20). @default REDRIVE_WAIT_SECONDS */
+  readonly waitSeconds?: number;
+  /** The clock the visibility renewals go by (milliseconds). @default Date.now */
+  readonly now?: () => number;
+}
+
+/** A message the run holds invisible: its latest receipt handle and when its visibility ends. */
+interface Held {
+  receiptHandle: string;
+  visibleAt: number;
+}
+
+/**
+ * The messages the run holds invisible, by message id: extended before they become visible
+ * again (a heartbeat between replays), released at the end. ChangeMessageVisibilityBatch takes
+ * at most 10 entries per call (API_ChangeMessageVisibilityBatch).
+ */
+function heldMessages(sqs: SQSClient, queueUrl: string, now: () => number) {
+  const held = new Map<string, Held>();
+  const timeoutMs = REDRIVE_VISIBILITY_TIMEOUT_SECONDS * 1000;
+  const change = async (ids: readonly string[], seconds: number): Promise<string[]> => {
+    const failed: string[] = [];
+    for (let start = 0; start < ids.length; start += 10) {
+      const slice = ids.slice(start, start + 10);
+      const out = await sqs
+        .send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: slice.map((id, index) => ({
+              Id: String(index),
+              ReceiptHandle: held.get(id)?.receiptHandle,
+              VisibilityTimeout: seconds,
+            })),
+          }),
+        )
+        .catch(() => ({ Failed: slice.map((_id, index) => ({ Id: String(index) })) }));
+      for (const entry of out.Failed ?? []) {
+        const id = slice[Number(entry.Id)];
+        if (id !== undefined) failed.push(id);
+      }
+    }
+    return failed;
+  };
+  return {
+    /** A message received (again): its newest receipt handle is the one that counts. */
+    hold(id: string, receiptHandle: string): void {
+      held.set(id, { receiptHandle, visibleAt: now() + timeoutMs });
+    },
+    has: (id: string): boolean => held.has(id),
+    receiptHandle: (id: string): string | undefined => held.get(id)?.receiptHandle,
+    forget(id: string): void {
+      held.delete(id);
+    },
+    /** Extends every message whose visibility ends within half the timeout. */
+    async renew(): Promise<void> {
+      const due = [...held].filter(([, each]) => each.visibleAt - now() < timeoutMs / 2);
+      if (due.length === 0) return;
+      const ids = due.map(([id]) => id);
+      const failed = await change(ids, REDRIVE_VISIBILITY_TIMEOUT_SECONDS);
+      for (const id of ids) {
+        const each = held.get(id);
+        if (each !== undefined && !failed.includes(id)) each.visibleAt = now() + timeoutMs;
+      }
+    },
+    /** Makes every held message visible again. */
+    async release(): Promise<void> {
+      await change([...held.keys()], 0);
+      held.clear();
+    },
+  };
+}
+
 export async function runRedrive(
-  options: { queueUrl: string; dryRun: boolean; maxMessages: number | undefined },
+  options: RedriveRun,
   deps: RedriveDependencies,
 ): Promise<RedriveSummary> {
   const summary: RedriveSummary = {
@@ -218,64 +312,114 @@ export async function runRedrive(
     failures: [],
   };
   const limit = options.maxMessages ?? Number.POSITIVE_INFINITY;
-  const kept: string[] = [];
-  const keep = (message: Message): void => {
-    if (message.ReceiptHandle !== undefined) kept.push(message.ReceiptHandle);
-  };
-  while (summary.received < limit) {
-    const batch = await deps.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: options.queueUrl,
-        MaxNumberOfMessages: Math.min(10, limit - summary.received),
-        VisibilityTimeout: REDRIVE_VISIBILITY_TIMEOUT_SECONDS,
-        WaitTimeSeconds: 0,
-        MessageAttributeNames: ["All"],
-      }),
-    );
-    const messages = batch.Messages ?? [];
-    if (messages.length === 0) break;
-    summary.received += messages.length;
-    // One message at a time: several messages often concern the same key, and a redrive is
-    // an operator's repair tool, not a throughput path.
-    for (const message of messages) {
-      const letter = classifyLetter(message);
-      summary.shapes[letter.shape] = (summary.shapes[letter.shape] ?? 0) + 1;
-      const id = message.MessageId ?? "(no id)";
-      if (options.dryRun) {
-        summary.skipped += 1;
-        summary.failures.push(`${id}: ${describeLetter(letter)} (dry run, kept)`);
-        keep(message);
-        continue;
-      }
-      const verdict = await replay(letter, deps);
-      if (verdict.ok) {
-        await deps.sqs.send(
-          new DeleteMessageCommand({
-            QueueUrl: options.queueUrl,
-            ReceiptHandle: message.ReceiptHandle,
-          }),
-        );
-        summary.replayed += 1;
-      } else {
+  const held = heldMessages(deps.sqs, options.queueUrl, options.now ?? Date.now);
+  /** Messages this run has settled (replayed and deleted, or kept): seen again, not replayed again. */
+  const settled = new Map<string, "deleted" | "kept">();
+  let stale = 0;
+  try {
+    while (summary.received < limit) {
+      if (stale >= MAX_STALE_RECEIVES) {
+        // Only messages it already settled, again and again: stop, and say the run is not done.
         summary.failed += 1;
-        summary.failures.push(`${id}: ${describeLetter(letter)}: ${verdict.reason}`);
-        keep(message);
+        summary.failures.push(
+          `stopped after ${MAX_STALE_RECEIVES} receives in a row brought only messages this run had settled; run redrive again`,
+        );
+        break;
+      }
+      await held.renew();
+      const batch = await deps.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: options.queueUrl,
+          MaxNumberOfMessages: Math.min(10, limit - summary.received),
+          VisibilityTimeout: REDRIVE_VISIBILITY_TIMEOUT_SECONDS,
+          WaitTimeSeconds: options.waitSeconds ?? REDRIVE_WAIT_SECONDS,
+          MessageAttributeNames: ["All"],
+        }),
+      );
+      const messages = batch.Messages ?? [];
+      if (messages.length === 0) break;
+      const fresh: Message[] = [];
+      for (const message of messages) {
+        const id = message.MessageId ?? message.ReceiptHandle ?? "";
+        const again = settled.get(id);
+        if (again === undefined) {
+          fresh.push(message);
+          if (message.ReceiptHandle !== undefined) held.hold(id, message.ReceiptHandle);
+        } else {
+          // Delivered again ("at-least-once delivery", or its visibility lapsed during a long
+          // replay): not replayed or counted twice.
+          await settleAgain(deps.sqs, options.queueUrl, message, again, held);
+        }
+      }
+      stale = fresh.length === 0 ? stale + 1 : 0;
+      summary.received += fresh.length;
+      // One message at a time: several messages often concern the same key, and a redrive is
+      // an operator's repair tool, not a throughput path.
+      for (const message of fresh) {
+        await held.renew();
+        settled.set(
+          message.MessageId ?? message.ReceiptHandle ?? "",
+          await redriveOne(message, options, deps, summary, held),
+        );
       }
     }
+  } finally {
+    // Release what this run kept, so that the next run (or the real one after a dry run) sees it.
+    await held.release();
   }
-  // Release what this run kept, so that the next run (or the real one after a dry run) sees it.
-  await Promise.all(
-    kept.map((receiptHandle) =>
-      deps.sqs
-        .send(
-          new ChangeMessageVisibilityCommand({
-            QueueUrl: options.queueUrl,
-            ReceiptHandle: receiptHandle,
-            VisibilityTimeout: 0,
-          }),
-        )
-        .catch(() => undefined),
-    ),
-  );
   return summary;
+}
+
+/** A message seen again after this run settled it: deleted again, or held again. */
+async function settleAgain(
+  sqs: SQSClient,
+  queueUrl: string,
+  message: Message,
+  settled: "deleted" | "kept",
+  held: ReturnType<typeof heldMessages>,
+): Promise<void> {
+  const id = message.MessageId ?? message.ReceiptHandle ?? "";
+  if (message.ReceiptHandle === undefined) return;
+  if (settled === "kept") {
+    held.hold(id, message.ReceiptHandle);
+    return;
+  }
+  await sqs.send(
+    new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
+  );
+}
+
+/** Replays one received message and deletes it when its replay converged; else keeps it. */
+async function redriveOne(
+  message: Message,
+  options: RedriveRun,
+  deps: RedriveDependencies,
+  summary: RedriveSummary,
+  held: ReturnType<typeof heldMessages>,
+): Promise<"deleted" | "kept"> {
+  const letter = classifyLetter(message);
+  summary.shapes[letter.shape] = (summary.shapes[letter.shape] ?? 0) + 1;
+  const id = message.MessageId ?? "(no id)";
+  if (options.dryRun) {
+    summary.skipped += 1;
+    summary.failures.push(`${id}: ${describeLetter(letter)} (dry run, kept)`);
+    return "kept";
+  }
+  const verdict = await replay(letter, deps);
+  if (!verdict.ok) {
+    summary.failed += 1;
+    summary.failures.push(`${id}: ${describeLetter(letter)}: ${verdict.reason}`);
+    return "kept";
+  }
+  const key = message.MessageId ?? message.ReceiptHandle ?? "";
+  // The newest receipt handle: the message may have been received again meanwhile.
+  await deps.sqs.send(
+    new DeleteMessageCommand({
+      QueueUrl: options.queueUrl,
+      ReceiptHandle: held.receiptHandle(key) ?? message.ReceiptHandle,
+    }),
+  );
+  held.forget(key);
+  summary.replayed += 1;
+  return "deleted";
 }

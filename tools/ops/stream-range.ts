@@ -3,8 +3,12 @@
  * source mapping's on-failure record asks ("The actual records aren't included, so you must
  * process this record and retrieve them from the stream before they expire and are lost",
  * https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-errors.html): GetShardIterator
- * AT_SEQUENCE_NUMBER the batch's first record, then GetRecords until past its last one
- * (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_GetRecords.html).
+ * AT_SEQUENCE_NUMBER the batch's first record, then GetRecords until its last one, or the end of a
+ * closed shard (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_GetRecords.html).
+ * Empty pages do not mean the end: "GetRecords can retrieve a maximum of 1 MB of data or 1000
+ * stream records, whichever comes first"; "it might take multiple calls to get to a portion of
+ * the shard that contains stream records" (same page), and an open shard always returns a next
+ * iterator. A read that stops before the range's end throws, so that redrive keeps the message.
  */
 import {
   GetRecordsCommand,
@@ -19,8 +23,17 @@ export class StreamRetentionError extends Error {
   override readonly name = "StreamRetentionError";
 }
 
-/** Empty pages in a row after which an open shard is taken as read to its end. */
-export const MAX_EMPTY_PAGES = 3;
+/** The range's records could not all be read: the message is kept for a later run. */
+export class StreamRangeIncompleteError extends Error {
+  override readonly name = "StreamRangeIncompleteError";
+}
+
+/**
+ * Empty pages in a row after which the read gives up (the message is kept): a safeguard against
+ * a shard that never reaches the range's end, far above the empty pages AWS documents before a
+ * shard's records.
+ */
+export const MAX_EMPTY_PAGES = 1000;
 
 /**
  * A record as GetRecords returns it, in the shape Lambda delivers (Lambda adds
@@ -64,15 +77,26 @@ export async function readStreamRange(
     );
     let iterator = start.ShardIterator;
     let empty = 0;
-    while (iterator !== undefined && empty < MAX_EMPTY_PAGES) {
+    // No next iterator: a closed shard read to its end ("If set to null, the shard has been
+    // closed and the requested iterator does not return any more data", API_streams_GetRecords).
+    while (iterator !== undefined) {
+      if (empty >= MAX_EMPTY_PAGES) {
+        throw new StreamRangeIncompleteError(
+          `the records ${batch.startSequenceNumber}..${batch.endSequenceNumber} of ${batch.shardId} ` +
+            `were not all read: ${MAX_EMPTY_PAGES} empty pages in a row before ${batch.endSequenceNumber}; ` +
+            `the message is kept for the next run`,
+        );
+      }
       const page = await streams.send(
         new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }),
       );
       const found = page.Records ?? [];
       empty = found.length === 0 ? empty + 1 : 0;
       for (const record of found) {
-        if (BigInt(record.dynamodb?.SequenceNumber ?? "0") > end) return records;
+        const sequence = BigInt(record.dynamodb?.SequenceNumber ?? "0");
+        if (sequence > end) return records;
         records.push(asLambdaRecord(record, batch.streamArn));
+        if (sequence === end) return records;
       }
       iterator = page.NextShardIterator;
     }
