@@ -16,13 +16,22 @@ import {
   PutObjectCommand,
   PutObjectTaggingCommand,
   UploadPartCommand,
+  UploadPartCopyCommand,
   paginateListObjectsV2,
   type CopyObjectCommandInput,
   type S3Client,
 } from "@aws-sdk/client-s3";
 import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  PutItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import {
   createBucket,
+  createTable,
   desAsTripleDes,
+  dynamodbClient,
   keyedLock,
   objectsOfRequest,
   s3Client,
@@ -423,6 +432,128 @@ describe("conditional requests, as S3 enforces them", () => {
         s3.send(new DeleteObjectCommand({ Bucket: "cond", Key: "dst", IfMatch: source.ETag })),
       ),
     ).toBe("ok");
+  });
+});
+
+describe("s3rver made to copy parts (UploadPartCopy) as S3 does", () => {
+  let s3: S3Client;
+  withEmulatorBucket("parts", (client) => {
+    s3 = client;
+  });
+
+  it("assembles an object from byte ranges of another, guarded by the source's ETag", async () => {
+    const body = Buffer.from("0123456789abcdefghij".repeat(1000));
+    const source = await s3.send(
+      new PutObjectCommand({ Bucket: "parts", Key: "src a+b", Body: body }),
+    );
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: "parts", Key: "dst" }),
+    );
+    const copyPart = (PartNumber: number, range: string, match = source.ETag) =>
+      s3.send(
+        new UploadPartCopyCommand({
+          Bucket: "parts",
+          Key: "dst",
+          UploadId,
+          PartNumber,
+          CopySource: "parts/src%20a%2Bb",
+          CopySourceRange: range,
+          CopySourceIfMatch: match,
+        }),
+      );
+    const first = await copyPart(1, "bytes=0-9999");
+    const second = await copyPart(2, "bytes=10000-19999");
+    await expect(copyPart(3, "bytes=0-1", '"stale"')).rejects.toMatchObject({
+      name: "PreconditionFailed",
+    });
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: "parts",
+        Key: "dst",
+        UploadId,
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: first.CopyPartResult?.ETag },
+            { PartNumber: 2, ETag: second.CopyPartResult?.ETag },
+          ],
+        },
+      }),
+    );
+
+    const copied = await s3.send(new GetObjectCommand({ Bucket: "parts", Key: "dst" }));
+    expect(Buffer.from((await copied.Body?.transformToByteArray()) ?? [])).toEqual(body);
+    expect(first.CopyPartResult?.ETag).toBe(
+      `"${crypto.createHash("md5").update(body.subarray(0, 10000)).digest("hex")}"`,
+    );
+  });
+
+  it("answers NoSuchKey for a part copied from a missing object", async () => {
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: "parts", Key: "dst2" }),
+    );
+    await expect(
+      s3.send(
+        new UploadPartCopyCommand({
+          Bucket: "parts",
+          Key: "dst2",
+          UploadId,
+          PartNumber: 1,
+          CopySource: "parts/missing",
+        }),
+      ),
+    ).rejects.toMatchObject({ name: "NoSuchKey" });
+  });
+});
+
+describe("dynalite made to return the item a condition failed on", () => {
+  let emulators: Emulators;
+  let dynamodb: DynamoDBClient;
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    await createTable(emulators, "items");
+    dynamodb = dynamodbClient(emulators);
+  });
+  afterAll(async () => {
+    dynamodb.destroy();
+    await emulators.stop();
+  });
+
+  it("adds the item as it was to ConditionalCheckFailedException (ReturnValuesOnConditionCheckFailure ALL_OLD)", async () => {
+    const key = { pk: { S: "a" }, sk: { S: "b" } };
+    await dynamodb.send(
+      new PutItemCommand({ TableName: "items", Item: { ...key, v: { N: "1" } } }),
+    );
+    const refused = (ReturnValuesOnConditionCheckFailure?: "ALL_OLD") =>
+      dynamodb
+        .send(
+          new PutItemCommand({
+            TableName: "items",
+            Item: { ...key, v: { N: "2" } },
+            ConditionExpression: "attribute_not_exists(pk)",
+            ReturnValuesOnConditionCheckFailure,
+          }),
+        )
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+
+    const withItem = await refused("ALL_OLD");
+    expect(withItem).toBeInstanceOf(ConditionalCheckFailedException);
+    expect((withItem as ConditionalCheckFailedException).Item).toEqual({ ...key, v: { N: "1" } });
+    expect(((await refused()) as ConditionalCheckFailedException).Item).toBeUndefined();
+    const deleted = await dynamodb
+      .send(
+        new DeleteItemCommand({
+          TableName: "items",
+          Key: key,
+          ConditionExpression: "v = :two",
+          ExpressionAttributeValues: { ":two": { N: "2" } },
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
+      )
+      .catch((error: unknown) => error);
+    expect((deleted as ConditionalCheckFailedException).Item).toEqual({ ...key, v: { N: "1" } });
   });
 });
 
