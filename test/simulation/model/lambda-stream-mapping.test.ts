@@ -72,13 +72,14 @@ class FakeStreams implements StreamsApi {
   pageLimit = 1000;
   describePageSize = 100;
   observe: (call: ModelCall) => void = () => undefined;
+  durations: Partial<Record<string, number>> = {};
 
   constructor(readonly shards: FakeShard[]) {}
 
   start(call: ModelCall): ModelOperation {
     this.calls.push(call);
     this.observe(call);
-    return { durationMs: 10, finish: () => this.answer(call) };
+    return { durationMs: this.durations[call.command] ?? 10, finish: () => this.answer(call) };
   }
 
   commands(command: string): Readonly<Record<string, unknown>>[] {
@@ -335,6 +336,26 @@ describe("Lambda DynamoDB Streams event source mapping: reading and batching", (
     expect(
       fake.commands("GetShardIterator").find((input) => input.ShardId === "child"),
     ).toMatchObject({ ShardIteratorType: "TRIM_HORIZON" });
+  });
+
+  it("describes the stream again when a shard ends during a describe, to find its child", () => {
+    const { clock, fake, model, pump } = setup([closedShard("parent", [record("101")])]);
+    fake.durations.DescribeStream = 5000;
+    fake.observe = (call) => {
+      if (call.command === "DescribeStream" && fake.commands("DescribeStream").length === 3) {
+        fake.shards.push(openShard("child", [record("301")], "parent"));
+      }
+    };
+    let held: Invocation | undefined;
+    pump(() => (held = model.next()) !== undefined);
+    // The periodic describe (60 s after the first) is under way when the parent's last batch ends.
+    pump(() => fake.commands("DescribeStream").length === 2);
+    expect(clock.t - epoch).toBe(65_000);
+    model.finished(held?.id ?? "", success);
+    let child: Invocation | undefined;
+    pump(() => (child = model.next()) !== undefined);
+    expect(sequenceNumbers(child)).toStrictEqual(["301"]);
+    expect(clock.t - epoch).toBeLessThan(80_000);
   });
 
   it("pages through DescribeStream", () => {

@@ -203,6 +203,8 @@ export class StreamMappingModel implements TimedModel {
   private describeFailures = 0;
   private describePages: DescribedShard[] = [];
   private describeFrom: string | undefined;
+  /** A shard ended while a describe was under way: describe again when it is done. */
+  private describeAgain = false;
   private nextInvocation = 0;
 
   constructor(options: StreamMappingOptions) {
@@ -567,7 +569,8 @@ export class StreamMappingModel implements TimedModel {
       shard.phase = "done";
       shard.pollAt = undefined;
       this.activateChildren(now);
-      if (this.describeOp === undefined) this.describeAt = now;
+      if (this.describeOp === undefined && this.describeFrom === undefined) this.describeAt = now;
+      else this.describeAgain = true;
       return;
     }
     if (shard.op === undefined && shard.pollAt === undefined && this.wantsRecords(shard, now)) {
@@ -743,7 +746,8 @@ export class StreamMappingModel implements TimedModel {
     this.merge(this.describePages, now);
     this.describePages = [];
     this.describeFrom = undefined;
-    this.describeAt = now + describeIntervalMs;
+    this.describeAt = this.describeAgain ? now : now + describeIntervalMs;
+    this.describeAgain = false;
   }
 
   private merge(described: readonly DescribedShard[], now: number): void {
