@@ -193,9 +193,9 @@ function setup(shards: FakeShard[], overrides: Partial<StreamMappingOptions> = {
     startingPosition: "TRIM_HORIZON",
     onFailure: {
       send: (sent) => {
-        if (typeof sent === "object" && sent !== null) {
-          failures.push(JSON.parse(JSON.stringify(sent)) as Record<string, unknown>);
-        }
+        const copy: unknown = JSON.parse(JSON.stringify(sent));
+        if (typeof copy === "object" && copy !== null)
+          failures.push(Object.fromEntries(Object.entries(copy)));
       },
     },
     startupDelayMs: 0,
