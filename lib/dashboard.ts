@@ -187,7 +187,6 @@ export function replicationDashboardBody(values: DashboardValues): DashboardBody
             replicationMetricNames.replicated,
             replicationMetricNames.skipped,
             replicationMetricNames.failed,
-            replicationMetricNames.retried,
             replicationMetricNames.archived,
           ].map((metric) => own(metric, target.environment, kind, "Sum")),
         ),

@@ -10,13 +10,14 @@ import { createClients } from "./clients";
 import { readContract } from "./contract";
 import { createInvocationHandler, type InvocationResult } from "./invocation";
 import { logger } from "./logger";
-import { createMetrics, withMetrics } from "./metrics";
+import { createMetrics } from "./metrics";
 import { createReplicator } from "./replicator";
 
 const settings = readContract(process.env);
 const clients = createClients(settings);
 const invocations = createInvocationHandler({
-  replicator: withMetrics(createReplicator(settings, clients), createMetrics(settings.serviceName)),
+  replicator: createReplicator(settings, clients),
+  metrics: createMetrics(settings.serviceName),
   // Read when a dead letter is sent, never at load: most cold starts have none to send.
   get sqs() {
     return clients.sqs;

@@ -4,7 +4,10 @@
  * S3 Batch Operations task (synchronous invocation by a resync job).
  * Failures that retrying will not fix, and events it does not replicate, become dead letters
  * (one per change and failed target, never one per attempt); stream records that failed on a
- * retryable error are reported by sequence number so that Lambda retries them.
+ * retryable error are reported by sequence number so that Lambda retries them. A change is
+ * counted in the metrics once, by the attempt that settles it: a stream record that Lambda
+ * delivers again (it, or a record before it, was reported) and a Batch Operations task answered
+ * TemporaryFailure are neither dead-lettered nor counted on that attempt.
  */
 import type {
   Context,
@@ -26,9 +29,12 @@ import {
   rawEventId,
   rawKey,
   rawSequenceNumber,
+  type ItemChange,
+  type ObjectChange,
 } from "./events";
 import { logger } from "./logger";
 import type { TargetFailure, TargetResult } from "./outcome";
+import { recordResults, type MetricsSink } from "./metrics";
 import { isFailure, type Replicator } from "./replicator";
 import { resyncObject } from "./resync";
 import { invocationBudget, UNLIMITED, type TimeBudget } from "./time-budget";
@@ -47,6 +53,18 @@ export interface ObjectReplicationSummary {
 
 export type InvocationResult = ObjectReplicationSummary | DynamoDBBatchResponse | S3BatchResult;
 
+/** What processing one stream record came to, before anything is sent for it. */
+type RecordOutcome =
+  | { readonly rejected: MalformedEventError | ForeignSourceError }
+  | { readonly change: ItemChange; readonly results: readonly TargetResult[] };
+
+/** Stream order of two records (by sequence number; a record without one sorts first). */
+const compareSequence = (a: DynamoDBRecord, b: DynamoDBRecord): number => {
+  const left = BigInt(rawSequenceNumber(a) ?? "0");
+  const right = BigInt(rawSequenceNumber(b) ?? "0");
+  return left < right ? -1 : left > right ? 1 : 0;
+};
+
 /** A stream record failed on a target with a retryable error: Lambda should deliver it again. */
 export class RetryableRecordError extends Error {
   override readonly name = "RetryableRecordError";
@@ -59,6 +77,8 @@ export class UnreportableRecordError extends Error {
 
 export interface InvocationDependencies {
   readonly replicator: Replicator;
+  /** Where the settled changes are counted (Powertools Metrics). @default not counted */
+  readonly metrics?: MetricsSink;
   /** Read only when a dead letter is sent (it may be a getter that creates the client then). */
   readonly sqs: SQSClient;
   readonly dlqUrl: string;
@@ -78,6 +98,13 @@ function describeResults(results: readonly TargetResult[]) {
 export function createInvocationHandler(deps: InvocationDependencies): InvocationHandler {
   const { replicator } = deps;
   const { sourceBucket, sourceTable } = replicator.settings;
+  const count = (
+    kind: "object" | "item",
+    change: Pick<ObjectChange, "time">,
+    results: readonly TargetResult[],
+  ): void => {
+    if (deps.metrics !== undefined) recordResults(deps.metrics, kind, change, results);
+  };
 
   const deadLetter = (letter: Omit<DeadLetter, "failedAt">): Promise<void> =>
     sendDeadLetter(deps.sqs, deps.dlqUrl, { ...letter, failedAt: new Date().toISOString() });
@@ -139,6 +166,7 @@ export function createInvocationHandler(deps: InvocationDependencies): Invocatio
     const results = await replicator.replicateObject(change, { budget: budgetOf(context) });
     const failures = results.filter(isFailure);
     await deadLetterFailures("eventbridge", event, failures);
+    count("object", change, results);
     const archived = results.some((result) => result.ok && result.action === "archived");
     return {
       eventId,
@@ -149,45 +177,71 @@ export function createInvocationHandler(deps: InvocationDependencies): Invocatio
   };
 
   /**
-   * One stream record. Retryable failures throw, so that the batch processor reports the record
-   * by its sequence number and Lambda delivers it again (targets that succeeded skip it then). A
-   * record whose failures are all permanent is dead-lettered per failed target and not reported.
+   * One stream record: replicated (or found malformed or foreign), nothing sent yet. Retryable
+   * failures throw, so that the batch processor reports the record by its sequence number and
+   * Lambda delivers it again (targets that succeeded skip it then).
    */
-  const handleRecord = async (record: DynamoDBRecord): Promise<void> => {
+  const processRecord = async (
+    record: DynamoDBRecord,
+    outcomes: Map<DynamoDBRecord, RecordOutcome>,
+  ): Promise<void> => {
     let change;
     try {
       change = parseItemRecord(record, sourceTable);
     } catch (error: unknown) {
-      await reject("dynamodb-stream", record, error);
+      if (!(error instanceof MalformedEventError || error instanceof ForeignSourceError)) {
+        throw error;
+      }
+      outcomes.set(record, { rejected: error });
       return;
     }
-    // A retryable failure throws below, so Lambda delivers the record again.
-    const failures = (await replicator.replicateItem(change, { retried: true })).filter(isFailure);
-    const retryable = failures.filter((failed) => failed.retryable);
+    const results = await replicator.replicateItem(change);
+    outcomes.set(record, { change, results });
+    const retryable = results.filter(isFailure).filter((failed) => failed.retryable);
     if (retryable.length > 0) {
       throw new RetryableRecordError(
         `${retryable.map((failed) => failed.target.environment).join(", ")}: ` +
           retryable.map((failed) => `${failed.error.name} ${failed.error.message}`).join("; "),
       );
     }
-    await deadLetterFailures("dynamodb-stream", record, failures);
+  };
+
+  /**
+   * A record Lambda will not deliver again: its permanent failures are dead-lettered (once per
+   * failed target), it is counted, and a malformed or foreign record is dead-lettered. Throws when
+   * a dead letter cannot be sent (the record is then reported, and delivered again).
+   */
+  const settleRecord = async (record: DynamoDBRecord, outcome: RecordOutcome): Promise<void> => {
+    if ("rejected" in outcome) {
+      await reject("dynamodb-stream", record, outcome.rejected);
+      return;
+    }
+    await deadLetterFailures("dynamodb-stream", record, outcome.results.filter(isFailure));
+    count("item", outcome.change, outcome.results);
   };
 
   /**
    * A stream batch through Powertools' batch processor: failed records are reported as
    * `batchItemFailures[].itemIdentifier` = `dynamodb.SequenceNumber`, on which Lambda checkpoints
    * ("Configuring partial batch response with DynamoDB and Lambda",
-   * https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html). When
-   * every record failed it throws, so the invocation fails and Lambda bisects or retries.
+   * https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html: "Lambda
+   * checkpoints ... the lowest sequence number" and retries the batch from there). So a record
+   * at or after the lowest reported one is delivered again, and only the records before it are
+   * settled now, in stream order. When every record failed it throws, so the invocation fails and
+   * Lambda bisects or retries.
    */
   const handleStream = async (
     event: { Records: DynamoDBRecord[] },
     context: Context | undefined,
   ): Promise<DynamoDBBatchResponse> => {
+    const outcomes = new Map<DynamoDBRecord, RecordOutcome>();
     const processor = new BatchProcessor(EventType.DynamoDBStreams);
-    const response = await processPartialResponse(event, handleRecord, processor, {
-      ...(context === undefined ? {} : { context }),
-    });
+    const response = await processPartialResponse(
+      event,
+      (record: DynamoDBRecord) => processRecord(record, outcomes),
+      processor,
+      { ...(context === undefined ? {} : { context }) },
+    );
     // Powertools leaves out a failed record without a sequence number: reporting nothing for
     // it would tell Lambda it succeeded.
     const unreportable = processor.failureMessages.filter(
@@ -198,7 +252,37 @@ export function createInvocationHandler(deps: InvocationDependencies): Invocatio
         `${unreportable.length} failed stream record(s) have no SequenceNumber to report`,
       );
     }
-    return response;
+    // The lowest reported record, by the sequence number as Lambda gave it.
+    let lowest = response.batchItemFailures.reduce<{ at: bigint; id: string } | undefined>(
+      (low, { itemIdentifier: id }) =>
+        low === undefined || BigInt(id) < low.at ? { at: BigInt(id), id } : low,
+      undefined,
+    );
+    const ordered = [...outcomes].sort(([a], [b]) => compareSequence(a, b));
+    for (const [record, outcome] of ordered) {
+      const id = rawSequenceNumber(record) ?? "0";
+      if (lowest !== undefined && BigInt(id) >= lowest.at) break;
+      try {
+        await settleRecord(record, outcome);
+      } catch (error: unknown) {
+        if (rawSequenceNumber(record) === undefined) {
+          throw new UnreportableRecordError(
+            `a stream record without a SequenceNumber could not be dead-lettered: ${summarizeError(error).message}`,
+          );
+        }
+        // Not even dead-lettered: reported, so that Lambda delivers it (and what follows) again.
+        logger.error("dead letter failed; the record is reported", {
+          eventId: rawEventId(record),
+          error: summarizeError(error),
+        });
+        lowest = { at: BigInt(id), id };
+      }
+    }
+    const { batchItemFailures } = response;
+    if (lowest === undefined || batchItemFailures.some((f) => f.itemIdentifier === lowest.id)) {
+      return response;
+    }
+    return { batchItemFailures: [...batchItemFailures, { itemIdentifier: lowest.id }] };
   };
 
   /** The targets the job names in its user arguments (all when it names none), or a problem. */
@@ -254,10 +338,11 @@ export function createInvocationHandler(deps: InvocationDependencies): Invocatio
           eventId: task.change.eventId,
           description: task.change.description,
           budget,
-          // A retryable failure answers TemporaryFailure: Batch Operations runs the task again.
-          retried: true,
         });
         const failures = outcome.filter(isFailure);
+        const temporary = failures.some((failed) => failed.retryable);
+        // A task Batch Operations runs again (TemporaryFailure) is counted when it settles.
+        if (!temporary) count("object", task.change, outcome);
         if (failures.length === 0) {
           return {
             taskId,
@@ -269,9 +354,7 @@ export function createInvocationHandler(deps: InvocationDependencies): Invocatio
         }
         return {
           taskId,
-          resultCode: failures.some((failed) => failed.retryable)
-            ? "TemporaryFailure"
-            : "PermanentFailure",
+          resultCode: temporary ? "TemporaryFailure" : "PermanentFailure",
           resultString: failures
             .map((f) => `${f.target.environment}: ${f.error.name} ${f.error.message}`)
             .join("; "),

@@ -16,8 +16,9 @@
 export const replicationMetricsNamespace = "DataPipeline/Replication";
 
 /**
- * Metric names: one data point per change and target and attempt, in exactly one of the counts
- * (lib/replication/README.md, "Metrics", says what a retried change adds).
+ * Metric names: one data point per change and target, in exactly one of the counts, from the
+ * attempt that settles the change (an attempt Lambda or Batch Operations retries counts nothing:
+ * lib/replication/README.md, "Metrics").
  */
 export const replicationMetricNames = {
   /** A change written into the target (unit Count, value 1). */
@@ -26,14 +27,9 @@ export const replicationMetricNames = {
   skipped: "ChangesSkipped",
   /**
    * A change the function gave up on for the target: dead-lettered, or a Batch Operations task
-   * answered PermanentFailure (unit Count, value 1). Counted once per change and target.
+   * answered PermanentFailure (unit Count, value 1).
    */
   failed: "ChangesFailed",
-  /**
-   * An attempt that failed on an error worth retrying, which Lambda (a stream record) or Batch
-   * Operations (a task) delivers again (unit Count, value 1 per attempt): not a failed change yet.
-   */
-  retried: "ChangesRetried",
   /**
    * A change of an archived source object (GLACIER, DEEP_ARCHIVE, an Intelligent-Tiering archive
    * tier), which replicates when the object is restored (unit Count, value 1).
@@ -52,7 +48,6 @@ export const replicationMetricUnits = {
   replicated: "Count",
   skipped: "Count",
   failed: "Count",
-  retried: "Count",
   archived: "Count",
   latency: "Milliseconds",
 } as const;

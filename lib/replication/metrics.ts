@@ -14,7 +14,6 @@ import {
   type ChangeKind,
 } from "./metric-names";
 import type { TargetResult } from "./outcome";
-import type { Replicator } from "./replicator";
 
 /** Where the data points go: Powertools Metrics, or a test's recorder. */
 export type MetricsSink = Pick<Metrics, "singleMetric">;
@@ -25,12 +24,9 @@ export function createMetrics(serviceName: string): Metrics {
 
 type CountMetric = Exclude<keyof typeof replicationMetricNames, "latency">;
 
-/**
- * Which count a target's result goes in. `willRetry`: the change is delivered again (a stream
- * record or a Batch Operations task with a retryable failure), so its failures are attempts.
- */
-function metricOf(result: TargetResult, willRetry: boolean): CountMetric {
-  if (!result.ok) return willRetry ? "retried" : "failed";
+/** Which count a target's result goes in. */
+function metricOf(result: TargetResult): CountMetric {
+  if (!result.ok) return "failed";
   switch (result.action) {
     case "skipped":
     case "absent":
@@ -46,18 +42,10 @@ function metricOf(result: TargetResult, willRetry: boolean): CountMetric {
 }
 
 /**
- * Whether the caller has the change delivered again: with `retried` set, a result with a
- * retryable failure makes the stream mapping or Batch Operations deliver it again (invocation.ts
- * decides exactly so), and only then are its failures not yet given up.
- */
-export const willBeRetried = (
-  results: readonly TargetResult[],
-  retried: boolean | undefined,
-): boolean => retried === true && results.some((result) => !result.ok && result.retryable);
-
-/**
  * Emits one data point per target result, each with exactly the `TargetEnvironment` and `Kind`
  * dimensions (plus Powertools' `service`), as the alarms expect. `now` is when the writes ended.
+ * The caller counts a change once, on the attempt that settles it (invocation.ts): a failure
+ * counted here was dead-lettered (or answered PermanentFailure).
  */
 export function recordResults(
   sink: MetricsSink,
@@ -65,7 +53,6 @@ export function recordResults(
   change: Pick<ObjectChange | ItemChange, "time">,
   results: readonly TargetResult[],
   now: number = Date.now(),
-  willRetry = false,
 ): void {
   const changedAt = change.time === undefined ? Number.NaN : Date.parse(change.time);
   for (const result of results) {
@@ -81,29 +68,10 @@ export function recordResults(
       point.addDimension(replicationMetricDimensions.kind, kind);
       point.addMetric(name, unit, value);
     };
-    const metric = metricOf(result, willRetry);
+    const metric = metricOf(result);
     emit(replicationMetricNames[metric], MetricUnit.Count, 1);
     if (metric === "replicated" && !Number.isNaN(changedAt)) {
       emit(replicationMetricNames.latency, MetricUnit.Milliseconds, Math.max(0, now - changedAt));
     }
   }
-}
-
-/** The replicator, with every result counted (the function's; redrive and resync count nothing). */
-export function withMetrics(replicator: Replicator, sink: MetricsSink): Replicator {
-  return {
-    settings: replicator.settings,
-    replicateObject: async (change, options) => {
-      const results = await replicator.replicateObject(change, options);
-      const again = willBeRetried(results, options?.retried);
-      recordResults(sink, "object", change, results, Date.now(), again);
-      return results;
-    },
-    replicateItem: async (change, options) => {
-      const results = await replicator.replicateItem(change, options);
-      const again = willBeRetried(results, options?.retried);
-      recordResults(sink, "item", change, results, Date.now(), again);
-      return results;
-    },
-  };
 }

@@ -190,7 +190,12 @@ export function taggingHeader(tags: TagPairs): string {
     .join("&");
 }
 
-const readTags = async (s3: S3Client, bucket: string, key: string) => {
+/** An object's tags, canonical; `undefined` when the object does not exist. */
+export const readObjectTags = async (
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<TagPairs | undefined> => {
   const out = await unlessMissing(
     s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key })),
   );
@@ -240,7 +245,7 @@ export async function readSourceObject(
   bucket: string,
   key: string,
 ): Promise<SourceObject | undefined> {
-  const [out, tags] = await Promise.all([head(s3, bucket, key), readTags(s3, bucket, key)]);
+  const [out, tags] = await Promise.all([head(s3, bucket, key), readObjectTags(s3, bucket, key)]);
   if (out === undefined || tags === undefined) return undefined;
   const metadata = Object.fromEntries(
     Object.entries(out.Metadata ?? {}).filter(([name]) => !MARKERS.includes(name)),
@@ -516,7 +521,7 @@ async function copy(
 /** Gives a replica that holds the source's contents the source's tags, unless it has them. */
 async function convergeTags(work: ObjectConvergence, source: SourceObject): Promise<AppliedAction> {
   const { route } = work;
-  const held = await readTags(route.target, route.targetBucket, route.key);
+  const held = await readObjectTags(route.target, route.targetBucket, route.key);
   // Gone since its HEAD: another writer deleted it; read both sides again.
   if (held === undefined) throw new ReplicaMovedError();
   if (sameTags(held, source.tags)) return "skipped";

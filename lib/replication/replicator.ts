@@ -85,13 +85,6 @@ export interface ReplicateOptions {
    * @default false
    */
   readonly replay?: boolean;
-  /**
-   * The caller has the change delivered again when a target fails on an error worth retrying
-   * (a stream record is reported to Lambda, a Batch Operations task answered TemporaryFailure),
-   * so such a failure is an attempt, not a change given up (the metrics count it so).
-   * @default false
-   */
-  readonly retried?: boolean;
 }
 
 export interface Replicator {

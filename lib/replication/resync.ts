@@ -139,8 +139,6 @@ export interface ResyncObjectOptions {
   /** What started it, for the logs. @default "resync" */
   readonly description?: string;
   readonly budget?: TimeBudget;
-  /** A retryable failure is delivered again (a Batch Operations task). @default false */
-  readonly retried?: boolean;
 }
 
 /** The change a resync of `key` asks for: no sequencer. */
@@ -182,7 +180,6 @@ export function resyncObject(
   return replicator.replicateObject(change, {
     targets: options.targets,
     ...(options.budget === undefined ? {} : { budget: options.budget }),
-    ...(options.retried === undefined ? {} : { retried: options.retried }),
   });
 }
 

@@ -181,7 +181,6 @@ describe("the replicating stack's alarms", () => {
       replicated: "ChangesReplicated",
       skipped: "ChangesSkipped",
       failed: "ChangesFailed",
-      retried: "ChangesRetried",
       archived: "ChangesArchived",
       latency: "ReplicationLatency",
     });
@@ -408,7 +407,6 @@ describe("the replication dashboard", () => {
           "ChangesReplicated",
           "ChangesSkipped",
           "ChangesFailed",
-          "ChangesRetried",
           "ChangesArchived",
         ].map((m) => own(m, kind, "Sum")),
       ),

@@ -18,6 +18,7 @@ import {
   type ObjectChange,
 } from "../../lib/replication/events";
 import { createInvocationHandler } from "../../lib/replication/invocation";
+import { recorder } from "../support/metrics-recorder";
 import { logger } from "../../lib/replication/logger";
 import type { AppliedAction, TargetResult } from "../../lib/replication/outcome";
 import type { ReplicateOptions, Replicator } from "../../lib/replication/replicator";
@@ -318,6 +319,29 @@ describe("a Batch Operations invocation", () => {
       },
     ]);
     expect(dlq).not.toHaveReceivedCommand(SendMessageCommand);
+  });
+
+  it("counts a task once it settles, never a TemporaryFailure that Batch Operations runs again", async () => {
+    const { sink, points } = recorder();
+    let round = 0;
+    const { replicator } = stubReplicator((target) =>
+      round < 2 && target === staging ? failed(staging, true) : ok(target, "copied"),
+    );
+    const handler = createInvocationHandler({
+      replicator,
+      sqs,
+      dlqUrl: settings.dlqUrl,
+      metrics: sink,
+    });
+
+    for (round = 0; round < 3; round++) await handler.handle(invocation([task("k")]));
+
+    expect(
+      points.flatMap((p) => p.metrics.map(([name]) => [name, p.dimensions.TargetEnvironment])),
+    ).toEqual([
+      ["ChangesReplicated", "dev"],
+      ["ChangesReplicated", "staging"],
+    ]);
   });
 
   it("answers PermanentFailure when every failure is permanent, listing each failed target", async () => {

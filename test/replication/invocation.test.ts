@@ -13,6 +13,7 @@ import type { ItemChange, ObjectChange } from "../../lib/replication/events";
 import { UnreportableRecordError, createInvocationHandler } from "../../lib/replication/invocation";
 import { logger } from "../../lib/replication/logger";
 import type { TargetResult } from "../../lib/replication/outcome";
+import type { MetricsSink } from "../../lib/replication/metrics";
 import type { ReplicateOptions, Replicator } from "../../lib/replication/replicator";
 import {
   IPV6_CLIENT,
@@ -24,6 +25,7 @@ import {
   streamRecord,
   streamSequenceAt,
 } from "../../tools/emulators/events";
+import { recorder, type RecordedPoint } from "../support/metrics-recorder";
 import { settings } from "../support/settings";
 
 const sqs = new SQSClient({
@@ -89,8 +91,24 @@ beforeEach(() => {
   logger.setLogLevel("SILENT");
 });
 
-const handlerWith = (replicator: Replicator) =>
-  createInvocationHandler({ replicator, sqs, dlqUrl: settings.dlqUrl });
+const handlerWith = (replicator: Replicator, metrics?: MetricsSink) =>
+  createInvocationHandler({
+    replicator,
+    sqs,
+    dlqUrl: settings.dlqUrl,
+    ...(metrics === undefined ? {} : { metrics }),
+  });
+
+/** The counts recorded, as [metric, target] pairs. */
+const counted = (points: readonly RecordedPoint[]): [string, string][] =>
+  points
+    .flatMap((point) =>
+      point.metrics.map(([name]): [string, string] => [
+        name,
+        point.dimensions.TargetEnvironment ?? "",
+      ]),
+    )
+    .filter(([name]) => name !== "ReplicationLatency");
 
 describe("a DynamoDB stream batch", () => {
   it("names a record that keeps failing by its SequenceNumber, and applies the records before it", async () => {
@@ -150,6 +168,56 @@ describe("a DynamoDB stream batch", () => {
     // Dead-lettering dev now would dead-letter it again at every redelivery.
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: streamSequenceAt(1) }] });
     expect(dlq).not.toHaveReceivedCommand(SendMessageCommand);
+  });
+
+  it("settles only the records before the lowest reported one: those after are delivered again, neither dead-lettered nor counted now", async () => {
+    // Issue 16, defect 8: a record Lambda delivers again must not add a failure (or anything)
+    // at each attempt, and must not be dead-lettered at each attempt.
+    const { sink, points } = recorder();
+    const { replicator } = stubReplicator((change) => {
+      switch ((change as ItemChange).sequenceNumber) {
+        case streamSequenceAt(1):
+          return [failed(dev, false), ok(staging)];
+        case streamSequenceAt(2):
+          return [ok(dev), failed(staging, true)];
+        default:
+          return [failed(dev, false), ok(staging)];
+      }
+    });
+
+    const response = await handlerWith(replicator, sink).handle(
+      streamEvent([record(1), record(2), record(3)]),
+    );
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: streamSequenceAt(2) }] });
+    // Record 1 settles: dev dead-lettered and counted failed, staging counted replicated.
+    expect(
+      letters().map((l) => [l.target, (l.event as DynamoDBRecord).dynamodb?.SequenceNumber]),
+    ).toEqual([[dev, streamSequenceAt(1)]]);
+    expect(counted(points)).toEqual([
+      ["ChangesFailed", "dev"],
+      ["ChangesReplicated", "staging"],
+    ]);
+  });
+
+  it("counts a record retried N times once, on the attempt that settles it", async () => {
+    const { sink, points } = recorder();
+    let attempt = 0;
+    const { replicator } = stubReplicator(() => {
+      attempt += 1;
+      return attempt < 4 ? [ok(dev), failed(staging, true)] : [ok(dev, "put"), ok(staging)];
+    });
+    const handler = handlerWith(replicator, sink);
+
+    for (let n = 1; n < 4; n++) {
+      await expect(handler.handle(streamEvent([record(1)]))).rejects.toThrow(FullBatchFailureError);
+    }
+    await handler.handle(streamEvent([record(1)]));
+
+    expect(counted(points)).toEqual([
+      ["ChangesReplicated", "dev"],
+      ["ChangesReplicated", "staging"],
+    ]);
   });
 
   it("fails the invocation when every record failed, so that Lambda bisects or retries", async () => {

@@ -1,46 +1,16 @@
 /** The function's metrics (lib/replication/metrics.ts): one data point per change and target. */
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { ReplicationTarget } from "../../lib/replication/contract";
-import type { ObjectChange } from "../../lib/replication/events";
-import {
-  createMetrics,
-  recordResults,
-  withMetrics,
-  type MetricsSink,
-} from "../../lib/replication/metrics";
+import { createMetrics, recordResults } from "../../lib/replication/metrics";
 import {
   replicationMetricDimensions,
   replicationMetricsNamespace,
 } from "../../lib/replication/metric-names";
 import type { TargetResult } from "../../lib/replication/outcome";
-import type { Replicator } from "../../lib/replication/replicator";
+import { recorder } from "../support/metrics-recorder";
 import { settings } from "../support/settings";
 
 const [dev, staging] = settings.targets as [ReplicationTarget, ReplicationTarget];
-
-/** A sink that records each data point as { dimensions, metrics }. */
-function recorder() {
-  const points: { dimensions: Record<string, string>; metrics: [string, string, number][] }[] = [];
-  const sink: MetricsSink = {
-    singleMetric: () => {
-      const point = {
-        dimensions: {} as Record<string, string>,
-        metrics: [] as [string, string, number][],
-      };
-      points.push(point);
-      const single = {
-        addDimension: (name: string, value: string) => {
-          point.dimensions[name] = value;
-        },
-        addMetric: (name: string, unit: string, value: number) => {
-          point.metrics.push([name, unit, value]);
-        },
-      };
-      return single as unknown as ReturnType<MetricsSink["singleMetric"]>;
-    },
-  };
-  return { sink, points };
-}
 
 const result = (
   target: ReplicationTarget,
@@ -104,25 +74,15 @@ describe("recordResults", () => {
   });
 });
 
-describe("withMetrics", () => {
-  it("counts what the replicator returns, as object or item, and returns it unchanged", async () => {
+describe("an archived source", () => {
+  it("is counted as ChangesArchived, neither a failure nor a write", () => {
     const { sink, points } = recorder();
-    const results = [result(dev, true)];
-    const replicator: Replicator = {
-      settings,
-      replicateObject: () => Promise.resolve(results),
-      replicateItem: () => Promise.resolve(results),
-    };
-    const counted = withMetrics(replicator, sink);
-    const change = { time: undefined } as ObjectChange;
 
-    await expect(counted.replicateObject(change)).resolves.toBe(results);
-    await expect(counted.replicateItem({ ...change, kind: "item" } as never)).resolves.toBe(
-      results,
-    );
+    recordResults(sink, "object", { time: "2026-11-28T12:00:00Z" }, [
+      { ok: true, target: dev, action: "archived" },
+    ]);
 
-    expect(points.map((p) => p.dimensions.Kind)).toEqual(["object", "item"]);
-    expect(counted.settings).toBe(settings);
+    expect(points.map((p) => p.metrics)).toEqual([[["ChangesArchived", MetricUnit.Count, 1]]]);
   });
 });
 

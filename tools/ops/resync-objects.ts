@@ -11,7 +11,12 @@ import type { ReplicationClients } from "../../lib/replication/clients";
 import { targetRegion } from "../../lib/replication/clients";
 import type { ReplicationSettings, ReplicationTarget } from "../../lib/replication/contract";
 import { summarizeError } from "../../lib/replication/errors";
-import { readReplica, readSourceObject } from "../../lib/replication/objects";
+import {
+  readObjectTags,
+  readReplica,
+  readSourceObject,
+  sameTags,
+} from "../../lib/replication/objects";
 import type { TargetResult } from "../../lib/replication/outcome";
 import { resyncObjectWith, unchangedResult } from "../../lib/replication/resync";
 import type { ResyncTally } from "./resync-progress";
@@ -160,7 +165,18 @@ async function planKey(
             ? unchangedResult(target, undefined)
             : { ok: true, target, action: "deleted" };
         }
-        if (replica?.source === source.fingerprint) return unchangedResult(target, replica);
+        if (replica?.source === source.fingerprint) {
+          // The same contents: the tags decide (a tag change keeps the fingerprint).
+          const held = await readObjectTags(
+            clients.s3(targetRegion(target, settings)),
+            target.bucket,
+            key,
+          );
+          return held !== undefined && sameTags(held, source.tags)
+            ? unchangedResult(target, replica)
+            : { ok: true, target, action: "tagged" };
+        }
+        if (source.archived !== undefined) return { ok: true, target, action: "archived" };
         return { ok: true, target, action: "copied" };
       } catch (error: unknown) {
         return failed(target, error);

@@ -8,6 +8,8 @@ export interface ObjectCounts {
   copied: number;
   deleted: number;
   unchanged: number;
+  /** Source objects that are archived (GLACIER, DEEP_ARCHIVE, ...): copied once restored. */
+  archived: number;
   /** Keys found only in the target (deleted too with --delete-extra, and counted there). */
   extra: number;
   failed: number;
@@ -67,7 +69,7 @@ export class ResyncTally {
       targets: environments.map((environment) => ({
         environment,
         ...(parts.objects
-          ? { objects: { copied: 0, deleted: 0, unchanged: 0, extra: 0, failed: 0 } }
+          ? { objects: { copied: 0, deleted: 0, unchanged: 0, archived: 0, extra: 0, failed: 0 } }
           : {}),
         ...(parts.items
           ? { items: { put: 0, deleted: 0, unchanged: 0, extra: 0, failed: 0 } }
@@ -123,6 +125,8 @@ export function countOf(
       return "deleted";
     case "skipped":
       return "unchanged";
+    case "archived":
+      return part === "objects" ? "archived" : undefined;
     case "absent":
       return undefined;
   }
