@@ -188,7 +188,7 @@ describe("counts and progress", () => {
 
     expect(counts.summary.targets[0]).toEqual({
       environment: "dev",
-      objects: { copied: 1, deleted: 0, unchanged: 1, extra: 0, failed: 0 },
+      objects: { copied: 1, deleted: 0, unchanged: 1, archived: 0, extra: 0, failed: 0 },
       items: { put: 1, deleted: 0, unchanged: 0, extra: 0, failed: 1 },
     });
     expect(counts.summary.failures).toEqual([
@@ -305,7 +305,7 @@ describe("the summary lines", () => {
         targets: [
           {
             environment: "dev",
-            objects: { copied: 1200, deleted: 0, unchanged: 3, extra: 1, failed: 1 },
+            objects: { copied: 1200, deleted: 0, unchanged: 3, archived: 0, extra: 1, failed: 1 },
           },
           {
             environment: "staging",

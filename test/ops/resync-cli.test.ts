@@ -122,12 +122,12 @@ describe("npm run resync", () => {
       targets: [
         {
           environment: "dev",
-          objects: { copied: 0, deleted: 0, unchanged: 2, extra: 1, failed: 0 },
+          objects: { copied: 0, deleted: 0, unchanged: 2, archived: 0, extra: 1, failed: 0 },
           items: { put: 0, deleted: 0, unchanged: 1, extra: 0, failed: 0 },
         },
         {
           environment: "staging",
-          objects: { copied: 1, deleted: 0, unchanged: 1, extra: 0, failed: 0 },
+          objects: { copied: 1, deleted: 0, unchanged: 1, archived: 0, extra: 0, failed: 0 },
           items: { put: 0, deleted: 0, unchanged: 1, extra: 0, failed: 0 },
         },
       ],

@@ -98,12 +98,12 @@ describe("a resync", () => {
       targets: [
         {
           environment: "dev",
-          objects: { copied: 5, deleted: 0, unchanged: 0, extra: 1, failed: 0 },
+          objects: { copied: 5, deleted: 0, unchanged: 0, archived: 0, extra: 1, failed: 0 },
           items: { put: 4, deleted: 0, unchanged: 1, extra: 1, failed: 0 },
         },
         {
           environment: "staging",
-          objects: { copied: 5, deleted: 0, unchanged: 0, extra: 0, failed: 0 },
+          objects: { copied: 5, deleted: 0, unchanged: 0, archived: 0, extra: 0, failed: 0 },
           items: { put: 5, deleted: 0, unchanged: 0, extra: 0, failed: 0 },
         },
       ],
@@ -150,12 +150,12 @@ describe("a resync", () => {
     expect(summary.targets).toEqual([
       {
         environment: "dev",
-        objects: { copied: 0, deleted: 0, unchanged: 5, extra: 1, failed: 0 },
+        objects: { copied: 0, deleted: 0, unchanged: 5, archived: 0, extra: 1, failed: 0 },
         items: { put: 0, deleted: 0, unchanged: 5, extra: 1, failed: 0 },
       },
       {
         environment: "staging",
-        objects: { copied: 0, deleted: 0, unchanged: 5, extra: 0, failed: 0 },
+        objects: { copied: 0, deleted: 0, unchanged: 5, archived: 0, extra: 0, failed: 0 },
         items: { put: 0, deleted: 0, unchanged: 5, extra: 0, failed: 0 },
       },
     ]);
@@ -190,7 +190,7 @@ describe("a resync", () => {
     ]);
     expect(real.targets[0]).toEqual({
       environment: "dev",
-      objects: { copied: 5, deleted: 1, unchanged: 0, extra: 1, failed: 0 },
+      objects: { copied: 5, deleted: 1, unchanged: 0, archived: 0, extra: 1, failed: 0 },
       items: { put: 4, deleted: 1, unchanged: 1, extra: 1, failed: 0 },
     });
   });
@@ -236,6 +236,7 @@ describe("a resync", () => {
         copied: 1,
         deleted: 0,
         unchanged: 0,
+        archived: 0,
         extra: 0,
         failed: 0,
       });
@@ -256,7 +257,7 @@ describe("a resync", () => {
     expect(summary.targets).toEqual([
       {
         environment: "staging",
-        objects: { copied: 2, deleted: 0, unchanged: 0, extra: 0, failed: 0 },
+        objects: { copied: 2, deleted: 0, unchanged: 0, archived: 0, extra: 0, failed: 0 },
       },
     ]);
     expect(Object.keys(await bucketState(world.s3, envs.staging.bucket))).toEqual([
@@ -304,7 +305,7 @@ describe("a resync", () => {
 
     expect(summary.targets[1]).toEqual({
       environment: "staging",
-      objects: { copied: 3, deleted: 0, unchanged: 0, extra: 0, failed: 2 },
+      objects: { copied: 3, deleted: 0, unchanged: 0, archived: 0, extra: 0, failed: 2 },
       items: { put: 4, deleted: 0, unchanged: 0, extra: 0, failed: 1 },
     });
     const byKey = [...summary.failures].sort((a, b) => (a.key < b.key ? -1 : 1));

@@ -254,8 +254,10 @@ export async function runResync(
   return tally.summary;
 }
 
+/** Counts for a person: every count, but `archived` only when there are some. */
 const counts = (record: Readonly<Record<string, number>>): string =>
   Object.entries(record)
+    .filter(([name, count]) => name !== "archived" || count > 0)
     .map(([name, count]) => `${name} ${count.toLocaleString("en-US")}`)
     .join(", ");
 
