@@ -3,8 +3,7 @@
  * replayed by redrive: the function's own dead letter, an EventBridge target dead letter, an
  * asynchronous invocation record (a timed-out invocation after Lambda's retries), a stream batch
  * record (a batch out of retries, read back from the stream), a batch past the stream's
- * retention (kept, naming resync); and a copy that one CopyObject could not finish in the
- * invocation's time, made in parallel parts instead.
+ * retention (kept, naming resync).
  */
 import { itemKeys } from "../../tools/emulators/events";
 import type { Fault, ProxiedRequest } from "../../tools/emulators/fault-proxy";
@@ -155,30 +154,6 @@ it("keeps a stream batch past the stream's 24 hours, and names resync", async ()
   expect(summary.failures[0]).toMatch(/past its 24-hour retention.*npm run resync -- --items-only/);
   expect(await dlq()).toHaveLength(1);
 });
-
-it("copies in parallel parts an object one CopyObject would not copy in the invocation's time", async () => {
-  // Issue 16, defect 4. 64 MiB: one CopyObject needs about 2 s at the planning rate, more than a
-  // 2 s invocation has left; four UploadPartCopy streams need about 0.5 s.
-  const parts: string[] = [];
-  const wholeCopies: string[] = [];
-  s3Fault = (request) => {
-    if (request.method === "PUT" && request.headers["x-amz-copy-source"] !== undefined) {
-      (/[?&]uploadId=/.test(request.url) ? parts : wholeCopies).push(request.url);
-    }
-    return undefined;
-  };
-  await putSourceObject(harness, "big.bin", new Uint8Array(64 * 1024 * 1024).fill(7));
-  await harness.settle();
-
-  expect(await dlq()).toEqual([]);
-  expect(await objectExists(dev(), "dev-bucket", "big.bin")).toBe(true);
-  // Four parts (16 MiB each) per copy, into both targets (a duplicate delivery may copy again),
-  // and no whole-object CopyObject.
-  expect(parts.length % 4).toBe(0);
-  expect(parts.some((url) => url.startsWith("/dev-bucket/big.bin?"))).toBe(true);
-  expect(parts.some((url) => url.startsWith("/staging-bucket/big.bin?"))).toBe(true);
-  expect(wholeCopies).toEqual([]);
-}, 60_000);
 
 it("ends with every target equal to the source, but for the item past the stream's retention", async () => {
   const source = await tableContents(harness, "prod", "prod-table");
