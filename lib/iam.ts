@@ -95,7 +95,7 @@ export function topicKeyPolicy(args: TopicKeyPolicyArgs): PolicyDocument {
  * What the replication role does on a target, one list each for its own policy and for the
  * resource policies a target in another account grants it (cross-account access needs both:
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html).
- * Objects: GetObject is the HeadObject of the replica (the ordering guard); Get/PutObjectTagging:
+ * Objects: GetObject is the HeadObject of the replica (what it holds); Get/PutObjectTagging:
  * tag-only changes compare and set the replica's tags (CopyObject copies them with the body).
  */
 export const targetObjectActions = [
