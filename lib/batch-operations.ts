@@ -94,7 +94,9 @@ export function createBatchOperations(
       assumeRolePolicy: JSON.stringify(batchOperationsAssumeRolePolicy()),
       tags,
     },
-    opts,
+    // Created before the old one is deleted, as the replication role (createReplicationRole in
+    // lib/replication-plane.ts): a replacement always has a new name.
+    { parent, deleteBeforeReplace: false },
   );
   new aws.iam.RolePolicy(
     `${name}-batch-policy`,

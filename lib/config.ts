@@ -24,7 +24,9 @@ import {
 import {
   accountIdPlaceholder,
   bucketNameProblems,
+  dashboardNameProblems,
   functionNameProblems,
+  logGroupNameProblems,
   physicalNames,
   roleNameProblems,
   tableNameProblems,
@@ -464,8 +466,18 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
     seen.add(target);
   }
 
-  // The replicating stack also names the S3 Batch Operations job role and report bucket.
+  // The replicating stack also names its function's log group and its dashboard, and the S3
+  // Batch Operations job role and report bucket.
   if (replicationTargets.length > 0 && partsValid.every(Boolean)) {
+    const from = `from ${reader.key("namePrefix")}/${reader.key("environment")}/aws:region/${reader.key("nameSuffix")}`;
+    for (const [what, value, problems] of [
+      ["CloudWatch Logs log group name", names.replicationLogGroup, logGroupNameProblems],
+      ["CloudWatch dashboard name", names.replicationDashboard, dashboardNameProblems],
+    ] as const) {
+      for (const problem of problems(value)) {
+        reader.problems.push(`${what} ${JSON.stringify(value)} ${from}: ${problem}`);
+      }
+    }
     const note = nameSuffix === undefined ? " (checked with a 12-digit account id)" : "";
     for (const problem of batchOperationsNameProblems({
       namePrefix,

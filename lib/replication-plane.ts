@@ -97,6 +97,19 @@ export function referenceTargets(
  * The replication Lambda's role; created before the data plane so the topic key can name it. Its
  * physical name is fixed by the naming rules (`roleName`), so targets in other accounts can name
  * it before it exists.
+ *
+ * A replacement is created before the old role is deleted. The provider alone would delete first:
+ * the bridge marks every replacement of a resource whose name is set by the program
+ * delete-before-replace ("Set delete-before-replace for manually-named resources",
+ * https://github.com/pulumi/pulumi-terraform/pull/465), so the function and its stream mapping
+ * would run on a deleted role until the update repointed them. `deleteBeforeReplace: false`
+ * overrides that choice ("a user may explicitly set deleteBeforeReplace to false in order to
+ * disable DBR behavior for a particular resource", https://github.com/pulumi/pulumi/pull/3118).
+ * Creating first is safe because a replacement always has another name: the role's only property
+ * that forces a replacement is its name (`path` is never set), and a fixed name never equals the
+ * auto-name the role had before it was named (`autoNamePattern` in lib/naming.ts; it carries the
+ * region's hyphens). The old role is deleted at the end of the update, after the function points
+ * at the new one.
  */
 export function createReplicationRole(
   name: string,
@@ -112,7 +125,7 @@ export function createReplicationRole(
       assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()),
       tags,
     },
-    { parent },
+    { parent, deleteBeforeReplace: false },
   );
 }
 
@@ -351,7 +364,7 @@ export function createReplicationPlane(
     {
       region: config.region,
       environment: config.environment,
-      functionName: names.replicationFunction,
+      dashboardName: names.replicationDashboard,
       function: fn,
       rule,
       queue: data.deadLetterQueue,

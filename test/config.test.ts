@@ -15,8 +15,11 @@ import {
 } from "../lib/lambda-environment";
 import { contractVariableNames } from "../lib/replication/contract";
 import {
+  autoNamePattern,
   bucketNameProblems,
+  dashboardNameProblems,
   functionNameProblems,
+  logGroupNameProblems,
   physicalNames,
   tableNameProblems,
 } from "../lib/naming";
@@ -456,6 +459,7 @@ describe("naming", () => {
       replicationFunction: "company-replication-prod",
       replicationLogGroup: "/aws/lambda/company-replication-prod",
       replicationRole: "company-replication-prod-eu-west-1",
+      replicationDashboard: "company-replication-prod-eu-west-1",
     });
   });
 
@@ -474,6 +478,7 @@ describe("naming", () => {
       replicationFunction: "company-replication-dev-pr-42",
       replicationLogGroup: "/aws/lambda/company-replication-dev-pr-42",
       replicationRole: "company-replication-dev-eu-west-1-pr-42",
+      replicationDashboard: "company-replication-dev-eu-west-1-pr-42",
     });
   });
 
@@ -504,6 +509,40 @@ describe("naming", () => {
     },
   );
 
+  it("names the dashboards of one environment in two regions apart (dashboards are account-global)", () => {
+    const names = ["eu-west-1", "us-east-1"].map(
+      (region) =>
+        physicalNames({ namePrefix: "company", environment: "prod", region, uniqueness: "" })
+          .replicationDashboard,
+    );
+
+    expect(names).toEqual([
+      "company-replication-prod-eu-west-1",
+      "company-replication-prod-us-east-1",
+    ]);
+  });
+
+  it("checks CloudWatch dashboard names", () => {
+    expect(dashboardNameProblems("d".repeat(256))).toEqual(["must be 1-255 characters (is 256)"]);
+    expect(dashboardNameProblems("")).toEqual(["must be 1-255 characters (is 0)"]);
+    expect(dashboardNameProblems("prod.dashboard")).toEqual([
+      "may contain only letters, digits, '-' and '_'",
+    ]);
+    expect(dashboardNameProblems(`Company_replication-prod-eu-west-1${"d".repeat(221)}`)).toEqual(
+      [],
+    );
+  });
+
+  it("checks CloudWatch Logs log group names", () => {
+    expect(logGroupNameProblems(`/aws/lambda/${"f".repeat(501)}`)).toEqual([
+      "must be 1-512 characters (is 513)",
+    ]);
+    expect(logGroupNameProblems("/aws/lambda/fn v1")).toEqual([
+      "may contain only letters, digits and '.-_/#'",
+    ]);
+    expect(logGroupNameProblems(`/aws/lambda/My_fn.v1-#${"f".repeat(490)}`)).toEqual([]);
+  });
+
   it("checks DynamoDB table names", () => {
     expect(tableNameProblems("ab")).toEqual(["must be 3-255 characters (is 2)"]);
     expect(tableNameProblems("t".repeat(256))).toEqual(["must be 3-255 characters (is 256)"]);
@@ -521,6 +560,38 @@ describe("naming", () => {
     ]);
     expect(functionNameProblems("company-replication-prod")).toEqual([]);
   });
+
+  it("recognises Pulumi's auto-names: the logical name, a hyphen, 7 hex digits", () => {
+    const pattern = autoNamePattern("pipeline-replication-role");
+
+    expect("pipeline-replication-role-1a2b3c4").toMatch(pattern);
+    expect("pipeline-replication-role-1a2b3c").not.toMatch(pattern);
+    expect("pipeline-replication-roleX1a2b3c4").not.toMatch(pattern);
+    expect("a.b-1234567").toMatch(autoNamePattern("a.b"));
+    expect("aXb-1234567").not.toMatch(autoNamePattern("a.b"));
+  });
+
+  it.each([
+    ["pipeline", "role", "eu-west-1", undefined],
+    ["pipeline", "role", "us-gov-west-1", "abc1234"],
+    ["a", "b", "cn-north-1", "0"],
+    ["company", "prod", "eu-west-1", undefined],
+  ])(
+    "names the replication role (%s, %s, %s, suffix %s) unlike its earlier auto-name",
+    (namePrefix, environment, region, nameSuffix) => {
+      const { replicationRole } = physicalNames({
+        namePrefix,
+        environment,
+        region,
+        uniqueness: nameSuffix ?? "",
+        nameSuffix,
+      });
+
+      // The region's own hyphens leave the fixed name at least five; the auto-name has three.
+      expect(replicationRole).not.toMatch(autoNamePattern("pipeline-replication-role"));
+      expect(replicationRole.split("-").length).toBeGreaterThanOrEqual(6);
+    },
+  );
 
   it("rejects a function name over 64 characters through the config", () => {
     const functionProblem = /Lambda function name "company-replication-prod-s+" .*1-64 characters/;

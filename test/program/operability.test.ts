@@ -30,6 +30,8 @@ const T = {
 
 const tags = { Environment: "prod", Project: "data-pipeline", ManagedBy: "pulumi" };
 const functionName = "company-replication-prod";
+/** Dashboards are account-global: the dashboard is named as the role is, with the region. */
+const dashboardName = "company-replication-prod-eu-west-1";
 
 // At most four plans per file: each plan adds exit listeners to the process (Node warns at 11).
 let stacks: AllStacks;
@@ -296,15 +298,15 @@ describe("the replication dashboard", () => {
     return found;
   };
 
-  it("exists in the replicating stack only, named after the function", () => {
-    expect(only(prod(), T.dashboard).inputs.dashboardName).toBe(functionName);
+  it("exists in the replicating stack only, named with its region as the role is", () => {
+    expect(only(prod(), T.dashboard).inputs.dashboardName).toBe(dashboardName);
     expect(ofType(stacks.dev, T.dashboard)).toEqual([]);
     expect(ofType(stacks.staging, T.dashboard)).toEqual([]);
   });
 
   it("exports its console address", () => {
     expect(output(prod(), "replicationDashboardUrl")).toBe(
-      `https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/${functionName}`,
+      `https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/${dashboardName}`,
     );
     expect(stacks.dev.outputs.replicationDashboardUrl).toBeUndefined();
   });
@@ -431,7 +433,9 @@ describe("the offline plan's tree", () => {
     expect(tree).toMatch(
       /pipeline-alarm-latency-dev-object\n.*name: company-replication-prod-latency-dev-object\n.*metricName: ReplicationLatency\n.*threshold: 300000/,
     );
-    expect(tree).toMatch(/pipeline-dashboard\n.*dashboardName: company-replication-prod/);
+    expect(tree).toMatch(
+      /pipeline-dashboard\n.*dashboardName: company-replication-prod-eu-west-1\n/,
+    );
     expect(tree).toMatch(
       /pipeline-alert-ops@example.com\n.*protocol: email\n.*endpoint: ops@example.com/,
     );

@@ -8,6 +8,7 @@ import { bundleReplication, lambdaHandler } from "../../lib/bundle";
 import { reservedLambdaEnvironmentKeys } from "../../lib/lambda-environment";
 import { environmentComponentType } from "../../lib/environment-component";
 import type { PolicyDocument, PolicyStatement } from "../../lib/iam";
+import { autoNamePattern } from "../../lib/naming";
 import { loadProject, type PlannedResource, type StackPlan } from "../../tools/offline";
 import { planAllStacks, type AllStacks } from "../support/pulumi-plan";
 import { jsonInput, named, ofType, onlyPipeline as only, output } from "../support/pulumi-query";
@@ -280,7 +281,7 @@ describe.each(stackNames)("%s data plane", (s) => {
       expected.replicationFunctionName = "company-replication-prod";
       expected.replicationRuleArn = arnOf(only(plan(s), T.rule));
       expected.replicationDashboardUrl =
-        "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/company-replication-prod";
+        "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/company-replication-prod-eu-west-1";
     }
 
     expect(plan(s).outputs).toEqual(expected);
@@ -518,6 +519,23 @@ describe("prod replication plane", () => {
       ],
     });
     expect(role.inputs.tags).toEqual(tags("prod"));
+  });
+
+  it("replaces a role by creating the new one first, under a name no earlier role had", () => {
+    const role = only(prod(), T.role);
+
+    // Without the option the bridge deletes a named role before creating its replacement.
+    expect(role.deleteBeforeReplace).toBe(false);
+    expect(role.inputs.name).toBe(`company-replication-prod-${region}`);
+    // Until it had a fixed name, the role had Pulumi's auto-name of its logical name.
+    expect(role.inputs.name).not.toMatch(autoNamePattern(role.name));
+    const optionSet = plan("prod").resources.filter((r) => r.deleteBeforeReplace !== undefined);
+    expect(optionSet.map((r) => r.name).sort()).toEqual([
+      "pipeline-batch-role",
+      "pipeline-dashboard",
+      "pipeline-replication-role",
+    ]);
+    expect(optionSet.map((r) => r.deleteBeforeReplace)).toEqual([false, false, false]);
   });
 
   it("grants the role exactly what the handler calls, on exact ARNs", () => {
