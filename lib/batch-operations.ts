@@ -21,6 +21,7 @@ import {
   denyInsecureTransportPolicy,
 } from "./iam";
 import { createPrivateBucket } from "./private-bucket";
+import { batchRoleDescription } from "./resource-texts";
 
 /** Days a generated manifest or completion report is kept. */
 export const batchReportRetentionDays = 30;
@@ -90,7 +91,7 @@ export function createBatchOperations(
     `${name}-batch-role`,
     {
       name: names.role,
-      description: "S3 Batch Operations resync jobs: invoke the replication function",
+      description: batchRoleDescription,
       assumeRolePolicy: JSON.stringify(batchOperationsAssumeRolePolicy()),
       tags,
     },

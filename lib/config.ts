@@ -37,6 +37,7 @@ import {
   lambdaEnvironmentMaxBytes,
   lambdaEnvironmentProblems,
 } from "./lambda-environment";
+import { resourceTextChecks, textProblems } from "./resource-texts";
 import { standardTagKeys } from "./tags";
 
 /** The Pulumi project name, which is also the config namespace. */
@@ -568,6 +569,22 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
 
   const alertEmails = readAlertEmails(reader);
   const alarms = readAlarmConfig(reader);
+
+  // The texts the resources carry (descriptions, alarm names) against what AWS takes: the
+  // function's description lists every target, alarm names and descriptions name them too.
+  if (partsValid.every(Boolean)) {
+    const checks = resourceTextChecks({
+      environment,
+      functionName: names.replicationFunction,
+      alarms,
+      targetStacks: replicationTargets,
+      sourceAccountId: accounts.replicationSource?.accountId,
+    });
+    for (const problem of textProblems(checks)) {
+      const keys = problem.keys.map((name) => reader.key(name)).join("/");
+      reader.bad(keys, problem.value, problem.reason);
+    }
+  }
 
   if (replicationTargets.length === 0) {
     for (const name of replicatingOnlyKeys) {

@@ -15,6 +15,7 @@ import {
   type ReplicationGrantee,
   type TargetTableKeyPolicyArgs,
 } from "./iam";
+import { tableKeyDescription } from "./resource-texts";
 
 /** The grantee a target names: the source account's replication role, by its derived ARN. */
 export function replicationGrantee(source: ReplicationSource): ReplicationGrantee {
@@ -90,7 +91,7 @@ export function createReplicationGrants(
   const tableKey = new aws.kms.Key(
     `${name}-table-key`,
     {
-      description: `Encrypts the ${config.environment} metadata table, shared with the replication role of account ${source.accountId}`,
+      description: tableKeyDescription(config.environment, source.accountId),
       enableKeyRotation: true,
       deletionWindowInDays: 30,
       policy: pulumi

@@ -10,6 +10,7 @@ import { createAlertSubscriptions } from "./alerts";
 import type { StackConfig } from "./config";
 import { dataBucketPolicy, topicKeyPolicy, type ReplicationGrantee } from "./iam";
 import { createPrivateBucket } from "./private-bucket";
+import { deadLetterAlarmDescription, topicKeyDescription } from "./resource-texts";
 
 /** Days after which incomplete multipart uploads are aborted. */
 export const abortIncompleteMultipartUploadDays = 7;
@@ -104,7 +105,7 @@ export function createDataPlane(
   const topicKey = new aws.kms.Key(
     `${name}-topic-key`,
     {
-      description: `Encrypts the ${config.environment} replication topics`,
+      description: topicKeyDescription(config.environment),
       enableKeyRotation: true,
       deletionWindowInDays: 30,
       policy: pulumi
@@ -138,7 +139,7 @@ export function createDataPlane(
   const deadLetterAlarm = new aws.cloudwatch.MetricAlarm(
     `${name}-dlq-depth`,
     {
-      alarmDescription: `Messages in the ${config.environment} replication dead-letter queue`,
+      alarmDescription: deadLetterAlarmDescription(config.environment),
       namespace: "AWS/SQS",
       metricName: "ApproximateNumberOfMessagesVisible",
       dimensions: { QueueName: deadLetterQueue.name },

@@ -23,6 +23,11 @@ import type { DataPlane } from "./data-plane";
 import { deadLetterQueuePolicy, lambdaAssumeRolePolicy, replicationRolePolicy } from "./iam";
 import type { PhysicalNames } from "./naming";
 import { writeContract } from "./replication/contract";
+import {
+  objectChangeRuleDescription,
+  replicationFunctionDescription,
+  replicationRoleDescription,
+} from "./resource-texts";
 import { replicationEventPattern, replicationRetry } from "./delivery";
 import { resolveTarget, type ResolvedTarget } from "./targets";
 
@@ -121,7 +126,7 @@ export function createReplicationRole(
     `${name}-replication-role`,
     {
       name: roleName,
-      description: "Replication Lambda: reads the source, writes the targets",
+      description: replicationRoleDescription,
       assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()),
       tags,
     },
@@ -171,7 +176,7 @@ export function createReplicationPlane(
   const rule = new aws.cloudwatch.EventRule(
     `${name}-object-changes`,
     {
-      description: `Object created/deleted in the ${config.environment} data bucket`,
+      description: objectChangeRuleDescription(config.environment),
       eventPattern: data.bucket.bucket.apply((bucket) =>
         JSON.stringify(replicationEventPattern(bucket, config.replicationKeyPrefixes)),
       ),
@@ -243,7 +248,7 @@ export function createReplicationPlane(
     `${name}-replication`,
     {
       name: names.replicationFunction,
-      description: `Replicates ${config.environment} changes into ${config.replicationTargets.join(", ")}`,
+      description: replicationFunctionDescription(config.environment, config.replicationTargets),
       role: role.arn,
       runtime: lambdaRuntime,
       handler: lambdaHandler,

@@ -277,6 +277,11 @@ describe("validateConfig rules", () => {
       /tags = "aws:foo" \(tag keys are 1-128/,
     ],
     [
+      "targets that make the function's description longer than Lambda's 256 characters",
+      { [key("replicationTargets")]: JSON.stringify(["a", "b", "c"].map((c) => c.repeat(100))) },
+      /data-pipeline:replicationTargets = "\[\\"a{100}\\",\\"b{100}\\",\\"c{100}\\"\]" \(makes the Lambda function description 333 characters \(max 256\): "Replicates prod changes into a{100}, b{100}, c{100}"\)/,
+    ],
+    [
       "tag value over 256 characters",
       { [key("tags")]: JSON.stringify({ Team: "v".repeat(257) }) },
       /tag value of Team longer than 256/,
@@ -318,6 +323,10 @@ describe("validateConfig rules", () => {
       },
     ],
     ["an extra tag", { [key("tags")]: '{"CostCenter":"42"}' }],
+    [
+      "two targets of 100 characters (a function description of 231)",
+      { [key("replicationTargets")]: JSON.stringify(["a", "b"].map((c) => c.repeat(100))) },
+    ],
     ["key prefixes", { [key("replicationKeyPrefixes")]: '["a/","b/"]' }],
   ];
 

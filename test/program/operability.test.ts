@@ -5,7 +5,8 @@
  * and alarms.
  */
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { replicationServiceName } from "../../lib/config";
+import { replicationServiceName, validateConfig } from "../../lib/config";
+import { replicationAlarmTexts } from "../../lib/resource-texts";
 import type { DashboardBody, MetricWidget, Widget } from "../../lib/dashboard";
 import {
   replicationMetricDimensions,
@@ -13,7 +14,7 @@ import {
   replicationMetricsNamespace,
   replicationMetricUnits,
 } from "../../lib/replication/metric-names";
-import type { PlannedResource, StackPlan } from "../../tools/offline";
+import { loadStackConfig, type PlannedResource, type StackPlan } from "../../tools/offline";
 import { renderTree } from "../../tools/offline/plan-report";
 import { planAllStacks, planInJest, type AllStacks } from "../support/pulumi-plan";
 import { jsonInput, named, ofType, only, output } from "../support/pulumi-query";
@@ -283,6 +284,26 @@ describe("alert e-mail subscriptions", () => {
         },
       ],
     ]);
+  });
+});
+
+describe("the alarms' texts", () => {
+  it("are those config validation checks against AWS's limits (lib/resource-texts.ts)", () => {
+    const prod = stacks.prod;
+    const file = loadStackConfig("prod");
+    const declared = ofType(prod, T.alarm)
+      .filter((r) => r.inputs.name !== undefined)
+      .map((r) => [r.inputs.name, r.inputs.alarmDescription]);
+    const checked = replicationAlarmTexts({
+      functionName,
+      environment: "prod",
+      alarms: validateConfig({ ...file, project: file.project.name, organization: "o" }).alarms,
+      targetStacks: ["dev", "staging"],
+    }).map((t) => [t.name, t.description]);
+
+    expect(declared.length).toBe(14);
+    expect(declared).toEqual(expect.arrayContaining(checked));
+    expect(checked).toEqual(expect.arrayContaining(declared));
   });
 });
 
