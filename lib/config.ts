@@ -38,7 +38,7 @@ import {
   lambdaEnvironmentProblems,
 } from "./lambda-environment";
 import { resourceTextChecks, textProblems } from "./resource-texts";
-import { standardTagKeys } from "./tags";
+import { tagProblems } from "./tags";
 
 /** The Pulumi project name, which is also the config namespace. */
 export const projectName = "data-pipeline";
@@ -555,17 +555,10 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
     ownRoleName: partsValid.every(Boolean) ? names.replicationRole : undefined,
   });
 
+  // One tag set on every resource: the strictest rules of every service it goes to (lib/tags.ts).
   const tags = reader.stringMap("tags");
-  for (const [name, value] of Object.entries(tags)) {
-    const tagKey = reader.key("tags");
-    if ((standardTagKeys as readonly string[]).includes(name)) {
-      reader.bad(tagKey, name, "set by the program");
-    } else if (name.length < 1 || name.length > 128 || name.startsWith("aws:")) {
-      reader.bad(tagKey, name, "tag keys are 1-128 characters, not starting with aws:");
-    } else if (value.length > 256) {
-      reader.bad(tagKey, value, `tag value of ${name} longer than 256 characters`);
-    }
-  }
+  for (const problem of tagProblems(tags))
+    reader.bad(reader.key("tags"), problem.value, problem.reason);
 
   const alertEmails = readAlertEmails(reader);
   const alarms = readAlarmConfig(reader);

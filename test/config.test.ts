@@ -274,7 +274,17 @@ describe("validateConfig rules", () => {
     [
       "tag key in the aws: namespace",
       { [key("tags")]: '{"aws:foo":"x"}' },
-      /tags = "aws:foo" \(tag keys are 1-128/,
+      /tags = "aws:foo" \(tag keys may not start with aws: in any case \(reserved for AWS\)\)/,
+    ],
+    [
+      "tag key in the AWS: namespace, in capitals",
+      { [key("tags")]: '{"AWS:Foo":"x"}' },
+      /tags = "AWS:Foo" \(tag keys may not start with aws: in any case/,
+    ],
+    [
+      "tag key over 128 characters",
+      { [key("tags")]: JSON.stringify({ ["k".repeat(129)]: "x" }) },
+      /tags = "k{129}" \(tag keys are 1-128 characters \(is 129\)\)/,
     ],
     [
       "targets that make the function's description longer than Lambda's 256 characters",
@@ -284,7 +294,51 @@ describe("validateConfig rules", () => {
     [
       "tag value over 256 characters",
       { [key("tags")]: JSON.stringify({ Team: "v".repeat(257) }) },
-      /tag value of Team longer than 256/,
+      /tags = "v{257}" \(value of tag Team: 1-256 characters \(is 257; SQS refuses an empty value\)\)/,
+    ],
+    [
+      "empty tag value (SQS refuses it)",
+      { [key("tags")]: '{"Team":""}' },
+      /tags = "" \(value of tag Team: 1-256 characters \(is 0; SQS refuses an empty value\)\)/,
+    ],
+    [
+      "tag value with a comma (IAM and DynamoDB refuse it)",
+      { [key("tags")]: '{"Team":"data,ops"}' },
+      /tags = "data,ops" \(value of tag Team: only letters, digits, spaces and _ \. : \/ = \+ - \(DynamoDB allows no other\)\)/,
+    ],
+    [
+      "tag value with an ampersand",
+      { [key("tags")]: '{"Team":"data&ops"}' },
+      /tags = "data&ops" \(value of tag Team: only letters/,
+    ],
+    [
+      "tag value with an at sign (IAM takes it, DynamoDB does not)",
+      { [key("tags")]: '{"Owner":"ops@example.com"}' },
+      /tags = "ops@example.com" \(value of tag Owner: only letters/,
+    ],
+    [
+      "tag key with a character no service allows",
+      { [key("tags")]: '{"Cost#Center":"42"}' },
+      /tags = "Cost#Center" \(tag keys may contain only letters, digits, spaces and _ \. : \/ = \+ -/,
+    ],
+    [
+      "tag key differing from a standard tag's only in case (IAM refuses it)",
+      { [key("tags")]: '{"environment":"x"}' },
+      /tags = "environment" \(differs from the tag Environment only in case \(IAM refuses that on a role\)\)/,
+    ],
+    [
+      "two tag keys differing only in case",
+      { [key("tags")]: '{"Team":"a","TEAM":"b"}' },
+      /tags = "TEAM" \(differs from the tag Team only in case/,
+    ],
+    [
+      "more tags than a resource takes with the program's three",
+      {
+        [key("tags")]: JSON.stringify(
+          Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`T${i}`, "v"])),
+        ),
+      },
+      /tags = "\[\\"T0\\",.*\\"T47\\"\]" \(48 tags and the program's 3 make 51 on every resource \(max 50 per resource\)\)/,
     ],
   ];
 
@@ -323,6 +377,23 @@ describe("validateConfig rules", () => {
       },
     ],
     ["an extra tag", { [key("tags")]: '{"CostCenter":"42"}' }],
+    [
+      "tags of every character every service allows",
+      {
+        [key("tags")]: JSON.stringify({
+          "Équipe données": "Ops: a/b=c+d-e_f.g 42",
+          ["k".repeat(128)]: "v".repeat(256),
+        }),
+      },
+    ],
+    [
+      "47 extra tags (50 with the program's)",
+      {
+        [key("tags")]: JSON.stringify(
+          Object.fromEntries(Array.from({ length: 47 }, (_, i) => [`T${i}`, "v"])),
+        ),
+      },
+    ],
     [
       "two targets of 100 characters (a function description of 231)",
       { [key("replicationTargets")]: JSON.stringify(["a", "b"].map((c) => c.repeat(100))) },
