@@ -37,6 +37,7 @@ import {
   lambdaEnvironmentMaxBytes,
   lambdaEnvironmentProblems,
 } from "./lambda-environment";
+import { eventPatternMaxCharacters, replicationEventPatternJson } from "./delivery";
 import { resourceTextChecks, textProblems } from "./resource-texts";
 import { tagProblems } from "./tags";
 
@@ -497,6 +498,19 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
   for (const prefix of replicationKeyPrefixes) {
     if (prefix === "") {
       reader.bad(reader.key("replicationKeyPrefixes"), prefix, "empty prefix; omit the key");
+    }
+  }
+  // Every prefix is one more entry in the rule's pattern; the bucket's name is as long as it will
+  // be (an account id has 12 digits), so the size is the deployed pattern's.
+  if (replicationTargets.length > 0 && partsValid.every(Boolean)) {
+    const pattern = replicationEventPatternJson(names.bucket, replicationKeyPrefixes);
+    if (pattern.characters > eventPatternMaxCharacters) {
+      reader.bad(
+        reader.key("replicationKeyPrefixes"),
+        JSON.stringify(replicationKeyPrefixes),
+        `makes the EventBridge rule's event pattern ${pattern.characters} characters ` +
+          `(max ${eventPatternMaxCharacters}, EventBridge's default quota)`,
+      );
     }
   }
 

@@ -28,7 +28,7 @@ import {
   replicationFunctionDescription,
   replicationRoleDescription,
 } from "./resource-texts";
-import { replicationEventPattern, replicationRetry } from "./delivery";
+import { replicationEventPatternJson, replicationRetry } from "./delivery";
 import { resolveTarget, type ResolvedTarget } from "./targets";
 
 export { replicatedDetailTypes, replicationEventPattern, replicationRetry } from "./delivery";
@@ -177,8 +177,8 @@ export function createReplicationPlane(
     `${name}-object-changes`,
     {
       description: objectChangeRuleDescription(config.environment),
-      eventPattern: data.bucket.bucket.apply((bucket) =>
-        JSON.stringify(replicationEventPattern(bucket, config.replicationKeyPrefixes)),
+      eventPattern: data.bucket.bucket.apply(
+        (bucket) => replicationEventPatternJson(bucket, config.replicationKeyPrefixes).json,
       ),
       tags,
     },

@@ -224,6 +224,11 @@ describe("validateConfig rules", () => {
       /replicationKeyPrefixes = "" \(empty prefix/,
     ],
     [
+      "key prefixes that make the rule's event pattern longer than EventBridge's 2048 characters",
+      { [key("replicationKeyPrefixes")]: JSON.stringify(["p".repeat(1736)]) },
+      /data-pipeline:replicationKeyPrefixes = "\[\\"p{1736}\\"\]" \(makes the EventBridge rule's event pattern 2049 characters \(max 2048, EventBridge's default quota\)\)/,
+    ],
+    [
       "name prefix with capitals",
       { [key("namePrefix")]: "Company" },
       /namePrefix = "Company" \(must be lowercase/,
@@ -399,6 +404,10 @@ describe("validateConfig rules", () => {
       { [key("replicationTargets")]: JSON.stringify(["a", "b"].map((c) => c.repeat(100))) },
     ],
     ["key prefixes", { [key("replicationKeyPrefixes")]: '["a/","b/"]' }],
+    [
+      "key prefixes that make an event pattern of exactly 2048 characters",
+      { [key("replicationKeyPrefixes")]: JSON.stringify(["p".repeat(1735)]) },
+    ],
   ];
 
   it.each(fine)("accepts %s", (_name, values) => {
