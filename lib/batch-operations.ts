@@ -19,6 +19,8 @@ import {
   batchOperationsAssumeRolePolicy,
   batchOperationsRolePolicy,
   denyInsecureTransportPolicy,
+  policyJson,
+  policyLimits,
 } from "./iam";
 import { createPrivateBucket } from "./private-bucket";
 import { batchRoleDescription } from "./resource-texts";
@@ -92,7 +94,11 @@ export function createBatchOperations(
     {
       name: names.role,
       description: batchRoleDescription,
-      assumeRolePolicy: JSON.stringify(batchOperationsAssumeRolePolicy()),
+      assumeRolePolicy: policyJson(
+        `${name}-batch-role`,
+        batchOperationsAssumeRolePolicy(),
+        policyLimits.roleTrust,
+      ),
       tags,
     },
     // Created before the old one is deleted, as the replication role (createReplicationRole in
@@ -106,7 +112,8 @@ export function createBatchOperations(
       policy: pulumi
         .all([args.functionArn, args.sourceBucketArn, reportBucket.arn])
         .apply(([functionArn, sourceBucketArn, reportBucketArn]) =>
-          JSON.stringify(
+          policyJson(
+            `${name}-batch-policy`,
             batchOperationsRolePolicy({
               functionArn,
               sourceBucketArn,
@@ -114,6 +121,7 @@ export function createBatchOperations(
               manifestPrefix: BATCH_MANIFEST_PREFIX,
               reportPrefix: BATCH_REPORT_PREFIX,
             }),
+            policyLimits.roleInline,
           ),
         ),
     },

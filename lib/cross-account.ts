@@ -10,6 +10,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { dynamodbViaService, partitionOf, roleArn } from "./accounts";
 import type { ReplicationSource, StackConfig } from "./config";
 import {
+  policyJson,
+  policyLimits,
   targetTableKeyPolicy,
   targetTablePolicy,
   type ReplicationGrantee,
@@ -96,7 +98,13 @@ export function createReplicationGrants(
       deletionWindowInDays: 30,
       policy: pulumi
         .output(args.accountId)
-        .apply((accountId) => JSON.stringify(tableKeyPolicyDocument(config, source, accountId))),
+        .apply((accountId) =>
+          policyJson(
+            `${name}-table-key`,
+            tableKeyPolicyDocument(config, source, accountId),
+            policyLimits.key,
+          ),
+        ),
       tags,
     },
     { parent },
@@ -109,7 +117,9 @@ export function createReplicationGrants(
         `${name}-table-policy`,
         {
           resourceArn: table.arn,
-          policy: table.arn.apply((arn) => JSON.stringify(targetTablePolicy(arn, grantee))),
+          policy: table.arn.apply((arn) =>
+            policyJson(`${name}-table-policy`, targetTablePolicy(arn, grantee), policyLimits.table),
+          ),
         },
         { parent },
       ),

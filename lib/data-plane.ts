@@ -8,7 +8,13 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createAlertSubscriptions } from "./alerts";
 import type { StackConfig } from "./config";
-import { dataBucketPolicy, topicKeyPolicy, type ReplicationGrantee } from "./iam";
+import {
+  dataBucketPolicy,
+  policyJson,
+  policyLimits,
+  topicKeyPolicy,
+  type ReplicationGrantee,
+} from "./iam";
 import { createPrivateBucket } from "./private-bucket";
 import { deadLetterAlarmDescription, topicKeyDescription } from "./resource-texts";
 
@@ -111,7 +117,11 @@ export function createDataPlane(
       policy: pulumi
         .all([args.accountId, args.partition])
         .apply(([accountId, partition]) =>
-          JSON.stringify(topicKeyPolicy({ accountId, partition })),
+          policyJson(
+            `${name}-topic-key`,
+            topicKeyPolicy({ accountId, partition }),
+            policyLimits.key,
+          ),
         ),
       tags,
     },

@@ -20,7 +20,13 @@ import {
 import { replicationServiceName, type StackConfig } from "./config";
 import { createReplicationDashboard, type ReplicationDashboard } from "./dashboard";
 import type { DataPlane } from "./data-plane";
-import { deadLetterQueuePolicy, lambdaAssumeRolePolicy, replicationRolePolicy } from "./iam";
+import {
+  deadLetterQueuePolicy,
+  lambdaAssumeRolePolicy,
+  policyJson,
+  policyLimits,
+  replicationRolePolicy,
+} from "./iam";
 import type { PhysicalNames } from "./naming";
 import { writeContract } from "./replication/contract";
 import {
@@ -127,7 +133,11 @@ export function createReplicationRole(
     {
       name: roleName,
       description: replicationRoleDescription,
-      assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()),
+      assumeRolePolicy: policyJson(
+        `${name}-replication-role`,
+        lambdaAssumeRolePolicy(),
+        policyLimits.roleTrust,
+      ),
       tags,
     },
     { parent, deleteBeforeReplace: false },
@@ -191,7 +201,13 @@ export function createReplicationPlane(
       queueUrl: data.deadLetterQueue.url,
       policy: pulumi
         .all([data.deadLetterQueue.arn, rule.arn])
-        .apply(([queueArn, ruleArn]) => JSON.stringify(deadLetterQueuePolicy(queueArn, ruleArn))),
+        .apply(([queueArn, ruleArn]) =>
+          policyJson(
+            `${name}-dlq-policy`,
+            deadLetterQueuePolicy(queueArn, ruleArn),
+            policyLimits.queue,
+          ),
+        ),
     },
     opts,
   );
@@ -239,7 +255,13 @@ export function createReplicationPlane(
           deadLetterQueueArn: data.deadLetterQueue.arn,
           logGroupArn: logGroup.arn,
         })
-        .apply((arns) => JSON.stringify(replicationRolePolicy(arns))),
+        .apply((arns) =>
+          policyJson(
+            `${name}-replication-policy`,
+            replicationRolePolicy(arns),
+            policyLimits.roleInline,
+          ),
+        ),
     },
     opts,
   );
