@@ -571,8 +571,9 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
 
   // One tag set on every resource: the strictest rules of every service it goes to (lib/tags.ts).
   const tags = reader.stringMap("tags");
-  for (const problem of tagProblems(tags))
+  for (const problem of tagProblems(tags)) {
     reader.bad(reader.key("tags"), problem.value, problem.reason);
+  }
 
   const alertEmails = readAlertEmails(reader);
   const alarms = readAlarmConfig(reader);
