@@ -16,6 +16,12 @@ import {
   replicationMetricsNamespace,
   type ChangeKind,
 } from "./replication/metric-names";
+import {
+  alarmName,
+  pipelineAlarmIds,
+  replicationAlarmDescriptions,
+  targetAlarmIds,
+} from "./resource-texts";
 
 /** One target as the alarms see it: its stack (for names) and environment (the dimension). */
 export interface AlarmTarget {
@@ -61,6 +67,7 @@ export interface ReplicationAlarms {
 interface AlarmSpec {
   /** Suffix of the logical name (`<name>-alarm-<id>`) and of the physical name. */
   readonly id: string;
+  /** From lib/resource-texts.ts, which config validation checks against AWS's limits. */
   readonly description: string;
   readonly namespace: string;
   readonly metricName: string;
@@ -87,14 +94,14 @@ export function createReplicationAlarms(
   const { alarms: config, environment } = args;
   const functionDimensions = { FunctionName: args.function.name };
   const ruleDimensions = { RuleName: args.rule.name };
-  const seconds = (value: number): string => `${value} s`;
+  const descriptions = replicationAlarmDescriptions(environment, config);
 
   const alarm = (spec: AlarmSpec): aws.cloudwatch.MetricAlarm =>
     new aws.cloudwatch.MetricAlarm(
       `${name}-alarm-${spec.id}`,
       {
-        name: `${args.functionName}-${spec.id}`,
-        alarmDescription: `${spec.description} Runbook: README "Operating it".`,
+        name: alarmName(args.functionName, spec.id),
+        alarmDescription: spec.description,
         namespace: spec.namespace,
         metricName: spec.metricName,
         dimensions: spec.dimensions,
@@ -116,8 +123,8 @@ export function createReplicationAlarms(
   // Lambda metrics: https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
   // Missing data: Lambda publishes Errors and Throttles only for invocation requests; none, none.
   const errors = alarm({
-    id: "errors",
-    description: `The ${environment} replication function failed more than ${config.errorsThreshold} time(s) in a period (timeouts, crashes, whole batches failing).`,
+    id: pipelineAlarmIds.errors,
+    description: descriptions.errors,
     namespace: "AWS/Lambda",
     metricName: "Errors",
     dimensions: functionDimensions,
@@ -125,8 +132,8 @@ export function createReplicationAlarms(
     threshold: config.errorsThreshold,
   });
   const throttles = alarm({
-    id: "throttles",
-    description: `The ${environment} replication function was throttled more than ${config.throttlesThreshold} time(s) in a period (concurrency exhausted); changes wait and age.`,
+    id: pipelineAlarmIds.throttles,
+    description: descriptions.throttles,
     namespace: "AWS/Lambda",
     metricName: "Throttles",
     dimensions: functionDimensions,
@@ -138,8 +145,8 @@ export function createReplicationAlarms(
   // (https://docs.aws.amazon.com/lambda/latest/dg/events-dynamodb-metrics.html). Missing data: no
   // batch, so no record waiting (an idle table).
   const iteratorAge = alarm({
-    id: "iterator-age",
-    description: `The ${environment} table stream is more than ${seconds(config.iteratorAgeSeconds)} behind: item changes reach the targets late.`,
+    id: pipelineAlarmIds.iteratorAge,
+    description: descriptions.iteratorAge,
     namespace: "AWS/Lambda",
     metricName: "IteratorAge",
     dimensions: functionDimensions,
@@ -150,8 +157,8 @@ export function createReplicationAlarms(
   // stream batch) to the dead-letter queue, so the change is lost. Any is too many. Missing data:
   // published only when a delivery was attempted.
   const destinationFailures = alarm({
-    id: "destination-failures",
-    description: `Lambda could not write a failed ${environment} change to the dead-letter queue: the change is lost and needs a resync.`,
+    id: pipelineAlarmIds.destinationFailures,
+    description: descriptions.destinationFailures,
     namespace: "AWS/Lambda",
     metricName: "DestinationDeliveryFailures",
     dimensions: functionDimensions,
@@ -162,8 +169,8 @@ export function createReplicationAlarms(
   // EventBridge metrics: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html
   // Missing data: "EventBridge only sends this metric to CloudWatch if it isn't zero."
   const ruleFailedInvocations = alarm({
-    id: "rule-failed-invocations",
-    description: `The ${environment} object-change rule failed permanently to invoke the function more than ${config.failedInvocationsThreshold} time(s) in a period; the events went to the dead-letter queue.`,
+    id: pipelineAlarmIds.ruleFailedInvocations,
+    description: descriptions.ruleFailedInvocations,
     namespace: "AWS/Events",
     metricName: "FailedInvocations",
     dimensions: ruleDimensions,
@@ -173,8 +180,8 @@ export function createReplicationAlarms(
   // InvocationsFailedToBeSentToDlq: an event the rule gave up on could not be stored either.
   // Missing data: published only when it happens.
   const ruleDeadLetterFailures = alarm({
-    id: "rule-dead-letter-failures",
-    description: `EventBridge could not write an undeliverable ${environment} object event to the dead-letter queue: the change is lost and needs a resync.`,
+    id: pipelineAlarmIds.ruleDeadLetterFailures,
+    description: descriptions.ruleDeadLetterFailures,
     namespace: "AWS/Events",
     metricName: "InvocationsFailedToBeSentToDlq",
     dimensions: ruleDimensions,
@@ -193,23 +200,22 @@ export function createReplicationAlarms(
     args.targets.flatMap((target) =>
       changeKinds.map((kind) => ({ stack: target.stack, kind, alarm: alarm(make(target, kind)) })),
     );
-  const plural = (kind: ChangeKind): string => `${kind}s`;
   // Missing data: the latency is published for each replicated change only; none, no change.
   const latency = perTarget((target, kind) => ({
-    id: `latency-${target.stack}-${kind}`,
-    description: `A ${environment} ${kind} change took more than ${seconds(config.replicationLatencySeconds)} to reach ${target.stack} (${plural(kind)} are late there).`,
+    id: targetAlarmIds.latency(target.stack, kind),
+    description: descriptions.latency(target.stack, kind),
     namespace: replicationMetricsNamespace,
     metricName: replicationMetricNames.latency,
     dimensions: ownDimensions(target, kind),
     statistic: "Maximum",
     threshold: config.replicationLatencySeconds * 1000,
   }));
-  // Failed changes: given up by the function (dead-lettered), once per change and target; the
-  // attempts Lambda retries are ChangesRetried, not counted here (partial batch failures do not
-  // count as function Errors either). Missing data: no change given up for this target and kind.
+  // Failed changes: given up by the function (dead-lettered), once per change and target; an
+  // attempt Lambda retries is not counted (partial batch failures do not count as function
+  // Errors either). Missing data: no change given up for this target and kind.
   const failedChanges = perTarget((target, kind) => ({
-    id: `failed-${target.stack}-${kind}`,
-    description: `More than ${config.failedChangesThreshold} ${environment} ${kind} change(s) failed to replicate into ${target.stack} in a period and were dead-lettered (npm run redrive replays them).`,
+    id: targetAlarmIds.failed(target.stack, kind),
+    description: descriptions.failed(target.stack, kind),
     namespace: replicationMetricsNamespace,
     metricName: replicationMetricNames.failed,
     dimensions: ownDimensions(target, kind),

@@ -19,8 +19,11 @@ import {
   batchOperationsAssumeRolePolicy,
   batchOperationsRolePolicy,
   denyInsecureTransportPolicy,
+  policyJson,
+  policyLimits,
 } from "./iam";
 import { createPrivateBucket } from "./private-bucket";
+import { batchRoleDescription } from "./resource-texts";
 
 /** Days a generated manifest or completion report is kept. */
 export const batchReportRetentionDays = 30;
@@ -90,11 +93,17 @@ export function createBatchOperations(
     `${name}-batch-role`,
     {
       name: names.role,
-      description: "S3 Batch Operations resync jobs: invoke the replication function",
-      assumeRolePolicy: JSON.stringify(batchOperationsAssumeRolePolicy()),
+      description: batchRoleDescription,
+      assumeRolePolicy: policyJson(
+        `${name}-batch-role`,
+        batchOperationsAssumeRolePolicy(),
+        policyLimits.roleTrust,
+      ),
       tags,
     },
-    opts,
+    // Created before the old one is deleted, as the replication role (createReplicationRole in
+    // lib/replication-plane.ts): a replacement always has a new name.
+    { parent, deleteBeforeReplace: false },
   );
   new aws.iam.RolePolicy(
     `${name}-batch-policy`,
@@ -103,7 +112,8 @@ export function createBatchOperations(
       policy: pulumi
         .all([args.functionArn, args.sourceBucketArn, reportBucket.arn])
         .apply(([functionArn, sourceBucketArn, reportBucketArn]) =>
-          JSON.stringify(
+          policyJson(
+            `${name}-batch-policy`,
             batchOperationsRolePolicy({
               functionArn,
               sourceBucketArn,
@@ -111,6 +121,7 @@ export function createBatchOperations(
               manifestPrefix: BATCH_MANIFEST_PREFIX,
               reportPrefix: BATCH_REPORT_PREFIX,
             }),
+            policyLimits.roleInline,
           ),
         ),
     },

@@ -24,7 +24,9 @@ import {
 import {
   accountIdPlaceholder,
   bucketNameProblems,
+  dashboardNameProblems,
   functionNameProblems,
+  logGroupNameProblems,
   physicalNames,
   roleNameProblems,
   tableNameProblems,
@@ -35,7 +37,9 @@ import {
   lambdaEnvironmentMaxBytes,
   lambdaEnvironmentProblems,
 } from "./lambda-environment";
-import { standardTagKeys } from "./tags";
+import { eventPatternMaxCharacters, replicationEventPatternJson } from "./delivery";
+import { resourceTextChecks, textProblems } from "./resource-texts";
+import { tagProblems } from "./tags";
 
 /** The Pulumi project name, which is also the config namespace. */
 export const projectName = "data-pipeline";
@@ -464,8 +468,18 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
     seen.add(target);
   }
 
-  // The replicating stack also names the S3 Batch Operations job role and report bucket.
+  // The replicating stack also names its function's log group and its dashboard, and the S3
+  // Batch Operations job role and report bucket.
   if (replicationTargets.length > 0 && partsValid.every(Boolean)) {
+    const from = `from ${reader.key("namePrefix")}/${reader.key("environment")}/aws:region/${reader.key("nameSuffix")}`;
+    for (const [what, value, problems] of [
+      ["CloudWatch Logs log group name", names.replicationLogGroup, logGroupNameProblems],
+      ["CloudWatch dashboard name", names.replicationDashboard, dashboardNameProblems],
+    ] as const) {
+      for (const problem of problems(value)) {
+        reader.problems.push(`${what} ${JSON.stringify(value)} ${from}: ${problem}`);
+      }
+    }
     const note = nameSuffix === undefined ? " (checked with a 12-digit account id)" : "";
     for (const problem of batchOperationsNameProblems({
       namePrefix,
@@ -484,6 +498,19 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
   for (const prefix of replicationKeyPrefixes) {
     if (prefix === "") {
       reader.bad(reader.key("replicationKeyPrefixes"), prefix, "empty prefix; omit the key");
+    }
+  }
+  // Every prefix is one more entry in the rule's pattern; the bucket's name is as long as it will
+  // be (an account id has 12 digits), so the size is the deployed pattern's.
+  if (replicationTargets.length > 0 && partsValid.every(Boolean)) {
+    const pattern = replicationEventPatternJson(names.bucket, replicationKeyPrefixes);
+    if (pattern.characters > eventPatternMaxCharacters) {
+      reader.bad(
+        reader.key("replicationKeyPrefixes"),
+        JSON.stringify(replicationKeyPrefixes),
+        `makes the EventBridge rule's event pattern ${pattern.characters} characters ` +
+          `(max ${eventPatternMaxCharacters}, EventBridge's default quota)`,
+      );
     }
   }
 
@@ -542,20 +569,30 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
     ownRoleName: partsValid.every(Boolean) ? names.replicationRole : undefined,
   });
 
+  // One tag set on every resource: the strictest rules of every service it goes to (lib/tags.ts).
   const tags = reader.stringMap("tags");
-  for (const [name, value] of Object.entries(tags)) {
-    const tagKey = reader.key("tags");
-    if ((standardTagKeys as readonly string[]).includes(name)) {
-      reader.bad(tagKey, name, "set by the program");
-    } else if (name.length < 1 || name.length > 128 || name.startsWith("aws:")) {
-      reader.bad(tagKey, name, "tag keys are 1-128 characters, not starting with aws:");
-    } else if (value.length > 256) {
-      reader.bad(tagKey, value, `tag value of ${name} longer than 256 characters`);
-    }
+  for (const problem of tagProblems(tags)) {
+    reader.bad(reader.key("tags"), problem.value, problem.reason);
   }
 
   const alertEmails = readAlertEmails(reader);
   const alarms = readAlarmConfig(reader);
+
+  // The texts the resources carry (descriptions, alarm names) against what AWS takes: the
+  // function's description lists every target, alarm names and descriptions name them too.
+  if (partsValid.every(Boolean)) {
+    const checks = resourceTextChecks({
+      environment,
+      functionName: names.replicationFunction,
+      alarms,
+      targetStacks: replicationTargets,
+      sourceAccountId: accounts.replicationSource?.accountId,
+    });
+    for (const problem of textProblems(checks)) {
+      const keys = problem.keys.map((name) => reader.key(name)).join("/");
+      reader.bad(keys, problem.value, problem.reason);
+    }
+  }
 
   if (replicationTargets.length === 0) {
     for (const name of replicatingOnlyKeys) {

@@ -10,11 +10,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { dynamodbViaService, partitionOf, roleArn } from "./accounts";
 import type { ReplicationSource, StackConfig } from "./config";
 import {
+  policyJson,
+  policyLimits,
   targetTableKeyPolicy,
   targetTablePolicy,
   type ReplicationGrantee,
   type TargetTableKeyPolicyArgs,
 } from "./iam";
+import { tableKeyDescription } from "./resource-texts";
 
 /** The grantee a target names: the source account's replication role, by its derived ARN. */
 export function replicationGrantee(source: ReplicationSource): ReplicationGrantee {
@@ -90,12 +93,18 @@ export function createReplicationGrants(
   const tableKey = new aws.kms.Key(
     `${name}-table-key`,
     {
-      description: `Encrypts the ${config.environment} metadata table, shared with the replication role of account ${source.accountId}`,
+      description: tableKeyDescription(config.environment, source.accountId),
       enableKeyRotation: true,
       deletionWindowInDays: 30,
       policy: pulumi
         .output(args.accountId)
-        .apply((accountId) => JSON.stringify(tableKeyPolicyDocument(config, source, accountId))),
+        .apply((accountId) =>
+          policyJson(
+            `${name}-table-key`,
+            tableKeyPolicyDocument(config, source, accountId),
+            policyLimits.key,
+          ),
+        ),
       tags,
     },
     { parent },
@@ -108,7 +117,9 @@ export function createReplicationGrants(
         `${name}-table-policy`,
         {
           resourceArn: table.arn,
-          policy: table.arn.apply((arn) => JSON.stringify(targetTablePolicy(arn, grantee))),
+          policy: table.arn.apply((arn) =>
+            policyJson(`${name}-table-policy`, targetTablePolicy(arn, grantee), policyLimits.table),
+          ),
         },
         { parent },
       ),

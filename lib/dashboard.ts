@@ -268,8 +268,8 @@ export function dashboardUrl(region: string, dashboardName: string): string {
 export interface ReplicationDashboardArgs {
   readonly region: string;
   readonly environment: string;
-  /** The function's physical name, also the dashboard's name. */
-  readonly functionName: string;
+  /** The dashboard's physical name (`PhysicalNames.replicationDashboard`, account-global). */
+  readonly dashboardName: string;
   readonly function: aws.lambda.Function;
   readonly rule: aws.cloudwatch.EventRule;
   readonly queue: aws.sqs.Queue;
@@ -316,8 +316,11 @@ export function createReplicationDashboard(
     );
   const dashboard = new aws.cloudwatch.Dashboard(
     `${name}-dashboard`,
-    { dashboardName: args.functionName, dashboardBody: body },
-    { parent },
+    { dashboardName: args.dashboardName, dashboardBody: body },
+    // A new name (the region added, or any name part changed) replaces the dashboard: created
+    // before the old one is deleted, as the roles are (createReplicationRole in
+    // lib/replication-plane.ts), so the stack is never without one.
+    { parent, deleteBeforeReplace: false },
   );
   return {
     dashboard,

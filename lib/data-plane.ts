@@ -8,8 +8,15 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createAlertSubscriptions } from "./alerts";
 import type { StackConfig } from "./config";
-import { dataBucketPolicy, topicKeyPolicy, type ReplicationGrantee } from "./iam";
+import {
+  dataBucketPolicy,
+  policyJson,
+  policyLimits,
+  topicKeyPolicy,
+  type ReplicationGrantee,
+} from "./iam";
 import { createPrivateBucket } from "./private-bucket";
+import { deadLetterAlarmDescription, topicKeyDescription } from "./resource-texts";
 
 /** Days after which incomplete multipart uploads are aborted. */
 export const abortIncompleteMultipartUploadDays = 7;
@@ -104,13 +111,17 @@ export function createDataPlane(
   const topicKey = new aws.kms.Key(
     `${name}-topic-key`,
     {
-      description: `Encrypts the ${config.environment} replication topics`,
+      description: topicKeyDescription(config.environment),
       enableKeyRotation: true,
       deletionWindowInDays: 30,
       policy: pulumi
         .all([args.accountId, args.partition])
         .apply(([accountId, partition]) =>
-          JSON.stringify(topicKeyPolicy({ accountId, partition })),
+          policyJson(
+            `${name}-topic-key`,
+            topicKeyPolicy({ accountId, partition }),
+            policyLimits.key,
+          ),
         ),
       tags,
     },
@@ -138,7 +149,7 @@ export function createDataPlane(
   const deadLetterAlarm = new aws.cloudwatch.MetricAlarm(
     `${name}-dlq-depth`,
     {
-      alarmDescription: `Messages in the ${config.environment} replication dead-letter queue`,
+      alarmDescription: deadLetterAlarmDescription(config.environment),
       namespace: "AWS/SQS",
       metricName: "ApproximateNumberOfMessagesVisible",
       dimensions: { QueueName: deadLetterQueue.name },

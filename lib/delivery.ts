@@ -59,3 +59,19 @@ export function replicationEventPattern(
     },
   };
 }
+
+/**
+ * The most characters an event pattern may have: "Event pattern size ... 2,048 ... Maximum size
+ * of an event pattern, in characters" (the default quota, adjustable:
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html).
+ */
+export const eventPatternMaxCharacters = 2048;
+
+/** The rule's event pattern as the rule receives it, and its size in characters. */
+export function replicationEventPatternJson(
+  bucketName: string,
+  keyPrefixes: readonly string[],
+): { readonly json: string; readonly characters: number } {
+  const json = JSON.stringify(replicationEventPattern(bucketName, keyPrefixes));
+  return { json, characters: Array.from(json).length };
+}

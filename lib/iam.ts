@@ -25,6 +25,67 @@ function document(...statements: PolicyStatement[]): PolicyDocument {
   return { Version: "2012-10-17", Statement: statements };
 }
 
+/** The most a policy may hold, and how the service counts it. */
+export interface PolicyLimit {
+  readonly what: string;
+  readonly max: number;
+  /** IAM does not count white space; the resource policies count bytes, white space included. */
+  readonly unit: "characters without white space" | "bytes";
+}
+
+/** The size limit of every policy the program writes. */
+export const policyLimits = {
+  // "Role policy size cannot exceed 10,240 characters" (the sum of a role's inline policies; each
+  // role here has one), "Role trust policy length 2,048 characters" (the default), and "IAM does
+  // not count white space when calculating the size of a policy against these limits"
+  // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+  roleInline: {
+    what: "IAM role inline policy",
+    max: 10_240,
+    unit: "characters without white space",
+  },
+  roleTrust: { what: "IAM role trust policy", max: 2048, unit: "characters without white space" },
+  // "Bucket policies are limited to 20 KB in size"
+  // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-iam-policies.html).
+  bucket: { what: "S3 bucket policy", max: 20_480, unit: "bytes" },
+  // "The maximum size supported for a resource-based policy document is 20 KB. DynamoDB counts
+  // whitespaces" (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-considerations.html).
+  table: { what: "DynamoDB resource policy", max: 20_480, unit: "bytes" },
+  // Key policy document size, 32 KB, not adjustable
+  // (https://docs.aws.amazon.com/kms/latest/developerguide/resource-limits.html).
+  key: { what: "KMS key policy", max: 32_768, unit: "bytes" },
+  // SQS policy quotas: "Bytes 8,192"
+  // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-policies.html).
+  queue: { what: "SQS queue policy", max: 8192, unit: "bytes" },
+} as const satisfies Record<string, PolicyLimit>;
+
+/** A policy longer than its service takes; the message names the resource, size and limit. */
+export class PolicySizeError extends Error {
+  override readonly name = "PolicySizeError";
+}
+
+/** How large a policy document's JSON is, as the limit counts it. */
+export function policySize(json: string, limit: PolicyLimit): number {
+  return limit.unit === "bytes" ? Buffer.byteLength(json, "utf8") : json.replace(/\s/g, "").length;
+}
+
+/**
+ * The policy as the resource receives it (JSON), checked against its service's limit where the
+ * ARNs it names are known (some come from the targets' stacks): throws a `PolicySizeError` naming
+ * the resource, the size and the limit, so the update stops before the API refuses the policy.
+ */
+export function policyJson(resource: string, policy: PolicyDocument, limit: PolicyLimit): string {
+  const json = JSON.stringify(policy);
+  const size = policySize(json, limit);
+  if (size > limit.max) {
+    throw new PolicySizeError(
+      `The ${limit.what} of ${resource} is ${size} ${limit.unit} (max ${limit.max}); ` +
+        `it names ${policy.Statement.length} statement(s)`,
+    );
+  }
+  return json;
+}
+
 /** Trust policy: only the Lambda service may assume the replication role. */
 export function lambdaAssumeRolePolicy(): PolicyDocument {
   return document({

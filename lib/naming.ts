@@ -1,6 +1,6 @@
 /**
- * Physical names (bucket, table, replication function, its log group and role) from one function,
- * and the AWS naming rules they must satisfy. Pure: no Pulumi, no I/O.
+ * Physical names (bucket, table, replication function, its log group, role and dashboard) from one
+ * function, and the AWS naming rules they must satisfy. Pure: no Pulumi, no I/O.
  */
 
 /** The parts every physical name is built from. */
@@ -28,6 +28,13 @@ export interface PhysicalNames {
    * can name it in its grants before the replicating stack exists.
    */
   readonly replicationRole: string;
+  /**
+   * The replicating stack's CloudWatch dashboard, named as the role is: "All dashboards in your
+   * account are global, not region-specific" and PutDashboard replaces a dashboard of the same
+   * name (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html),
+   * so two replicating stacks of one environment in two regions of one account need two names.
+   */
+  readonly replicationDashboard: string;
 }
 
 /** Stands in for the account id when checking name lengths before the id is known. */
@@ -42,17 +49,23 @@ function withSuffix(base: string, suffix: string | undefined): string {
  * (globally unique). Table and function names are account-scoped, so they carry the suffix only
  * when one is configured (an ephemeral stack must not collide with `dev`). The role is
  * `{prefix}-replication-{env}-{region}`: IAM names are global within an account, so the region
- * keeps two replicating stacks of one environment in two regions of one account apart.
+ * keeps two replicating stacks of one environment in two regions of one account apart; the
+ * dashboard, account-global too, has the same name.
  */
 export function physicalNames(parts: NameParts): PhysicalNames {
   const { namePrefix, environment, region, uniqueness, nameSuffix } = parts;
   const replicationFunction = withSuffix(`${namePrefix}-replication-${environment}`, nameSuffix);
+  const accountGlobal = withSuffix(
+    `${namePrefix}-replication-${environment}-${region}`,
+    nameSuffix,
+  );
   return {
     bucket: `${namePrefix}-data-${environment}-${region}-${uniqueness}`,
     table: withSuffix(`${namePrefix}-metadata-${environment}`, nameSuffix),
     replicationFunction,
     replicationLogGroup: `/aws/lambda/${replicationFunction}`,
-    replicationRole: withSuffix(`${namePrefix}-replication-${environment}-${region}`, nameSuffix),
+    replicationRole: accountGlobal,
+    replicationDashboard: accountGlobal,
   };
 }
 
@@ -111,6 +124,38 @@ export function functionNameProblems(name: string): string[] {
 }
 
 /**
+ * Problems with a CloudWatch dashboard name (empty when valid): "The maximum length is 255, and
+ * valid characters are A-Z, a-z, 0-9, "-", and "_""
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html).
+ */
+export function dashboardNameProblems(name: string): string[] {
+  const problems: string[] = [];
+  if (name.length < 1 || name.length > 255) {
+    problems.push(`must be 1-255 characters (is ${name.length})`);
+  }
+  if (!/^[A-Za-z0-9_-]*$/.test(name)) {
+    problems.push("may contain only letters, digits, '-' and '_'");
+  }
+  return problems;
+}
+
+/**
+ * Problems with a CloudWatch Logs log group name (empty when valid): "Minimum length of 1.
+ * Maximum length of 512. Pattern: [\.\-_/#A-Za-z0-9]+"
+ * (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html).
+ */
+export function logGroupNameProblems(name: string): string[] {
+  const problems: string[] = [];
+  if (name.length < 1 || name.length > 512) {
+    problems.push(`must be 1-512 characters (is ${name.length})`);
+  }
+  if (!/^[.\-_/#A-Za-z0-9]*$/.test(name)) {
+    problems.push("may contain only letters, digits and '.-_/#'");
+  }
+  return problems;
+}
+
+/**
  * Problems with an IAM role name (empty when valid): "Minimum length of 1. Maximum length of 64.
  * Pattern: [\w+=,.@-]+" (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html).
  */
@@ -123,4 +168,14 @@ export function roleNameProblems(name: string): string[] {
     problems.push("may contain only letters, digits and '+=,.@_-'");
   }
   return problems;
+}
+
+/**
+ * The physical name Pulumi gives a resource that names none: its logical name, a hyphen and 7
+ * random hex digits (`pipeline-replication-role-1a2b3c4`). The replication role had such a name
+ * until it was named by these rules; a fixed name never has this form (see
+ * `createReplicationRole`, whose replacement is created before the old role is deleted).
+ */
+export function autoNamePattern(logicalName: string): RegExp {
+  return new RegExp(`^${logicalName.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-[0-9a-f]{7}$`);
 }

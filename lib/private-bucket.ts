@@ -9,7 +9,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { PolicyDocument } from "./iam";
+import { policyJson, policyLimits, type PolicyDocument } from "./iam";
 
 export interface PrivateBucketArgs {
   readonly bucket: pulumi.Input<string>;
@@ -67,7 +67,12 @@ export function createPrivateBucket(
   );
   new aws.s3.BucketPolicy(
     `${base}-policy`,
-    { bucket: bucket.id, policy: bucket.arn.apply((arn) => JSON.stringify(args.policy(arn))) },
+    {
+      bucket: bucket.id,
+      policy: bucket.arn.apply((arn) =>
+        policyJson(`${base}-policy`, args.policy(arn), policyLimits.bucket),
+      ),
+    },
     { parent, dependsOn: [publicAccessBlock] },
   );
   return bucket;

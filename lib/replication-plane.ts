@@ -20,10 +20,21 @@ import {
 import { replicationServiceName, type StackConfig } from "./config";
 import { createReplicationDashboard, type ReplicationDashboard } from "./dashboard";
 import type { DataPlane } from "./data-plane";
-import { deadLetterQueuePolicy, lambdaAssumeRolePolicy, replicationRolePolicy } from "./iam";
+import {
+  deadLetterQueuePolicy,
+  lambdaAssumeRolePolicy,
+  policyJson,
+  policyLimits,
+  replicationRolePolicy,
+} from "./iam";
 import type { PhysicalNames } from "./naming";
 import { writeContract } from "./replication/contract";
-import { replicationEventPattern, replicationRetry } from "./delivery";
+import {
+  objectChangeRuleDescription,
+  replicationFunctionDescription,
+  replicationRoleDescription,
+} from "./resource-texts";
+import { replicationEventPatternJson, replicationRetry } from "./delivery";
 import { resolveTarget, type ResolvedTarget } from "./targets";
 
 export { replicatedDetailTypes, replicationEventPattern, replicationRetry } from "./delivery";
@@ -97,6 +108,19 @@ export function referenceTargets(
  * The replication Lambda's role; created before the data plane so the topic key can name it. Its
  * physical name is fixed by the naming rules (`roleName`), so targets in other accounts can name
  * it before it exists.
+ *
+ * A replacement is created before the old role is deleted. The provider alone would delete first:
+ * the bridge marks every replacement of a resource whose name is set by the program
+ * delete-before-replace ("Set delete-before-replace for manually-named resources",
+ * https://github.com/pulumi/pulumi-terraform/pull/465), so the function and its stream mapping
+ * would run on a deleted role until the update repointed them. `deleteBeforeReplace: false`
+ * overrides that choice ("a user may explicitly set deleteBeforeReplace to false in order to
+ * disable DBR behavior for a particular resource", https://github.com/pulumi/pulumi/pull/3118).
+ * Creating first is safe because a replacement always has another name: the role's only property
+ * that forces a replacement is its name (`path` is never set), and a fixed name never equals the
+ * auto-name the role had before it was named (`autoNamePattern` in lib/naming.ts; it carries the
+ * region's hyphens). The old role is deleted at the end of the update, after the function points
+ * at the new one.
  */
 export function createReplicationRole(
   name: string,
@@ -108,11 +132,15 @@ export function createReplicationRole(
     `${name}-replication-role`,
     {
       name: roleName,
-      description: "Replication Lambda: reads the source, writes the targets",
-      assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()),
+      description: replicationRoleDescription,
+      assumeRolePolicy: policyJson(
+        `${name}-replication-role`,
+        lambdaAssumeRolePolicy(),
+        policyLimits.roleTrust,
+      ),
       tags,
     },
-    { parent },
+    { parent, deleteBeforeReplace: false },
   );
 }
 
@@ -158,9 +186,9 @@ export function createReplicationPlane(
   const rule = new aws.cloudwatch.EventRule(
     `${name}-object-changes`,
     {
-      description: `Object created/deleted in the ${config.environment} data bucket`,
-      eventPattern: data.bucket.bucket.apply((bucket) =>
-        JSON.stringify(replicationEventPattern(bucket, config.replicationKeyPrefixes)),
+      description: objectChangeRuleDescription(config.environment),
+      eventPattern: data.bucket.bucket.apply(
+        (bucket) => replicationEventPatternJson(bucket, config.replicationKeyPrefixes).json,
       ),
       tags,
     },
@@ -173,7 +201,13 @@ export function createReplicationPlane(
       queueUrl: data.deadLetterQueue.url,
       policy: pulumi
         .all([data.deadLetterQueue.arn, rule.arn])
-        .apply(([queueArn, ruleArn]) => JSON.stringify(deadLetterQueuePolicy(queueArn, ruleArn))),
+        .apply(([queueArn, ruleArn]) =>
+          policyJson(
+            `${name}-dlq-policy`,
+            deadLetterQueuePolicy(queueArn, ruleArn),
+            policyLimits.queue,
+          ),
+        ),
     },
     opts,
   );
@@ -221,7 +255,13 @@ export function createReplicationPlane(
           deadLetterQueueArn: data.deadLetterQueue.arn,
           logGroupArn: logGroup.arn,
         })
-        .apply((arns) => JSON.stringify(replicationRolePolicy(arns))),
+        .apply((arns) =>
+          policyJson(
+            `${name}-replication-policy`,
+            replicationRolePolicy(arns),
+            policyLimits.roleInline,
+          ),
+        ),
     },
     opts,
   );
@@ -230,7 +270,7 @@ export function createReplicationPlane(
     `${name}-replication`,
     {
       name: names.replicationFunction,
-      description: `Replicates ${config.environment} changes into ${config.replicationTargets.join(", ")}`,
+      description: replicationFunctionDescription(config.environment, config.replicationTargets),
       role: role.arn,
       runtime: lambdaRuntime,
       handler: lambdaHandler,
@@ -351,7 +391,7 @@ export function createReplicationPlane(
     {
       region: config.region,
       environment: config.environment,
-      functionName: names.replicationFunction,
+      dashboardName: names.replicationDashboard,
       function: fn,
       rule,
       queue: data.deadLetterQueue,

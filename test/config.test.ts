@@ -15,8 +15,11 @@ import {
 } from "../lib/lambda-environment";
 import { contractVariableNames } from "../lib/replication/contract";
 import {
+  autoNamePattern,
   bucketNameProblems,
+  dashboardNameProblems,
   functionNameProblems,
+  logGroupNameProblems,
   physicalNames,
   tableNameProblems,
 } from "../lib/naming";
@@ -221,6 +224,11 @@ describe("validateConfig rules", () => {
       /replicationKeyPrefixes = "" \(empty prefix/,
     ],
     [
+      "key prefixes that make the rule's event pattern longer than EventBridge's 2048 characters",
+      { [key("replicationKeyPrefixes")]: JSON.stringify(["p".repeat(1736)]) },
+      /data-pipeline:replicationKeyPrefixes = "\[\\"p{1736}\\"\]" \(makes the EventBridge rule's event pattern 2049 characters \(max 2048, EventBridge's default quota\)\)/,
+    ],
+    [
       "name prefix with capitals",
       { [key("namePrefix")]: "Company" },
       /namePrefix = "Company" \(must be lowercase/,
@@ -271,12 +279,71 @@ describe("validateConfig rules", () => {
     [
       "tag key in the aws: namespace",
       { [key("tags")]: '{"aws:foo":"x"}' },
-      /tags = "aws:foo" \(tag keys are 1-128/,
+      /tags = "aws:foo" \(tag keys may not start with aws: in any case \(reserved for AWS\)\)/,
+    ],
+    [
+      "tag key in the AWS: namespace, in capitals",
+      { [key("tags")]: '{"AWS:Foo":"x"}' },
+      /tags = "AWS:Foo" \(tag keys may not start with aws: in any case/,
+    ],
+    [
+      "tag key over 128 characters",
+      { [key("tags")]: JSON.stringify({ ["k".repeat(129)]: "x" }) },
+      /tags = "k{129}" \(tag keys are 1-128 characters \(is 129\)\)/,
+    ],
+    [
+      "targets that make the function's description longer than Lambda's 256 characters",
+      { [key("replicationTargets")]: JSON.stringify(["a", "b", "c"].map((c) => c.repeat(100))) },
+      /data-pipeline:replicationTargets = "\[\\"a{100}\\",\\"b{100}\\",\\"c{100}\\"\]" \(makes the Lambda function description 333 characters \(max 256\): "Replicates prod changes into a{100}, b{100}, c{100}"\)/,
     ],
     [
       "tag value over 256 characters",
       { [key("tags")]: JSON.stringify({ Team: "v".repeat(257) }) },
-      /tag value of Team longer than 256/,
+      /tags = "v{257}" \(value of tag Team: 1-256 characters \(is 257; SQS refuses an empty value\)\)/,
+    ],
+    [
+      "empty tag value (SQS refuses it)",
+      { [key("tags")]: '{"Team":""}' },
+      /tags = "" \(value of tag Team: 1-256 characters \(is 0; SQS refuses an empty value\)\)/,
+    ],
+    [
+      "tag value with a comma (IAM and DynamoDB refuse it)",
+      { [key("tags")]: '{"Team":"data,ops"}' },
+      /tags = "data,ops" \(value of tag Team: only letters, digits, spaces and _ \. : \/ = \+ - \(DynamoDB allows no other\)\)/,
+    ],
+    [
+      "tag value with an ampersand",
+      { [key("tags")]: '{"Team":"data&ops"}' },
+      /tags = "data&ops" \(value of tag Team: only letters/,
+    ],
+    [
+      "tag value with an at sign (IAM takes it, DynamoDB does not)",
+      { [key("tags")]: '{"Owner":"ops@example.com"}' },
+      /tags = "ops@example.com" \(value of tag Owner: only letters/,
+    ],
+    [
+      "tag key with a character no service allows",
+      { [key("tags")]: '{"Cost#Center":"42"}' },
+      /tags = "Cost#Center" \(tag keys may contain only letters, digits, spaces and _ \. : \/ = \+ -/,
+    ],
+    [
+      "tag key differing from a standard tag's only in case (IAM refuses it)",
+      { [key("tags")]: '{"environment":"x"}' },
+      /tags = "environment" \(differs from the tag Environment only in case \(IAM refuses that on a role\)\)/,
+    ],
+    [
+      "two tag keys differing only in case",
+      { [key("tags")]: '{"Team":"a","TEAM":"b"}' },
+      /tags = "TEAM" \(differs from the tag Team only in case/,
+    ],
+    [
+      "more tags than a resource takes with the program's three",
+      {
+        [key("tags")]: JSON.stringify(
+          Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`T${i}`, "v"])),
+        ),
+      },
+      /tags = "\[\\"T0\\",.*\\"T47\\"\]" \(48 tags and the program's 3 make 51 on every resource \(max 50 per resource\)\)/,
     ],
   ];
 
@@ -315,7 +382,32 @@ describe("validateConfig rules", () => {
       },
     ],
     ["an extra tag", { [key("tags")]: '{"CostCenter":"42"}' }],
+    [
+      "tags of every character every service allows",
+      {
+        [key("tags")]: JSON.stringify({
+          "Équipe données": "Ops: a/b=c+d-e_f.g 42",
+          ["k".repeat(128)]: "v".repeat(256),
+        }),
+      },
+    ],
+    [
+      "47 extra tags (50 with the program's)",
+      {
+        [key("tags")]: JSON.stringify(
+          Object.fromEntries(Array.from({ length: 47 }, (_, i) => [`T${i}`, "v"])),
+        ),
+      },
+    ],
+    [
+      "two targets of 100 characters (a function description of 231)",
+      { [key("replicationTargets")]: JSON.stringify(["a", "b"].map((c) => c.repeat(100))) },
+    ],
     ["key prefixes", { [key("replicationKeyPrefixes")]: '["a/","b/"]' }],
+    [
+      "key prefixes that make an event pattern of exactly 2048 characters",
+      { [key("replicationKeyPrefixes")]: JSON.stringify(["p".repeat(1735)]) },
+    ],
   ];
 
   it.each(fine)("accepts %s", (_name, values) => {
@@ -456,6 +548,7 @@ describe("naming", () => {
       replicationFunction: "company-replication-prod",
       replicationLogGroup: "/aws/lambda/company-replication-prod",
       replicationRole: "company-replication-prod-eu-west-1",
+      replicationDashboard: "company-replication-prod-eu-west-1",
     });
   });
 
@@ -474,6 +567,7 @@ describe("naming", () => {
       replicationFunction: "company-replication-dev-pr-42",
       replicationLogGroup: "/aws/lambda/company-replication-dev-pr-42",
       replicationRole: "company-replication-dev-eu-west-1-pr-42",
+      replicationDashboard: "company-replication-dev-eu-west-1-pr-42",
     });
   });
 
@@ -504,6 +598,40 @@ describe("naming", () => {
     },
   );
 
+  it("names the dashboards of one environment in two regions apart (dashboards are account-global)", () => {
+    const names = ["eu-west-1", "us-east-1"].map(
+      (region) =>
+        physicalNames({ namePrefix: "company", environment: "prod", region, uniqueness: "" })
+          .replicationDashboard,
+    );
+
+    expect(names).toEqual([
+      "company-replication-prod-eu-west-1",
+      "company-replication-prod-us-east-1",
+    ]);
+  });
+
+  it("checks CloudWatch dashboard names", () => {
+    expect(dashboardNameProblems("d".repeat(256))).toEqual(["must be 1-255 characters (is 256)"]);
+    expect(dashboardNameProblems("")).toEqual(["must be 1-255 characters (is 0)"]);
+    expect(dashboardNameProblems("prod.dashboard")).toEqual([
+      "may contain only letters, digits, '-' and '_'",
+    ]);
+    expect(dashboardNameProblems(`Company_replication-prod-eu-west-1${"d".repeat(221)}`)).toEqual(
+      [],
+    );
+  });
+
+  it("checks CloudWatch Logs log group names", () => {
+    expect(logGroupNameProblems(`/aws/lambda/${"f".repeat(501)}`)).toEqual([
+      "must be 1-512 characters (is 513)",
+    ]);
+    expect(logGroupNameProblems("/aws/lambda/fn v1")).toEqual([
+      "may contain only letters, digits and '.-_/#'",
+    ]);
+    expect(logGroupNameProblems(`/aws/lambda/My_fn.v1-#${"f".repeat(490)}`)).toEqual([]);
+  });
+
   it("checks DynamoDB table names", () => {
     expect(tableNameProblems("ab")).toEqual(["must be 3-255 characters (is 2)"]);
     expect(tableNameProblems("t".repeat(256))).toEqual(["must be 3-255 characters (is 256)"]);
@@ -521,6 +649,38 @@ describe("naming", () => {
     ]);
     expect(functionNameProblems("company-replication-prod")).toEqual([]);
   });
+
+  it("recognises Pulumi's auto-names: the logical name, a hyphen, 7 hex digits", () => {
+    const pattern = autoNamePattern("pipeline-replication-role");
+
+    expect("pipeline-replication-role-1a2b3c4").toMatch(pattern);
+    expect("pipeline-replication-role-1a2b3c").not.toMatch(pattern);
+    expect("pipeline-replication-roleX1a2b3c4").not.toMatch(pattern);
+    expect("a.b-1234567").toMatch(autoNamePattern("a.b"));
+    expect("aXb-1234567").not.toMatch(autoNamePattern("a.b"));
+  });
+
+  it.each([
+    ["pipeline", "role", "eu-west-1", undefined],
+    ["pipeline", "role", "us-gov-west-1", "abc1234"],
+    ["a", "b", "cn-north-1", "0"],
+    ["company", "prod", "eu-west-1", undefined],
+  ])(
+    "names the replication role (%s, %s, %s, suffix %s) unlike its earlier auto-name",
+    (namePrefix, environment, region, nameSuffix) => {
+      const { replicationRole } = physicalNames({
+        namePrefix,
+        environment,
+        region,
+        uniqueness: nameSuffix ?? "",
+        nameSuffix,
+      });
+
+      // The region's own hyphens leave the fixed name at least five; the auto-name has three.
+      expect(replicationRole).not.toMatch(autoNamePattern("pipeline-replication-role"));
+      expect(replicationRole.split("-").length).toBeGreaterThanOrEqual(6);
+    },
+  );
 
   it("rejects a function name over 64 characters through the config", () => {
     const functionProblem = /Lambda function name "company-replication-prod-s+" .*1-64 characters/;

@@ -6,6 +6,8 @@ import {
   type DashboardValues,
   type Widget,
 } from "../lib/dashboard";
+import { validateConfig } from "../lib/config";
+import { replicationAlarmTexts } from "../lib/resource-texts";
 
 const values = (overrides: Partial<DashboardValues> = {}): DashboardValues => ({
   region: "eu-west-1",
@@ -71,6 +73,40 @@ describe("replicationDashboardBody", () => {
     expect(alarmWidgets.flatMap((w) => w.properties.alarms)).toEqual(arns);
     const all = widgets.flatMap(cells);
     expect(new Set(all).size).toBe(all.length);
+  });
+
+  it("stays far within the 500 widgets a body may have, with as many targets as config allows", () => {
+    // "It can include an array of between 0 and 500 widget objects"
+    // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html).
+    // The function's 4 KB environment bounds the targets (lib/config.ts): 8 pass, 9 do not.
+    const stacks = (count: number): string[] => Array.from({ length: count }, (_, i) => `t${i}`);
+    const raw = (count: number) => ({
+      stack: "prod",
+      project: "data-pipeline",
+      organization: "o",
+      values: {
+        "aws:region": "eu-west-1",
+        "data-pipeline:replicationTargets": JSON.stringify(stacks(count)),
+      },
+    });
+    expect(() => validateConfig(raw(8))).not.toThrow();
+    expect(() => validateConfig(raw(9))).toThrow(/makes the Lambda environment up to \d+ bytes/);
+    const alarms = replicationAlarmTexts({
+      functionName: "f",
+      environment: "prod",
+      alarms: validateConfig(raw(8)).alarms,
+      targetStacks: stacks(8),
+    });
+
+    const { widgets } = replicationDashboardBody(
+      values({
+        targets: stacks(8).map((stack) => ({ stack, environment: stack })),
+        alarmArns: [...alarms.map((a) => a.name), "dlq-alarm"],
+      }),
+    );
+
+    // Header, one alarm widget (39 alarms), two graphs per target, five pipeline graphs.
+    expect(widgets.length).toBe(1 + 1 + 2 * 8 + 5);
   });
 
   it("starts at the last six hours and keeps each graph's period", () => {

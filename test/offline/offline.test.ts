@@ -13,6 +13,7 @@ import {
   resolveDeep,
   type CreateMocksArgs,
 } from "../../tools/offline";
+import { replicationEventPatternJson } from "../../lib/delivery";
 import { replicationEventPattern, targetOutputValue } from "../../lib/replication-plane";
 import { standardTags } from "../../lib/tags";
 
@@ -330,6 +331,15 @@ describe("replication plane helpers", () => {
     expect(replicationEventPattern("b", ["x/"])).toMatchObject({
       detail: { bucket: { name: ["b"] }, object: { key: [{ prefix: "x/" }] } },
     });
+  });
+
+  it("gives the pattern as the rule receives it, sized in characters (code points)", () => {
+    const pattern = replicationEventPatternJson("b", ["é/"]);
+
+    expect(JSON.parse(pattern.json)).toEqual(replicationEventPattern("b", ["é/"]));
+    expect(pattern.characters).toBe(pattern.json.length);
+    expect(replicationEventPatternJson("b", ["😀/"]).characters).toBe(pattern.characters);
+    expect(replicationEventPatternJson("b", ["😀/"]).json.length).toBe(pattern.json.length + 1);
   });
 
   it("accepts only non-empty strings from target stacks", () => {

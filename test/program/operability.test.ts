@@ -5,7 +5,8 @@
  * and alarms.
  */
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { replicationServiceName } from "../../lib/config";
+import { replicationServiceName, validateConfig } from "../../lib/config";
+import { replicationAlarmTexts } from "../../lib/resource-texts";
 import type { DashboardBody, MetricWidget, Widget } from "../../lib/dashboard";
 import {
   replicationMetricDimensions,
@@ -13,7 +14,7 @@ import {
   replicationMetricsNamespace,
   replicationMetricUnits,
 } from "../../lib/replication/metric-names";
-import type { PlannedResource, StackPlan } from "../../tools/offline";
+import { loadStackConfig, type PlannedResource, type StackPlan } from "../../tools/offline";
 import { renderTree } from "../../tools/offline/plan-report";
 import { planAllStacks, planInJest, type AllStacks } from "../support/pulumi-plan";
 import { jsonInput, named, ofType, only, output } from "../support/pulumi-query";
@@ -30,6 +31,8 @@ const T = {
 
 const tags = { Environment: "prod", Project: "data-pipeline", ManagedBy: "pulumi" };
 const functionName = "company-replication-prod";
+/** Dashboards are account-global: the dashboard is named as the role is, with the region. */
+const dashboardName = "company-replication-prod-eu-west-1";
 
 // At most four plans per file: each plan adds exit listeners to the process (Node warns at 11).
 let stacks: AllStacks;
@@ -285,6 +288,26 @@ describe("alert e-mail subscriptions", () => {
   });
 });
 
+describe("the alarms' texts", () => {
+  it("are those config validation checks against AWS's limits (lib/resource-texts.ts)", () => {
+    const prod = stacks.prod;
+    const file = loadStackConfig("prod");
+    const declared = ofType(prod, T.alarm)
+      .filter((r) => r.inputs.name !== undefined)
+      .map((r) => [r.inputs.name, r.inputs.alarmDescription]);
+    const checked = replicationAlarmTexts({
+      functionName,
+      environment: "prod",
+      alarms: validateConfig({ ...file, project: file.project.name, organization: "o" }).alarms,
+      targetStacks: ["dev", "staging"],
+    }).map((t) => [t.name, t.description]);
+
+    expect(declared.length).toBe(14);
+    expect(declared).toEqual(expect.arrayContaining(checked));
+    expect(checked).toEqual(expect.arrayContaining(declared));
+  });
+});
+
 describe("the replication dashboard", () => {
   const prod = (): StackPlan => stacks.prod;
   const body = (plan: StackPlan = prod()): DashboardBody =>
@@ -297,15 +320,15 @@ describe("the replication dashboard", () => {
     return found;
   };
 
-  it("exists in the replicating stack only, named after the function", () => {
-    expect(only(prod(), T.dashboard).inputs.dashboardName).toBe(functionName);
+  it("exists in the replicating stack only, named with its region as the role is", () => {
+    expect(only(prod(), T.dashboard).inputs.dashboardName).toBe(dashboardName);
     expect(ofType(stacks.dev, T.dashboard)).toEqual([]);
     expect(ofType(stacks.staging, T.dashboard)).toEqual([]);
   });
 
   it("exports its console address", () => {
     expect(output(prod(), "replicationDashboardUrl")).toBe(
-      `https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/${functionName}`,
+      `https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/${dashboardName}`,
     );
     expect(stacks.dev.outputs.replicationDashboardUrl).toBeUndefined();
   });
@@ -437,7 +460,9 @@ describe("the offline plan's tree", () => {
     expect(tree).toMatch(
       /pipeline-alarm-latency-dev-object\n.*name: company-replication-prod-latency-dev-object\n.*metricName: ReplicationLatency\n.*threshold: 300000/,
     );
-    expect(tree).toMatch(/pipeline-dashboard\n.*dashboardName: company-replication-prod/);
+    expect(tree).toMatch(
+      /pipeline-dashboard\n.*dashboardName: company-replication-prod-eu-west-1\n/,
+    );
     expect(tree).toMatch(
       /pipeline-alert-ops@example.com\n.*protocol: email\n.*endpoint: ops@example.com/,
     );

@@ -8,6 +8,7 @@ import { bundleReplication, lambdaHandler } from "../../lib/bundle";
 import { reservedLambdaEnvironmentKeys } from "../../lib/lambda-environment";
 import { environmentComponentType } from "../../lib/environment-component";
 import type { PolicyDocument, PolicyStatement } from "../../lib/iam";
+import { autoNamePattern } from "../../lib/naming";
 import { loadProject, type PlannedResource, type StackPlan } from "../../tools/offline";
 import { planAllStacks, type AllStacks } from "../support/pulumi-plan";
 import { jsonInput, named, ofType, onlyPipeline as only, output } from "../support/pulumi-query";
@@ -280,7 +281,7 @@ describe.each(stackNames)("%s data plane", (s) => {
       expected.replicationFunctionName = "company-replication-prod";
       expected.replicationRuleArn = arnOf(only(plan(s), T.rule));
       expected.replicationDashboardUrl =
-        "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/company-replication-prod";
+        "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/company-replication-prod-eu-west-1";
     }
 
     expect(plan(s).outputs).toEqual(expected);
@@ -297,6 +298,60 @@ describe("physical names", () => {
 
     expect(new Set(buckets).size).toBe(3);
     expect(new Set(tables).size).toBe(3);
+  });
+
+  // Resources the program does not name get Pulumi's auto-name, `<logical name>-<7 hex>`; their
+  // logical names are constants (the component is "pipeline"), so what fits here fits every stack.
+  const autoNamed: [string, number, RegExp][] = [
+    // CreateTopic: "between 1 and 256 characters long", "uppercase and lowercase ASCII letters,
+    // numbers, underscores, and hyphens" (https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html).
+    [T.topic, 256, /^[A-Za-z0-9_-]+$/],
+    // "A queue name can have up to 80 characters ... alphanumeric characters, hyphens (-), and
+    // underscores (_)" (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-queues.html).
+    [T.queue, 80, /^[A-Za-z0-9_-]+$/],
+    // PutRule, Name: "Maximum length of 64. Pattern: [\.\-_A-Za-z0-9]+"
+    // (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html).
+    [T.rule, 64, /^[.\-_A-Za-z0-9]+$/],
+    // PutRolePolicy, PolicyName: "Maximum length of 128. Pattern: [\w+=,.@-]+"
+    // (https://docs.aws.amazon.com/IAM/latest/APIReference/API_PutRolePolicy.html).
+    [T.rolePolicy, 128, /^[\w+=,.@-]+$/],
+    // AddPermission, StatementId: "Maximum length of 100. Pattern: ([a-zA-Z0-9-_.]+)"
+    // (https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html).
+    [T.permission, 100, /^[a-zA-Z0-9-_.]+$/],
+    // PutMetricAlarm, AlarmName: "Maximum length of 255" (the dead-letter queue's alarm;
+    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
+    [T.alarm, 255, /^[\x20-\x7e]+$/],
+  ];
+
+  it.each(autoNamed)("gives every auto-named %s a name its service takes", (type, max, pattern) => {
+    const unnamed = ofType(plan("prod"), type).filter((r) => r.inputs.name === undefined);
+    const names = unnamed.map((r) => `${r.name}-1a2b3c4`);
+
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) {
+      expect([name, name.length <= max]).toEqual([name, true]);
+      expect(name).toMatch(pattern);
+    }
+  });
+
+  it("gives every alarm at most 5 actions per state and 30 dimensions", () => {
+    // PutMetricAlarm: AlarmActions, OKActions "Maximum number of 5 items"; Dimensions "Maximum
+    // number of 30 items" (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
+    for (const s of stackNames) {
+      for (const alarm of ofType(plan(s), T.alarm)) {
+        const { alarmActions, okActions, dimensions } = alarm.inputs as {
+          alarmActions: unknown[];
+          okActions: unknown[];
+          dimensions: Record<string, unknown>;
+        };
+        expect([alarm.name, alarmActions.length <= 5, okActions.length <= 5]).toEqual([
+          alarm.name,
+          true,
+          true,
+        ]);
+        expect(Object.keys(dimensions).length).toBeLessThanOrEqual(30);
+      }
+    }
   });
 });
 
@@ -519,6 +574,23 @@ describe("prod replication plane", () => {
       ],
     });
     expect(role.inputs.tags).toEqual(tags("prod"));
+  });
+
+  it("replaces a role by creating the new one first, under a name no earlier role had", () => {
+    const role = only(prod(), T.role);
+
+    // Without the option the bridge deletes a named role before creating its replacement.
+    expect(role.deleteBeforeReplace).toBe(false);
+    expect(role.inputs.name).toBe(`company-replication-prod-${region}`);
+    // Until it had a fixed name, the role had Pulumi's auto-name of its logical name.
+    expect(role.inputs.name).not.toMatch(autoNamePattern(role.name));
+    const optionSet = plan("prod").resources.filter((r) => r.deleteBeforeReplace !== undefined);
+    expect(optionSet.map((r) => r.name).sort()).toEqual([
+      "pipeline-batch-role",
+      "pipeline-dashboard",
+      "pipeline-replication-role",
+    ]);
+    expect(optionSet.map((r) => r.deleteBeforeReplace)).toEqual([false, false, false]);
   });
 
   it("grants the role exactly what the handler calls, on exact ARNs", () => {

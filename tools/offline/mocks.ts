@@ -24,6 +24,11 @@ export interface PlannedResource {
   readonly taggable: boolean;
   /** URNs of the resources named in `dependsOn` (explicit dependencies only). */
   readonly dependsOn: readonly string[];
+  /**
+   * The `deleteBeforeReplace` resource option, present only when the program sets it (the engine
+   * then uses it instead of the provider's choice, which deletes a named resource first).
+   */
+  readonly deleteBeforeReplace?: boolean;
   /** Inputs, fully resolved. */
   readonly inputs: PlainRecord;
   /** Physical id the mock assigned (undefined for components). */
@@ -234,6 +239,7 @@ interface Observed {
   readonly parent: string | undefined;
   readonly taggable: boolean;
   readonly dependsOn: readonly string[];
+  readonly deleteBeforeReplace: boolean | undefined;
 }
 
 interface Registration {
@@ -342,7 +348,15 @@ export function createMocks(args: CreateMocksArgs): OfflineMocks {
         return known === undefined ? [] : [known];
       },
     );
-    list.push({ urn, parent, taggable: "tagsAll" in t.props, dependsOn });
+    // A custom resource's option (ResourceOptions does not declare it).
+    const replace = "deleteBeforeReplace" in t.opts ? t.opts.deleteBeforeReplace : undefined;
+    list.push({
+      urn,
+      parent,
+      taggable: "tagsAll" in t.props,
+      dependsOn,
+      deleteBeforeReplace: typeof replace === "boolean" ? replace : undefined,
+    });
     observed.set(key, list);
     return undefined;
   };
@@ -362,6 +376,9 @@ export function createMocks(args: CreateMocksArgs): OfflineMocks {
         custom: r.custom,
         taggable: seen?.taggable ?? false,
         dependsOn: seen?.dependsOn ?? [],
+        ...(seen?.deleteBeforeReplace === undefined
+          ? {}
+          : { deleteBeforeReplace: seen.deleteBeforeReplace }),
         inputs: r.inputs,
         id: r.id,
         state: r.state,
