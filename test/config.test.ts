@@ -225,8 +225,8 @@ describe("validateConfig rules", () => {
     ],
     [
       "key prefixes that make the rule's event pattern longer than EventBridge's 2048 characters",
-      { [key("replicationKeyPrefixes")]: JSON.stringify(["p".repeat(1736)]) },
-      /data-pipeline:replicationKeyPrefixes = "\[\\"p{1736}\\"\]" \(makes the EventBridge rule's event pattern 2049 characters \(max 2048, EventBridge's default quota\)\)/,
+      { [key("replicationKeyPrefixes")]: JSON.stringify(["p".repeat(1709)]) },
+      /data-pipeline:replicationKeyPrefixes = "\[\\"p{1709}\\"\]" \(makes the EventBridge rule's event pattern 2049 characters \(max 2048, EventBridge's default quota\)\)/,
     ],
     [
       "name prefix with capitals",
@@ -406,7 +406,7 @@ describe("validateConfig rules", () => {
     ["key prefixes", { [key("replicationKeyPrefixes")]: '["a/","b/"]' }],
     [
       "key prefixes that make an event pattern of exactly 2048 characters",
-      { [key("replicationKeyPrefixes")]: JSON.stringify(["p".repeat(1735)]) },
+      { [key("replicationKeyPrefixes")]: JSON.stringify(["p".repeat(1708)]) },
     ],
   ];
 
