@@ -1,0 +1,192 @@
+/**
+ * The scheduler and the network (tools/simulation/): virtual time, steps picked by the seed, the
+ * code's timers as steps, and real SDK clients whose calls go through a model with documented
+ * faults, lost answers and the SDK's own retries.
+ */
+import { HeadObjectCommand, PutObjectCommand, S3ServiceException } from "@aws-sdk/client-s3";
+import type {
+  DocumentedFault,
+  ModelCall,
+  ModelOperation,
+  ServiceModel,
+  ServiceName,
+} from "../../tools/simulation/model/types";
+import { Network, type Weather } from "../../tools/simulation/network";
+import { seededRng } from "../../tools/simulation/rng";
+import { Scheduler } from "../../tools/simulation/scheduler";
+
+/** A toy S3: a map of key to body, a PutObject and a HeadObject, and one documented fault. */
+function toyS3(): ServiceModel & { readonly objects: Map<string, string> } {
+  const objects = new Map<string, string>();
+  return {
+    service: "s3",
+    objects,
+    start(call: ModelCall): ModelOperation {
+      return {
+        durationMs: 10,
+        finish: () => {
+          const key = String(call.input.Key);
+          if (call.command === "PutObject") {
+            objects.set(key, String(call.input.Body));
+            return { ETag: `"${String(objects.size)}"` };
+          }
+          const body = objects.get(key);
+          if (body === undefined) {
+            throw new S3ServiceException({
+              name: "NotFound",
+              message: "NotFound",
+              $fault: "client",
+              $metadata: { httpStatusCode: 404 },
+            });
+          }
+          return { ContentLength: body.length };
+        },
+      };
+    },
+    faults(): readonly DocumentedFault[] {
+      return [
+        {
+          name: "SlowDown",
+          httpStatusCode: 503,
+          source: "https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html",
+          error: () =>
+            new S3ServiceException({
+              name: "SlowDown",
+              message: "Please reduce your request rate.",
+              $fault: "server",
+              $metadata: { httpStatusCode: 503 },
+            }),
+        },
+      ];
+    },
+  };
+}
+
+const services = (s3: ServiceModel) =>
+  ({ s3, dynamodb: s3, "dynamodb-streams": s3, sqs: s3 }) as Record<ServiceName, ServiceModel>;
+
+async function runWith(
+  seed: number,
+  weather: Weather,
+  work: (network: Network, scheduler: Scheduler) => Promise<unknown>,
+) {
+  const scheduler = new Scheduler({ seed });
+  const s3 = toyS3();
+  const network = new Network(scheduler, services(s3), seed, weather);
+  const random = Math.random;
+  Math.random = seededRng(seed, "Math.random");
+  try {
+    let outcome: unknown;
+    let done = false;
+    work(network, scheduler).then(
+      (value) => {
+        outcome = value;
+        done = true;
+      },
+      (error: unknown) => {
+        outcome = error;
+        done = true;
+      },
+    );
+    await scheduler.run({ done: () => done, horizon: scheduler.now() + 24 * 3_600_000 });
+    return { outcome, timeline: scheduler.timeline.map((entry) => entry.text), s3, network };
+  } finally {
+    Math.random = random;
+    scheduler.dispose();
+  }
+}
+
+const calm: Weather = { fault: 0, lostAnswer: 0, hold: 0, maxHoldMs: 0, latencyMs: 20 };
+
+describe("the scheduler", () => {
+  it("owns time: Date and the code's timers are virtual, and a long wait takes no real time", async () => {
+    const started = Date.now();
+    const { outcome } = await runWith(1, calm, async (_network, scheduler) => {
+      const before = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 3_600_000));
+      return { waited: Date.now() - before, virtual: scheduler.now() - before };
+    });
+    expect(outcome).toEqual({ waited: 3_600_000, virtual: 3_600_000 });
+    expect(Date.now() - started).toBeLessThan(60_000);
+  });
+
+  it("orders concurrent calls by the seed: the same seed, the same order; other seeds, others", async () => {
+    const order = async (seed: number) =>
+      (
+        await runWith(seed, calm, async (network) => {
+          const actor = { name: "a", alive: true };
+          const s3 = network.clients(actor, "us-east-1").s3();
+          await Promise.all(
+            ["k1", "k2", "k3", "k4"].map((Key) =>
+              s3.send(new PutObjectCommand({ Bucket: "b", Key, Body: Key })),
+            ),
+          );
+        })
+      ).timeline.filter((line) => line.includes("PutObject") && !line.includes(":"));
+    const first = await order(7);
+    expect(await order(7)).toEqual(first);
+    // One world at a time: a scheduler owns the process's clock.
+    const others: string[][] = [];
+    for (const seed of [1, 2, 3, 4, 5]) others.push(await order(seed));
+    expect(others.some((each) => JSON.stringify(each) !== JSON.stringify(first))).toBe(true);
+  });
+});
+
+describe("the network", () => {
+  it("answers a documented fault instead of the call, and the SDK's own strategy retries it", async () => {
+    const stormy: Weather = { ...calm, fault: 0.9 };
+    const { outcome, network, s3 } = await runWith(3, stormy, async (net) => {
+      const client = net.clients({ name: "a", alive: true }, "us-east-1").s3({
+        maxAttempts: 60,
+        retryMode: "standard",
+      });
+      return client.send(new PutObjectCommand({ Bucket: "b", Key: "k", Body: "v" }));
+    });
+    expect(outcome).toMatchObject({ $metadata: { httpStatusCode: 200 } });
+    expect(s3.objects.get("k")).toBe("v");
+    const tried = network.calls.map((call) => call.outcome);
+    expect(tried).toContain("fault");
+    expect(tried.at(-1)).toBe("ok");
+  });
+
+  it("loses an answer after the effect: the client times out and retries, and the effect stands", async () => {
+    const lossy: Weather = { ...calm, lostAnswer: 0.7 };
+    const { network, s3 } = await runWith(5, lossy, async (net) => {
+      const client = net.clients({ name: "a", alive: true }, "us-east-1").s3({
+        maxAttempts: 20,
+        retryMode: "standard",
+      });
+      return client.send(new PutObjectCommand({ Bucket: "b", Key: "k", Body: "v" }));
+    });
+    expect(
+      network.calls.some((call) => call.outcome === "lost" && call.effectAt !== undefined),
+    ).toBe(true);
+    expect(s3.objects.get("k")).toBe("v");
+  });
+
+  it("gives an actor that ended no more answers, while its calls in flight still take effect", async () => {
+    const { s3, outcome } = await runWith(9, calm, async (net, scheduler) => {
+      const actor = { name: "a", alive: true };
+      const client = net.clients(actor, "us-east-1").s3();
+      let answered = false;
+      void client.send(new PutObjectCommand({ Bucket: "b", Key: "k", Body: "v" })).then(() => {
+        answered = true;
+      });
+      actor.alive = false;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      return { answered, at: scheduler.now() };
+    });
+    expect(outcome).toMatchObject({ answered: false });
+    expect(s3.objects.get("k")).toBe("v");
+  });
+
+  it("hands the SDK the model's errors as they are (a 404 HeadObject)", async () => {
+    const { outcome } = await runWith(2, calm, async (net) =>
+      net
+        .clients({ name: "a", alive: true }, "us-east-1")
+        .s3()
+        .send(new HeadObjectCommand({ Bucket: "b", Key: "missing" })),
+    );
+    expect(outcome).toMatchObject({ name: "NotFound", $metadata: { httpStatusCode: 404 } });
+  });
+});
