@@ -40,6 +40,8 @@ import {
 import { eventPatternMaxCharacters, replicationEventPatternJson } from "./delivery";
 import { resourceTextChecks, textProblems } from "./resource-texts";
 import { tagProblems } from "./tags";
+import { readMaskingConfig, type MaskingConfig } from "./masking-config";
+import { tableKeyAttributes } from "./table-keys";
 
 /** The Pulumi project name, which is also the config namespace. */
 export const projectName = "data-pipeline";
@@ -99,6 +101,7 @@ export const configDefaults = {
   sourceAccountId: "<none>",
   sourceEnvironment: "prod",
   sourceRegion: "<aws:region>",
+  masking: "<none>",
 } as const;
 
 export type ConfigKey = keyof typeof configDefaults;
@@ -125,6 +128,7 @@ export const replicatingOnlyKeys = [
   "alarmFailedChangesThreshold",
   "alarmIteratorAgeSeconds",
   "alarmReplicationLatencySeconds",
+  "masking",
 ] as const satisfies readonly ConfigKey[];
 const configKeys = Object.keys(configDefaults) as readonly ConfigKey[];
 
@@ -233,6 +237,8 @@ export interface StackConfig {
   readonly accountId: string | undefined;
   /** Set in a target stack whose replicating stack lives in another account: it grants that one role. */
   readonly replicationSource: ReplicationSource | undefined;
+  /** The replicating stack's masking of what reaches its targets (lib/masking-config.ts). */
+  readonly masking: MaskingConfig | undefined;
 }
 
 /** Thrown once with every problem of a stack's config. */
@@ -577,6 +583,7 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
 
   const alertEmails = readAlertEmails(reader);
   const alarms = readAlarmConfig(reader);
+  const masking = readMasking(reader, replicationTargets);
 
   // The texts the resources carry (descriptions, alarm names) against what AWS takes: the
   // function's description lists every target, alarm names and descriptions name them too.
@@ -628,7 +635,21 @@ export function validateConfig(raw: RawStackConfig): StackConfig {
     alertEmails,
     alarms,
     ...accounts,
+    masking,
   };
+}
+
+/** `masking`: the rules and the key's secret of a replicating stack (lib/masking-config.ts). */
+function readMasking(reader: Reader, targets: readonly string[]): MaskingConfig | undefined {
+  // A stack that replicates nothing is told to remove the key (replicatingOnlyKeys), no more.
+  const value = targets.length === 0 ? undefined : reader.json("masking");
+  if (value === undefined) return undefined;
+  const read = readMaskingConfig(reader.key("masking"), value, {
+    targets,
+    keyAttributes: tableKeyAttributes,
+  });
+  reader.problems.push(...read.problems);
+  return read.config;
 }
 
 const emailAddress = z.email();

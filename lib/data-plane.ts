@@ -17,6 +17,7 @@ import {
 } from "./iam";
 import { createPrivateBucket } from "./private-bucket";
 import { deadLetterAlarmDescription, topicKeyDescription } from "./resource-texts";
+import { tableKey } from "./table-keys";
 
 /** Days after which incomplete multipart uploads are aborted. */
 export const abortIncompleteMultipartUploadDays = 7;
@@ -88,12 +89,9 @@ export function createDataPlane(
     {
       name: args.tableName,
       billingMode: "PAY_PER_REQUEST",
-      hashKey: "pk",
-      rangeKey: "sk",
-      attributes: [
-        { name: "pk", type: "S" },
-        { name: "sk", type: "S" },
-      ],
+      hashKey: tableKey.hash.name,
+      rangeKey: tableKey.range.name,
+      attributes: [tableKey.hash, tableKey.range].map(({ name, type }) => ({ name, type })),
       pointInTimeRecovery: { enabled: true },
       serverSideEncryption: {
         enabled: true,

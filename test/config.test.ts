@@ -498,6 +498,7 @@ describe("keys only a replicating stack uses", () => {
       alarmThrottlesThreshold: "1",
       alarmFailedInvocationsThreshold: "1",
       alarmFailedChangesThreshold: "1",
+      masking: '{"items":{"email":"email"}}',
       alarmIteratorAgeSeconds: "60",
       alarmReplicationLatencySeconds: "60",
     };
