@@ -52,7 +52,9 @@ const secretArnPattern =
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
-const show = (value: unknown): string => JSON.stringify(value) ?? String(value);
+/** A value as the message quotes it (`undefined` for a key that is not there). */
+const show = (value: unknown): string =>
+  value === undefined ? "undefined" : JSON.stringify(value);
 
 export interface MaskingContext {
   /** The stack's replication targets (unmaskedTargets must be among them). */
@@ -292,7 +294,7 @@ function readObjectRules(raw: unknown, bad: Bad): ObjectRule[] {
       bad,
     );
     if (format !== undefined && fields === undefined) {
-      bad(`${at}.fields`, entry.fields, `format ${String(format)} needs the fields to mask`);
+      bad(`${at}.fields`, entry.fields, `format ${format} needs the fields to mask`);
     }
     if (fields !== undefined && format === undefined) {
       bad(`${at}.format`, format, `fields need a format (${objectFormats.join(", ")})`);

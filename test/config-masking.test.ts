@@ -91,8 +91,9 @@ describe("masking config", () => {
   });
 
   it("is off unless set", () => {
-    const values = { ...raw(good).values };
-    delete values[MASKING];
+    const values = Object.fromEntries(
+      Object.entries(raw(good).values).filter(([name]) => name !== MASKING),
+    );
     expect(validateConfig({ ...raw(good), values }).masking).toBeUndefined();
   });
 
