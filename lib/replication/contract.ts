@@ -9,6 +9,7 @@
  * classic zod: it tree-shakes, and the function's cold start pays only for what it uses.
  */
 import * as z from "zod/mini";
+import { maskingStrategies, objectFormats, type MaskingRules } from "./masking";
 
 /** Log levels Powertools Logger accepts (`POWERTOOLS_LOG_LEVEL`). */
 export const logLevels = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SILENT"] as const;
@@ -90,6 +91,37 @@ const regionEndpoints = z.codec(
   },
 );
 
+/** The masking rules as JSON (lib/replication/masking.ts), checked against their shape. */
+const strategy = z.enum(maskingStrategies);
+const strategyMap = z.record(z.string(), strategy);
+const MaskingSchema = z.object({
+  items: strategyMap,
+  objects: z.array(
+    z.object({
+      prefix: z.string(),
+      exclude: z.optional(z.boolean()),
+      format: z.optional(z.enum(objectFormats)),
+      fields: z.optional(strategyMap),
+      metadata: z.optional(strategyMap),
+      tags: z.optional(strategyMap),
+    }),
+  ),
+  /** Target environments (TARGETS' `environment`) written unmasked. */
+  unmaskedTargets: z.array(z.string()),
+});
+
+const masking = z.codec(z.string(), z.readonly(MaskingSchema), {
+  decode: (raw, payload) => {
+    try {
+      return JSON.parse(raw) as z.output<typeof MaskingSchema>; // checked by the output schema
+    } catch {
+      payload.issues.push({ code: "custom", message: "not valid JSON", input: raw });
+      return z.NEVER;
+    }
+  },
+  encode: (value) => JSON.stringify(value),
+});
+
 interface Variable<T> {
   /** The environment variable. */
   readonly name: string;
@@ -140,6 +172,10 @@ const variables = {
    * than the function's (whose endpoints are the SDK's own `AWS_ENDPOINT_URL_<SERVICE>`).
    */
   regionEndpoints: variable("REGION_ENDPOINTS", regionEndpoints, { optional: true }),
+  /** The masking rules (lib/replication/masking.ts); unset: nothing is masked. */
+  masking: variable("MASKING", masking, { optional: true }),
+  /** The AWS Secrets Manager secret holding the masking key (set with MASKING). */
+  maskingSecretArn: variable("MASKING_SECRET_ARN", nonEmpty, { optional: true }),
 } as const;
 
 type Variables = typeof variables;
@@ -228,6 +264,18 @@ export function readContract(env: Env): ReplicationSettings {
     if (arnRegion !== undefined && region !== undefined && arnRegion !== region) {
       problems.push(
         `TARGETS entry "${target.environment}" names a table in ${arnRegion} but the region ${region}: ${JSON.stringify(target)}`,
+      );
+    }
+  }
+  const rules = settings.masking as MaskingRules | undefined;
+  if (rules !== undefined && settings.maskingSecretArn === undefined) {
+    problems.push("MASKING is set, but MASKING_SECRET_ARN (the masking key's secret) is not");
+  }
+  const environments = (targetsRead ?? []).map((target) => target.environment);
+  for (const name of rules?.unmaskedTargets ?? []) {
+    if (targetsRead !== undefined && !environments.includes(name)) {
+      problems.push(
+        `MASKING unmaskedTargets names "${name}", which is not a target (${environments.join(", ")})`,
       );
     }
   }

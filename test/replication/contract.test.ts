@@ -35,6 +35,8 @@ describe("readContract", () => {
       logLevel: "INFO",
       forcePathStyle: false,
       retryBaseDelayMs: undefined,
+      masking: undefined,
+      maskingSecretArn: undefined,
     });
   });
 
@@ -226,5 +228,49 @@ describe("TARGETS across accounts and regions", () => {
         targets: [{ environment: "dev", bucket: "b", table: "t", region: "Virginia" }],
       }),
     ).toThrow(/TARGETS\[0\]\[region\]: not an AWS region name/);
+  });
+});
+
+describe("MASKING and MASKING_SECRET_ARN", () => {
+  const rules = {
+    items: { email: "email" },
+    objects: [{ prefix: "private/", exclude: true }],
+    unmaskedTargets: ["staging"],
+  };
+  const secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:masking-AbCdEf";
+
+  it("reads the rules and the key's secret, and writes them back", () => {
+    const env = { ...valid, MASKING: JSON.stringify(rules), MASKING_SECRET_ARN: secret };
+    const settings = readContract(env);
+    expect(settings.masking).toEqual(rules);
+    expect(settings.maskingSecretArn).toBe(secret);
+    expect(readContract(writeContract(settings))).toEqual(settings);
+  });
+
+  it("leaves both unset when nothing is masked", () => {
+    expect(readContract(valid)).toMatchObject({ masking: undefined, maskingSecretArn: undefined });
+  });
+
+  it("refuses rules without the key, rules of another shape, and an unmasked target that is not a target", () => {
+    expect(() => readContract({ ...valid, MASKING: JSON.stringify(rules) })).toThrow(
+      "MASKING is set, but MASKING_SECRET_ARN (the masking key's secret) is not",
+    );
+    expect(() =>
+      readContract({
+        ...valid,
+        MASKING: JSON.stringify({ ...rules, items: { email: "scramble" } }),
+        MASKING_SECRET_ARN: secret,
+      }),
+    ).toThrow(/MASKING = .*\(MASKING\[items\]\[email\]: Invalid input\)/);
+    expect(() =>
+      readContract({
+        ...valid,
+        MASKING: JSON.stringify({ ...rules, unmaskedTargets: ["qa"] }),
+        MASKING_SECRET_ARN: secret,
+      }),
+    ).toThrow('MASKING unmaskedTargets names "qa", which is not a target (dev, staging)');
+    expect(() => readContract({ ...valid, MASKING: "{", MASKING_SECRET_ARN: secret })).toThrow(
+      "not valid JSON",
+    );
   });
 });

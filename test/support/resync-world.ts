@@ -145,6 +145,8 @@ export async function startWorld(): Promise<World> {
           serviceName: "replication",
           logLevel: "SILENT",
           regionEndpoints: undefined,
+          masking: undefined,
+          maskingSecretArn: undefined,
         },
       };
     },

@@ -17,6 +17,8 @@ export const settings: ReplicationSettings = {
   serviceName: "replication",
   logLevel: "SILENT",
   regionEndpoints: undefined,
+  masking: undefined,
+  maskingSecretArn: undefined,
 };
 
 /**

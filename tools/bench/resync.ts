@@ -171,6 +171,8 @@ export async function startResyncBench(): Promise<ResyncBench> {
       serviceName: "replication",
       logLevel: "SILENT",
       regionEndpoints: undefined,
+      masking: undefined,
+      maskingSecretArn: undefined,
     }),
     async stop() {
       clients.destroy();
