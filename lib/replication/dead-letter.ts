@@ -23,6 +23,8 @@ export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
   "target-failed",
   "metadata-too-large",
   "time-budget",
+  "masking-key",
+  "unparseable",
 ];
 
 export interface DeadLetter {

@@ -6,7 +6,7 @@ import { isServerError, isThrottlingError, isTransientError } from "@smithy/core
  * an operator (redrive, resync) rather than retried.
  */
 export abstract class PermanentChangeError extends Error {
-  abstract readonly reason: "metadata-too-large" | "time-budget";
+  abstract readonly reason: "metadata-too-large" | "time-budget" | "masking-key" | "unparseable";
 }
 
 /**
@@ -32,6 +32,16 @@ export class TimeBudgetError extends PermanentChangeError {
  * it is quieter) settles it, so it is retryable like a throttling error.
  */
 export class ChangeRaceError extends Error {}
+
+/**
+ * A source object under a masked format (json, jsonl, csv) could not be parsed as that format: it
+ * is not replicated, and the dead letter names the key and the reason (a line or row number),
+ * never the content.
+ */
+export class UnparseableObjectError extends PermanentChangeError {
+  override readonly name = "UnparseableObjectError";
+  readonly reason = "unparseable";
+}
 
 /** The event could not be parsed or is not one this function handles. */
 export class MalformedEventError extends Error {

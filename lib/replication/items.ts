@@ -14,9 +14,33 @@ import {
 import type { ItemChange, ItemKey } from "./events";
 import { ChangeRaceError } from "./errors";
 import type { AppliedAction } from "./outcome";
-import { ITEM_SEQUENCE_ATTRIBUTE, paddedStreamSequence } from "./sequence";
+import { maskItem, type Masker } from "./masking";
+import { ITEM_MASKING_ATTRIBUTE, ITEM_SEQUENCE_ATTRIBUTE, paddedStreamSequence } from "./sequence";
 
 export type Item = Record<string, AttributeValue>;
+
+/**
+ * How a target sees the source: the replica's key of a source key, and the replica of a source
+ * item. As it is for an unmasked target; masked (and stamped with the masking version) for a
+ * masked one, so that every comparison and write happens in the target's terms.
+ */
+export interface ItemView {
+  keys(keys: ItemKey): ItemKey;
+  item(item: Item | undefined): Item | undefined;
+}
+
+export const AS_IS: ItemView = { keys: (keys) => keys, item: (item) => item };
+
+/** The view of a masked target: key attributes and attributes masked, the version recorded. */
+export function maskedItemView(masker: Masker): ItemView {
+  return {
+    keys: (keys) => maskItem(masker, keys),
+    item: (item) =>
+      item === undefined
+        ? undefined
+        : { ...maskItem(masker, item), [ITEM_MASKING_ATTRIBUTE]: { S: masker.version } },
+  };
+}
 
 /** Consistent read of the source item; `undefined` when the key no longer exists. */
 export async function readSourceItem(

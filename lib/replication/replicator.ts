@@ -15,7 +15,17 @@ import {
   summarizeError,
 } from "./errors";
 import type { ItemChange, ObjectChange } from "./events";
-import { applyItemChange, readSourceItem, rewriteIfOurs, sameItem, type Item } from "./items";
+import {
+  AS_IS,
+  applyItemChange,
+  maskedItemView,
+  readSourceItem,
+  rewriteIfOurs,
+  sameItem,
+  type Item,
+  type ItemView,
+} from "./items";
+import type { Masking } from "./masking-key";
 import { changeLogger } from "./logger";
 import {
   convergeObject,
@@ -171,7 +181,12 @@ const replaceWriters = (
 export function createReplicator(
   settings: ReplicationSettings,
   clients: ReplicationClients,
+  /** What reaches the targets masked (lib/replication/masking-key.ts); none: nothing is. */
+  masking?: Masking,
 ): Replicator {
+  /** How `target` sees items: as they are, or masked under the current key. */
+  const itemView = async (target: ReplicationTarget): Promise<ItemView> =>
+    masking?.masks(target) === true ? maskedItemView(await masking.masker()) : AS_IS;
   const replicateObject = async (
     change: ObjectChange,
     options: ReplicateOptions = {},
@@ -224,19 +239,22 @@ export function createReplicator(
       return targets.map((target) => targetFailure(target, error));
     }
     const written = new Map<ReplicationTarget, Item | undefined>();
+    const views = new Map<ReplicationTarget, ItemView>();
     const results = await serveTargets(targets, keys, async (target) => {
+      const view = await itemView(target);
+      views.set(target, view);
       const write = await applyItemChange(
         clients.dynamodb(targetRegion(target, settings)),
-        change,
+        { ...change, keys: view.keys(change.keys) },
         target.table,
-        source,
-        readSource,
+        view.item(source),
+        async () => view.item(await readSource()),
       );
       written.set(target, write.state);
       return write.action;
     });
     if (options.replay !== true) return results;
-    return checkReplayedItem(change, keys, results, written, readSource);
+    return checkReplayedItem(change, keys, results, written, views, readSource);
   };
 
   /**
@@ -252,8 +270,10 @@ export function createReplicator(
     keys: { eventId: string; key: string },
     first: TargetResult[],
     written: Map<ReplicationTarget, Item | undefined>,
+    views: ReadonlyMap<ReplicationTarget, ItemView>,
     readSource: () => Promise<Item | undefined>,
   ): Promise<TargetResult[]> => {
+    const viewOf = (target: ReplicationTarget): ItemView => views.get(target) ?? AS_IS;
     let results = first;
     let writers = first.filter(wroteItem).map((result) => result.target);
     for (let round = 1; writers.length > 0; round++) {
@@ -266,7 +286,9 @@ export function createReplicator(
         });
         return replaceWriters(results, writers, (target) => targetFailure(target, error));
       }
-      const moved = writers.filter((target) => !sameItem(written.get(target), now));
+      const moved = writers.filter(
+        (target) => !sameItem(written.get(target), viewOf(target).item(now)),
+      );
       if (moved.length === 0) return results;
       if (round > MAX_CONFLICT_ROUNDS) {
         const error = new SourceKeptChangingError(
@@ -275,14 +297,16 @@ export function createReplicator(
         return replaceWriters(results, moved, (target) => targetFailure(target, error));
       }
       const again = await serveTargets(moved, keys, async (target) => {
+        const view = viewOf(target);
+        const replica = view.item(now);
         const action = await rewriteIfOurs(
           clients.dynamodb(targetRegion(target, settings)),
-          change,
+          { ...change, keys: view.keys(change.keys) },
           target.table,
           written.get(target),
-          now,
+          replica,
         );
-        if (action !== "skipped") written.set(target, now);
+        if (action !== "skipped") written.set(target, replica);
         return action;
       });
       results = results.map(

@@ -13,6 +13,12 @@ export const OBJECT_SOURCE_METADATA = "replication-source";
 /** Attribute holding the applied stream sequence number on a replica item. */
 export const ITEM_SEQUENCE_ATTRIBUTE = "_replicationSequence";
 
+/** Attribute holding the masking version a masked replica item was written under. */
+export const ITEM_MASKING_ATTRIBUTE = "_replicationMasking";
+
+/** Metadata key holding the masking version a masked replica object was written under. */
+export const OBJECT_MASKING_METADATA = "replication-masking";
+
 const HEX = /^[0-9A-Fa-f]+$/;
 const DECIMAL = /^[0-9]+$/;
 

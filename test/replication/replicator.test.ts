@@ -22,7 +22,12 @@ import type { ItemChange, ObjectChange } from "../../lib/replication/events";
 import { logger } from "../../lib/replication/logger";
 import { MAX_CONFLICT_ROUNDS, readSourceObject } from "../../lib/replication/objects";
 import { createReplicator } from "../../lib/replication/replicator";
-import { ITEM_SEQUENCE_ATTRIBUTE, paddedStreamSequence } from "../../lib/replication/sequence";
+import { createMasker, maskItem } from "../../lib/replication/masking";
+import {
+  ITEM_MASKING_ATTRIBUTE,
+  ITEM_SEQUENCE_ATTRIBUTE,
+  paddedStreamSequence,
+} from "../../lib/replication/sequence";
 import { itemKeys, streamSequenceAt } from "../../tools/emulators/events";
 import { settings } from "../support/settings";
 
@@ -523,5 +528,78 @@ describe("replicateItem", () => {
       "AccessDeniedException",
     ]);
     expect(dynamodb.away).not.toHaveReceivedAnyCommand();
+  });
+});
+
+describe("replicateItem with masking", () => {
+  const rules = {
+    items: { pk: "hash", email: "email" },
+    objects: [],
+    unmaskedTargets: ["staging"],
+  } as const;
+  const masker = createMasker(
+    { items: { ...rules.items }, objects: [], unmaskedTargets: [...rules.unmaskedTargets] },
+    new TextEncoder().encode("k".repeat(32)),
+  );
+  const masking = {
+    rules: masker.rules,
+    masks: (target: { environment: string }) => target.environment !== "staging",
+    masker: () => Promise.resolve(masker),
+  };
+  const item = { ...itemKeys("user#1", "profile"), email: { S: "ada@example.com" } };
+
+  it("writes a masked target the masked item, under its masked key, with the masking version; an unmasked one the item", async () => {
+    const { clients, dynamodb } = regionalClients();
+    dynamodb.home.on(GetItemCommand).resolves({ Item: item });
+    dynamodb.home.on(PutItemCommand).resolves({});
+    dynamodb.away.on(PutItemCommand).resolves({});
+
+    const results = await createReplicator(settings, clients, masking).replicateItem(itemChange);
+
+    expect(results.map((r) => r.ok && r.action)).toEqual(["put", "put"]);
+    const dev = dynamodb.away.commandCalls(PutItemCommand)[0]?.args[0].input.Item;
+    expect(dev).toEqual({
+      pk: { S: masker.text("user#1", "hash") },
+      sk: { S: "profile" },
+      email: { S: masker.text("ada@example.com", "email") },
+      [ITEM_SEQUENCE_ATTRIBUTE]: { S: paddedStreamSequence(itemChange.sequenceNumber) },
+      [ITEM_MASKING_ATTRIBUTE]: { S: masker.version },
+    });
+    expect(JSON.stringify(dev)).not.toContain("ada@example.com");
+    expect(JSON.stringify(dev)).not.toContain("user#1");
+    const staging = dynamodb.home.commandCalls(PutItemCommand)[0]?.args[0].input.Item;
+    expect(staging?.email).toEqual({ S: "ada@example.com" });
+  });
+
+  it("deletes the replica under its masked key", async () => {
+    const { clients, dynamodb } = regionalClients();
+    dynamodb.home.on(GetItemCommand).resolves({});
+    dynamodb.home.on(DeleteItemCommand).resolves({});
+    dynamodb.away.on(DeleteItemCommand).resolves({});
+
+    await createReplicator(settings, clients, masking).replicateItem(itemChange);
+
+    expect(dynamodb.away).toHaveReceivedCommandWith(DeleteItemCommand, {
+      Key: { pk: { S: masker.text("user#1", "hash") }, sk: { S: "profile" } },
+    });
+  });
+
+  it("costs no write for a redelivered change: the masked item is what the replica holds", async () => {
+    const { clients, dynamodb } = regionalClients();
+    dynamodb.home.on(GetItemCommand).resolves({ Item: item });
+    dynamodb.home.on(PutItemCommand).resolves({});
+    const held = {
+      ...maskItem(masker, item),
+      [ITEM_SEQUENCE_ATTRIBUTE]: { S: paddedStreamSequence(itemChange.sequenceNumber) },
+      [ITEM_MASKING_ATTRIBUTE]: { S: masker.version },
+    };
+    dynamodb.away
+      .on(PutItemCommand)
+      .rejects(new ConditionalCheckFailedException({ message: "no", $metadata: {}, Item: held }));
+
+    const results = await createReplicator(settings, clients, masking).replicateItem(itemChange);
+
+    expect(results.map((r) => r.ok && r.action)).toEqual(["skipped", "put"]);
+    expect(dynamodb.away).toHaveReceivedCommandTimes(PutItemCommand, 1);
   });
 });

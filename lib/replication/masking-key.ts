@@ -1,0 +1,80 @@
+/**
+ * The masking key, fetched from AWS Secrets Manager with Powertools Parameters and cached in the
+ * execution environment for `MASKING_KEY_MAX_AGE_SECONDS`, and the masker built on it. The key is
+ * never logged, never put in a dead letter, a metric or an error message.
+ */
+import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { ReplicationSettings, ReplicationTarget } from "./contract";
+import { PermanentChangeError } from "./errors";
+import { createMasker, type Masker, type MaskingRules } from "./masking";
+
+/**
+ * Seconds a fetched key is kept: a rotated key reaches every execution environment within this
+ * (https://docs.powertools.aws.dev/lambda/typescript/latest/features/parameters/ "maxAge").
+ */
+export const MASKING_KEY_MAX_AGE_SECONDS = 300;
+
+/** Bytes the key must have at least: HMAC-SHA-256's block of security (RFC 2104: at least L=32). */
+export const MASKING_KEY_MIN_BYTES = 32;
+
+/** The key cannot be used as it stands (too short, not text): a person must fix the secret. */
+export class MaskingKeyError extends PermanentChangeError {
+  override readonly name = "MaskingKeyError";
+  readonly reason = "masking-key";
+}
+
+/** What the replicator needs of masking. */
+export interface Masking {
+  readonly rules: MaskingRules;
+  /** Whether `target` is written masked. */
+  masks(target: ReplicationTarget): boolean;
+  /** The masker under the current key (fetched or cached). */
+  masker(): Promise<Masker>;
+}
+
+/** Reads a secret's value (Powertools' SecretsProvider, or a test's stand-in). */
+export type SecretReader = (
+  secretArn: string,
+  maxAgeSeconds: number,
+) => Promise<string | undefined>;
+
+/** A reader through Powertools Parameters, with a client of the settings' region and retries. */
+export function secretsReader(
+  settings: Pick<ReplicationSettings, "region">,
+  clientSettings: Record<string, unknown> = {},
+): SecretReader {
+  let provider: SecretsProvider | undefined;
+  return async (secretArn, maxAge) => {
+    provider ??= new SecretsProvider({
+      awsSdkV3Client: new SecretsManagerClient({ region: settings.region, ...clientSettings }),
+    });
+    const value = await provider.get(secretArn, { maxAge });
+    return typeof value === "string" ? value : undefined;
+  };
+}
+
+/** Masking of the settings, or undefined when nothing is masked. */
+export function maskingOf(
+  settings: Pick<ReplicationSettings, "masking" | "maskingSecretArn">,
+  read: SecretReader,
+): Masking | undefined {
+  const { masking: rules, maskingSecretArn } = settings;
+  if (rules === undefined || maskingSecretArn === undefined) return undefined;
+  let cached: { key: string; masker: Masker } | undefined;
+  return {
+    rules,
+    masks: (target) => !rules.unmaskedTargets.includes(target.environment),
+    masker: async () => {
+      const key = await read(maskingSecretArn, MASKING_KEY_MAX_AGE_SECONDS);
+      if (key === undefined || Buffer.byteLength(key, "utf8") < MASKING_KEY_MIN_BYTES) {
+        throw new MaskingKeyError(
+          `the masking key's secret ${maskingSecretArn} must hold a text of at least ${String(MASKING_KEY_MIN_BYTES)} bytes`,
+        );
+      }
+      if (cached?.key !== key)
+        cached = { key, masker: createMasker(rules, Buffer.from(key, "utf8")) };
+      return cached.masker;
+    },
+  };
+}
