@@ -30,6 +30,7 @@ function metricOf(result: TargetResult): CountMetric {
   switch (result.action) {
     case "skipped":
     case "absent":
+    case "excluded":
       return "skipped";
     case "archived":
       return "archived";

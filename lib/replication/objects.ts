@@ -29,6 +29,7 @@ import {
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
+  GetObjectCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
   PutObjectTaggingCommand,
@@ -37,12 +38,20 @@ import {
   type StorageClass,
   type Tag,
 } from "@aws-sdk/client-s3";
+import { Readable } from "node:stream";
 import type { Logger } from "@aws-lambda-powertools/logger";
+import { Upload } from "@aws-sdk/lib-storage";
 import type { ObjectChange } from "./events";
 import { MetadataTooLargeError, TimeBudgetError, statusOf, summarizeError } from "./errors";
 import type { AppliedAction } from "./outcome";
-import { OBJECT_SEQUENCE_METADATA, OBJECT_SOURCE_METADATA } from "./sequence";
-import { copyRate, type TimeBudget } from "./time-budget";
+import { maskTexts, type Masker, type ObjectRule } from "./masking";
+import { maskedContents } from "./object-transform";
+import {
+  OBJECT_MASKING_METADATA,
+  OBJECT_SEQUENCE_METADATA,
+  OBJECT_SOURCE_METADATA,
+} from "./sequence";
+import { DEFAULT_COPY_BYTES_PER_MS, copyRate, type TimeBudget } from "./time-budget";
 
 /** CopyObject copies at most 5 GiB; larger objects need a multipart copy. */
 export const MAX_COPY_OBJECT_BYTES = 5 * 1024 ** 3;
@@ -105,6 +114,37 @@ export interface SourceObject {
   readonly archived: string | undefined;
 }
 
+/** How a target's replica of a key is masked: the masker, and the rule of the key's prefix. */
+export interface ObjectMasking {
+  readonly masker: Masker;
+  readonly rule: ObjectRule | undefined;
+}
+
+/**
+ * What a target's replica must hold of a source state: the state itself, or with its user
+ * metadata and tags masked by the key's rule, the masking version recorded, and its contents
+ * masked when the rule names a format.
+ */
+export interface Wanted extends SourceObject {
+  readonly maskingVersion: string | undefined;
+  readonly transform: Pick<ObjectRule, "format" | "fields"> | undefined;
+}
+
+/** The replica `masking` asks for of `source` (as it is without masking). */
+export function wantedOf(source: SourceObject, masking: ObjectMasking | undefined): Wanted {
+  if (masking === undefined) return { ...source, maskingVersion: undefined, transform: undefined };
+  const { masker, rule } = masking;
+  const tags = maskTexts(masker, Object.fromEntries(source.tags), rule?.tags);
+  return {
+    ...source,
+    metadata: maskTexts(masker, source.metadata, rule?.metadata),
+    tags: tagPairs(Object.entries(tags).map(([Key, Value]) => ({ Key, Value }))),
+    maskingVersion: masker.version,
+    transform:
+      rule?.format === undefined ? undefined : { format: rule.format, fields: rule.fields },
+  };
+}
+
 /** True when both are absent, or hold the same contents and the same tags. */
 export function sameSourceState(a: SourceObject | undefined, b: SourceObject | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
@@ -118,6 +158,8 @@ export interface ReplicaObject {
   readonly sequencer: string | undefined;
   /** The fingerprint of the source state it was copied from. */
   readonly source: string | undefined;
+  /** The masking version it was written under, when it was written masked. */
+  readonly masking: string | undefined;
 }
 
 /** `bucket/key` with each key segment percent-encoded ('/' kept): "The value must be URL-encoded". */
@@ -125,7 +167,11 @@ export function copySource(bucket: string, key: string): string {
   return `${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`;
 }
 
-const MARKERS: readonly string[] = [OBJECT_SEQUENCE_METADATA, OBJECT_SOURCE_METADATA];
+const MARKERS: readonly string[] = [
+  OBJECT_SEQUENCE_METADATA,
+  OBJECT_SOURCE_METADATA,
+  OBJECT_MASKING_METADATA,
+];
 
 /** Size of user-defined metadata as S3 counts it. */
 export function userMetadataBytes(metadata: Readonly<Record<string, string>>): number {
@@ -291,18 +337,22 @@ export async function readReplica(
     etag: out.ETag ?? "",
     sequencer: metadata[OBJECT_SEQUENCE_METADATA],
     source: metadata[OBJECT_SOURCE_METADATA],
+    masking: metadata[OBJECT_MASKING_METADATA],
   };
 }
 
 /** The replica's user metadata: the source's plus the markers; throws when S3 would refuse it. */
 export function replicaMetadata(
-  source: SourceObject,
+  source: Wanted,
   sequencer: string | undefined,
 ): Record<string, string> {
   const metadata: Record<string, string> = {
     ...source.metadata,
     ...(sequencer === undefined ? {} : { [OBJECT_SEQUENCE_METADATA]: sequencer }),
     [OBJECT_SOURCE_METADATA]: source.fingerprint,
+    ...(source.maskingVersion === undefined
+      ? {}
+      : { [OBJECT_MASKING_METADATA]: source.maskingVersion }),
   };
   const bytes = userMetadataBytes(metadata);
   if (bytes > MAX_USER_METADATA_BYTES) {
@@ -340,7 +390,7 @@ export interface ObjectRoute {
  */
 export async function multipartCopy(
   route: ObjectRoute,
-  source: SourceObject,
+  source: Wanted,
   metadata: Record<string, string>,
   replica: ReplicaObject | undefined,
   budget: TimeBudget,
@@ -468,6 +518,8 @@ export interface ObjectConvergence {
    * read again.
    */
   readonly replica?: { readonly state: ReplicaObject | undefined };
+  /** The target is written masked. @default not masked */
+  readonly masking?: ObjectMasking;
 }
 
 /**
@@ -483,12 +535,16 @@ function copyMethod(size: number, budget: TimeBudget, key: string): "single" | "
 /** Copies the source's current state (contents and tags) over the replica (or creates it). */
 async function copy(
   work: ObjectConvergence,
-  source: SourceObject,
+  source: Wanted,
   replica: ReplicaObject | undefined,
 ): Promise<void> {
   const { route, change, budget } = work;
   // A resync or a tag event carries no sequencer: keep the replica's, for the record.
   const metadata = replicaMetadata(source, change.sequencer ?? replica?.sequencer);
+  if (source.transform?.format !== undefined) {
+    await transformedCopy(work, source, metadata, replica);
+    return;
+  }
   const method = copyMethod(source.size, budget, route.key);
   const started = Date.now();
   if (method === "multipart") {
@@ -518,8 +574,58 @@ async function copy(
   );
 }
 
+/**
+ * Rate assumed for a masked object, whose bytes go through the function (read, parsed, masked,
+ * written): 8 MiB/s, a deliberately low figure (the function's CPU, not S3, bounds it).
+ */
+export const TRANSFORM_BYTES_PER_MS = (8 * 1024 * 1024) / 1000;
+
+/**
+ * Reads the source (conditional on the state read), masks its contents as they stream, and
+ * writes them to the replica with the replica's metadata, headers and tags (lib-storage's
+ * `Upload`: one PutObject, or a multipart upload of bounded parts for a large object), conditional
+ * on the replica as seen. Memory stays bounded by the parts in flight.
+ */
+async function transformedCopy(
+  work: ObjectConvergence,
+  source: Wanted,
+  metadata: Record<string, string>,
+  replica: ReplicaObject | undefined,
+): Promise<void> {
+  const { route, budget } = work;
+  const { format, fields } = source.transform ?? {};
+  if (format === undefined || fields === undefined || work.masking === undefined) return;
+  // Estimated as a copy over streams that each move a fifth of a server-side copy's rate.
+  budget.requireTimeFor(
+    Math.ceil((source.size * DEFAULT_COPY_BYTES_PER_MS) / TRANSFORM_BYTES_PER_MS),
+    1,
+    route.key,
+  );
+  const read = await route.source.send(
+    new GetObjectCommand({ Bucket: route.sourceBucket, Key: route.key, IfMatch: source.etag }),
+  );
+  const body = read.Body;
+  if (!(body instanceof Readable)) throw new Error(`GetObject of ${route.key} returned no stream`);
+  const upload = new Upload({
+    client: route.target,
+    queueSize: 2,
+    partSize: 8 * 1024 * 1024,
+    leavePartsOnError: false,
+    params: {
+      Bucket: route.targetBucket,
+      Key: route.key,
+      Body: maskedContents(body, format, work.masking.masker, fields),
+      Metadata: metadata,
+      ...source.headers,
+      ...tagging(source.tags),
+      ...replicaCondition(replica),
+    },
+  });
+  await upload.done();
+}
+
 /** Gives a replica that holds the source's contents the source's tags, unless it has them. */
-async function convergeTags(work: ObjectConvergence, source: SourceObject): Promise<AppliedAction> {
+async function convergeTags(work: ObjectConvergence, source: Wanted): Promise<AppliedAction> {
   const { route } = work;
   const held = await readObjectTags(route.target, route.targetBucket, route.key);
   // Gone since its HEAD: another writer deleted it; read both sides again.
@@ -564,7 +670,14 @@ async function convergeOnce(work: ObjectConvergence): Promise<AppliedAction> {
     );
     return "deleted";
   }
-  if (replica?.source === source.fingerprint) return convergeTags(work, source);
+  if (work.masking?.rule?.exclude === true) {
+    log.info("the key is under an excluded prefix: never replicated");
+    return "excluded";
+  }
+  const wanted = wantedOf(source, work.masking);
+  if (replica?.source === source.fingerprint && replica.masking === wanted.maskingVersion) {
+    return convergeTags(work, wanted);
+  }
   if (source.archived !== undefined) {
     log.info("source is archived: it replicates when it is restored", {
       archived: source.archived,
@@ -572,7 +685,7 @@ async function convergeOnce(work: ObjectConvergence): Promise<AppliedAction> {
     return "archived";
   }
   try {
-    await copy(work, source, replica);
+    await copy(work, wanted, replica);
   } catch (error: unknown) {
     if (!isArchivedError(error)) throw error;
     log.info("source is archived: it replicates when it is restored", {

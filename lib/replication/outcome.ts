@@ -8,10 +8,10 @@ import type { ReplicationTarget } from "./contract";
  * archived: the source object is archived (GLACIER, DEEP_ARCHIVE, an Intelligent-Tiering archive
  * tier) and cannot be copied until it is restored, when its `Object Restore Completed` event
  * copies it (a counted outcome, not a failure: S3 Replication does not replicate such objects
- * either).
+ * either); excluded: the key is under a prefix the masking rules exclude (never replicated).
  */
 export type AppliedAction =
-  "copied" | "put" | "tagged" | "deleted" | "skipped" | "absent" | "archived";
+  "copied" | "put" | "tagged" | "deleted" | "skipped" | "absent" | "archived" | "excluded";
 
 export interface TargetSuccess {
   readonly ok: true;

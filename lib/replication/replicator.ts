@@ -32,9 +32,11 @@ import {
   MAX_CONFLICT_ROUNDS,
   readSourceObject,
   sameSourceState,
+  type ObjectMasking,
   type SourceObject,
   type SourceRead,
 } from "./objects";
+import { objectRuleOf } from "./masking";
 import type { AppliedAction, TargetFailure, TargetResult } from "./outcome";
 import { UNLIMITED, type TimeBudget } from "./time-budget";
 
@@ -184,6 +186,15 @@ export function createReplicator(
   /** What reaches the targets masked (lib/replication/masking-key.ts); none: nothing is. */
   masking?: Masking,
 ): Replicator {
+  /** How `target`'s replica of `key` is masked, if it is. */
+  const objectMaskingOf = async (
+    target: ReplicationTarget,
+    key: string,
+  ): Promise<{ masking?: ObjectMasking }> =>
+    masking?.masks(target) === true
+      ? { masking: { masker: await masking.masker(), rule: objectRuleOf(masking.rules, key) } }
+      : {};
+
   /** How `target` sees items: as they are, or masked under the current key. */
   const itemView = async (target: ReplicationTarget): Promise<ItemView> =>
     masking?.masks(target) === true ? maskedItemView(await masking.masker()) : AS_IS;
@@ -201,7 +212,7 @@ export function createReplicator(
       (error: unknown) => ({ error }),
     );
     const converge = (targetsNow: readonly ReplicationTarget[], state: SourceRead) =>
-      serveTargets(targetsNow, change, (target, log) =>
+      serveTargets(targetsNow, change, async (target, log) =>
         convergeObject({
           route: {
             source,
@@ -214,6 +225,7 @@ export function createReplicator(
           source: state,
           budget: options.budget ?? UNLIMITED,
           log,
+          ...(await objectMaskingOf(target, change.key)),
         }),
       );
     const results = await converge(targets, sourceRead);

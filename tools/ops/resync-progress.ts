@@ -127,6 +127,8 @@ export function countOf(
       return "unchanged";
     case "archived":
       return part === "objects" ? "archived" : undefined;
+    case "excluded":
+      return "unchanged";
     case "absent":
       return undefined;
   }
