@@ -17,6 +17,13 @@ function mulberry32(seed: number): () => number {
   };
 }
 
+/** The text of a GetObject output's Body (a Uint8Array in the model). */
+function bodyText(out: Record<string, unknown>): string {
+  const body = out.Body;
+  if (!(body instanceof Uint8Array)) throw new Error("Body is not a Uint8Array");
+  return new TextDecoder().decode(body);
+}
+
 function world(options: { versioning?: boolean } = {}) {
   let now = START;
   const model = new S3Model({
@@ -65,7 +72,7 @@ describe("PutObject, HeadObject, GetObject", () => {
     const out = w.put("k", "hello");
     expect(out).toEqual({ ETag: `"${md5("hello")}"`, ServerSideEncryption: "AES256" });
     const got = w.run("GetObject", { Bucket: "b", Key: "k" });
-    expect(new TextDecoder().decode(got.Body as Uint8Array)).toBe("hello");
+    expect(bodyText(got)).toBe("hello");
     expect(got.ETag).toBe(`"${md5("hello")}"`);
     expect(got.ContentLength).toBe(5);
     expect(w.model.current("b", "k")?.body).toEqual(new TextEncoder().encode("hello"));
@@ -159,12 +166,12 @@ describe("PutObject, HeadObject, GetObject", () => {
     const w = world();
     w.put("k", "0123456789");
     const part = w.run("GetObject", { Bucket: "b", Key: "k", Range: "bytes=2-4" });
-    expect(new TextDecoder().decode(part.Body as Uint8Array)).toBe("234");
+    expect(bodyText(part)).toBe("234");
     expect(part).toMatchObject({ ContentLength: 3, ContentRange: "bytes 2-4/10" });
     const suffix = w.run("GetObject", { Bucket: "b", Key: "k", Range: "bytes=-3" });
-    expect(new TextDecoder().decode(suffix.Body as Uint8Array)).toBe("789");
+    expect(bodyText(suffix)).toBe("789");
     const open = w.run("GetObject", { Bucket: "b", Key: "k", Range: "bytes=8-" });
-    expect(new TextDecoder().decode(open.Body as Uint8Array)).toBe("89");
+    expect(bodyText(open)).toBe("89");
     expectError(
       w.fail("GetObject", { Bucket: "b", Key: "k", Range: "bytes=10-12" }),
       "InvalidRange",
