@@ -85,7 +85,17 @@ function world() {
       MultipartUpload: { Parts },
       ...input,
     });
-  return { model, events, start, run, fail, create, part, complete };
+  return {
+    model,
+    events,
+    start,
+    run,
+    fail,
+    create,
+    part,
+    complete,
+    advance: (ms: number) => (now += ms),
+  };
 }
 
 const big = (fill: number) => new Uint8Array(5 * MIB).fill(fill);
@@ -131,6 +141,16 @@ describe("CompleteMultipartUpload", () => {
     expect(w.events.map((event) => event.detail)).toMatchObject([
       { reason: "CompleteMultipartUpload", object: { etag: `${expected}-2`, size: 5 * MIB + 4 } },
     ]);
+  });
+
+  it("dates the object from the initiation of the upload, not from its completion", () => {
+    const w = world();
+    const id = w.create();
+    const created = Date.UTC(2025, 3, 1, 8, 0, 0);
+    w.advance(3_600_000);
+    w.complete(id, [w.part(id, 1, "x")]);
+    expect(w.run("HeadObject", { Bucket: "b", Key: "k" }).LastModified).toEqual(new Date(created));
+    expect(w.events[0]?.time).toBe("2025-04-01T09:00:00Z");
   });
 
   it("defaults the content type to binary/octet-stream (the SDK sends none)", () => {

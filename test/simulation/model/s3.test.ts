@@ -195,6 +195,31 @@ describe("missing objects, buckets and other Regions", () => {
     expectError(w.fail("HeadObject", { Bucket: "none", Key: "k" }), "NotFound", 404);
   });
 
+  it("an ExpectedBucketOwner other than the bucket's account is 403 AccessDenied", () => {
+    const w = world();
+    expectError(
+      w.fail("PutObject", {
+        Bucket: "b",
+        Key: "k",
+        Body: "x",
+        ExpectedBucketOwner: "999999999999",
+      }),
+      "AccessDenied",
+      403,
+    );
+    w.put("k", "x", { ExpectedBucketOwner: "111122223333" });
+    expectError(
+      w.fail("CopyObject", {
+        Bucket: "b",
+        Key: "c",
+        CopySource: "b/k",
+        ExpectedSourceBucketOwner: "999999999999",
+      }),
+      "AccessDenied",
+      403,
+    );
+  });
+
   it("a bucket of another Region answers 301 PermanentRedirect (HeadObject: no code)", () => {
     const w = world();
     w.put("k", "x");

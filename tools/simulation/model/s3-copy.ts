@@ -67,7 +67,7 @@ export interface SourceRead {
  */
 export function readSource(world: S3World, input: Input): SourceRead {
   const source = parseCopySource(required(input, "CopySource"));
-  const bucket = world.sourceBucket(source.bucket);
+  const bucket = world.sourceBucket(source.bucket, input.ExpectedSourceBucketOwner);
   const marker = bucket.keys
     .get(source.key)
     ?.versions.find((version) => version.versionId === source.versionId && version.deleteMarker);

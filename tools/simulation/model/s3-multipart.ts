@@ -65,7 +65,7 @@ export function createMultipartUpload(world: S3World, call: ModelCall): Record<s
   const key = required(input, "Key");
   const attributes = requestAttributes(input, "binary/octet-stream");
   const id = world.uploadId();
-  bucket.uploads.set(id, { id, key, attributes, parts: new Map() });
+  bucket.uploads.set(id, { id, key, initiated: world.nowSeconds(), attributes, parts: new Map() });
   return { Bucket: bucket.name, Key: key, UploadId: id, ServerSideEncryption: SSE };
 }
 
@@ -268,14 +268,19 @@ export function completeMultipartUpload(world: S3World, call: ModelCall): ModelO
         throw error;
       }
       const body = Body.concat(bodies);
-      const sizes = bodies.map((part) => part.size);
+      // "Last-Modified — The object creation date or the last modified date, whichever is the
+      // latest. For multipart uploads, the object creation date is the date of initiation of the
+      // multipart upload." (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html)
       const version = newVersion(
         world,
         destination,
         body,
         multipartEtag(bodies),
         target.attributes,
-        sizes,
+        {
+          partSizes: bodies.map((part) => part.size),
+          initiated: target.initiated,
+        },
       );
       commit(world, destination, key, version);
       destination.uploads.delete(target.id);

@@ -222,6 +222,8 @@ export interface Part {
 export interface Upload {
   readonly id: string;
   readonly key: string;
+  /** When CreateMultipartUpload took effect (epoch milliseconds, whole seconds). */
+  readonly initiated: number;
   readonly attributes: ObjectAttributes;
   readonly parts: Map<number, Part>;
 }

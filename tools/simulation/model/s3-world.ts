@@ -16,6 +16,7 @@ import {
   noSuchVersion,
   methodNotAllowed,
   permanentRedirect,
+  s3Error,
 } from "./s3-errors";
 import type { Answer } from "./s3-errors";
 import type { BucketState, KeyEntry, ObjectVersion, S3EventBridgeEvent } from "./s3-types";
@@ -99,14 +100,27 @@ export class S3World {
     const bucket = this.buckets.get(name);
     if (bucket === undefined) throw noSuchBucket(name, answer);
     if (bucket.region !== call.region) throw permanentRedirect(name, bucket.region, answer);
+    this.checkOwner(call.input.ExpectedBucketOwner, answer);
     return bucket;
   }
 
   /** A bucket addressed as a copy source: cross-Region copies are allowed. */
-  sourceBucket(name: string): BucketState {
+  sourceBucket(name: string, expectedOwner: unknown): BucketState {
     const bucket = this.buckets.get(name);
     if (bucket === undefined) throw noSuchBucket(name, "body");
+    this.checkOwner(expectedOwner, "body");
     return bucket;
+  }
+
+  /**
+   * ExpectedBucketOwner / ExpectedSourceBucketOwner: "If the account ID that you provide does not
+   * match the actual owner of the bucket, the request fails with the HTTP status code 403 Forbidden
+   * (access denied)." (API_PutObject). Every bucket of the model belongs to its account.
+   */
+  private checkOwner(expected: unknown, answer: Answer): void {
+    if (typeof expected === "string" && expected !== this.accountId) {
+      throw s3Error("AccessDenied", 403, "Access Denied", answer);
+    }
   }
 
   entry(bucket: BucketState, key: string): KeyEntry {

@@ -113,7 +113,7 @@ export function newVersion(
   body: Body,
   etag: string,
   attributes: ObjectAttributes,
-  partSizes?: readonly number[],
+  multipart?: { readonly partSizes: readonly number[]; readonly initiated: number },
 ): ObjectVersion {
   return {
     ...attributes,
@@ -121,8 +121,8 @@ export function newVersion(
     deleteMarker: false,
     body,
     etag,
-    lastModified: world.nowSeconds(),
-    partSizes,
+    lastModified: multipart?.initiated ?? world.nowSeconds(),
+    partSizes: multipart?.partSizes,
   };
 }
 
