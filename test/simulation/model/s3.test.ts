@@ -563,3 +563,97 @@ describe("DeleteObject", () => {
     expectError(w.fail("DeleteObject", { Bucket: "b", Key: "k", IfMatch: "*" }), "NoSuchKey", 404);
   });
 });
+
+describe("edges", () => {
+  it("If-None-Match with an ETag on a write answers 501 NotImplemented (only * is supported)", () => {
+    const w = world();
+    w.put("k", "x");
+    expectError(
+      w.fail("PutObject", { Bucket: "b", Key: "k", Body: "y", IfNoneMatch: '"abc"' }),
+      "NotImplemented",
+      501,
+    );
+  });
+
+  it("a malformed CopySource answers InvalidArgument (400)", () => {
+    const w = world();
+    expectError(
+      w.fail("CopyObject", { Bucket: "b", Key: "c", CopySource: "b/%E0%A4%A" }),
+      "InvalidArgument",
+      400,
+    );
+    expectError(
+      w.fail("CopyObject", { Bucket: "b", Key: "c", CopySource: "only-a-bucket" }),
+      "InvalidArgument",
+      400,
+    );
+  });
+
+  it("Range and PartNumber together are InvalidRequest; an unparsable Range returns the whole object", () => {
+    const w = world();
+    w.put("k", "0123");
+    expectError(
+      w.fail("GetObject", { Bucket: "b", Key: "k", Range: "bytes=0-1", PartNumber: 1 }),
+      "InvalidRequest",
+      400,
+    );
+    expect(bodyText(w.run("GetObject", { Bucket: "b", Key: "k", Range: "lines=1-2" }))).toBe(
+      "0123",
+    );
+    expect(w.run("HeadObject", { Bucket: "b", Key: "k", PartNumber: 1 })).not.toHaveProperty(
+      "PartsCount",
+    );
+  });
+
+  it("HeadObject of a delete marker by version ID answers 405 without a code", () => {
+    const w = world({ versioning: true });
+    w.put("k", "x");
+    const { VersionId } = w.run("DeleteObject", { Bucket: "b", Key: "k" });
+    const error = w.fail("HeadObject", { Bucket: "b", Key: "k", VersionId });
+    expectError(error, "Unknown", 405);
+    expect(error.$response?.headers["x-amz-delete-marker"]).toBe("true");
+  });
+
+  it("a negative MaxKeys is InvalidArgument", () => {
+    const w = world();
+    expectError(w.fail("ListObjectsV2", { Bucket: "b", MaxKeys: -1 }), "InvalidArgument", 400);
+  });
+
+  it("RestoreObject refuses an unknown tier and a Days that is not a positive integer", () => {
+    const w = world();
+    w.put("k", "x", { StorageClass: "GLACIER" });
+    const restore = (RestoreRequest: Record<string, unknown>) =>
+      w.fail("RestoreObject", { Bucket: "b", Key: "k", RestoreRequest });
+    expectError(restore({ Days: 1, Tier: "Fast" }), "MalformedXML", 400);
+    expectError(restore({ Days: 0 }), "InvalidArgument", 400);
+  });
+
+  it("an unmodelled command fails when it finishes, not when it starts", () => {
+    const w = world();
+    const op = w.model.start({ service: "s3", region: REGION, command: "ListBuckets", input: {} });
+    expect(op.durationMs).toBe(0);
+    expect(() => op.finish()).toThrow(/not modelled/);
+    expect(
+      w.model.faults({ service: "s3", region: REGION, command: "ListBuckets", input: {} }),
+    ).toEqual([]);
+  });
+
+  it("a Body that is neither bytes nor a string fails when the call finishes", () => {
+    const w = world();
+    const op = w.model.start({
+      service: "s3",
+      region: REGION,
+      command: "PutObject",
+      input: { Bucket: "b", Key: "k", Body: 42 },
+    });
+    expect(() => op.finish()).toThrow(/Body must be/);
+  });
+
+  it("the inspection methods refuse an unknown bucket; createBucket refuses a second bucket of a name", () => {
+    const w = world();
+    expect(() => w.model.keys("none")).toThrow(/no bucket/);
+    expect(() => {
+      w.model.createBucket("b", { region: REGION });
+    }).toThrow(/exists/);
+  });
+});
