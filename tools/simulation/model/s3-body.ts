@@ -6,14 +6,14 @@
  * CopyObject limit can exist in a test. MD5 digests are cached per body.
  *
  * ETags: "The entity tag is a hash of the object. The ETag reflects changes only to the contents of
- * an object, not its metadata. ... Objects created by the PUT Object, POST Object, or Copy operation,
- * or through the AWS Management Console, and are encrypted by SSE-S3 or plaintext, have ETags that
- * are an MD5 digest of their object data. ... If an object is created by either the Multipart Upload
- * or Part Copy operation, the ETag is not an MD5 digest, regardless of the method of encryption."
- * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html, ETag)
+ * an object, not its metadata. ... Objects created by the PUT Object, POST Object, or Copy
+ * operation, or through the AWS Management Console, and are encrypted by SSE-S3 or plaintext, have
+ * ETags that are an MD5 digest of their object data. ... If an object is created by either the
+ * Multipart Upload or Part Copy operation, the ETag is not an MD5 digest, regardless of the method
+ * of encryption." (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html, ETag)
  *
- * Silent: the multipart ETag format is not documented beyond "not an MD5 digest"; the model uses the
- * widely observed form `"<md5 of the concatenated binary part MD5s>-<number of parts>"`.
+ * Silent: the multipart ETag format is not documented beyond "not an MD5 digest"; the model uses
+ * the widely observed form `"<md5 of the concatenated binary part MD5s>-<number of parts>"`.
  */
 import { createHash } from "node:crypto";
 

@@ -2,18 +2,18 @@
  * Conditional requests of the S3 model: reads (GetObject / HeadObject), copy sources (CopyObject /
  * UploadPartCopy), writes (PutObject / CopyObject / CompleteMultipartUpload) and deletes.
  *
- * Reads and copy sources follow RFC 7232 section 6 as the API pages state the combinations:
- * "If both of the If-Match and If-Unmodified-Since headers are present in the request as follows:
+ * Reads and copy sources follow RFC 7232 section 6 as the API pages state the combinations: "If
+ * both of the If-Match and If-Unmodified-Since headers are present in the request as follows:
  * If-Match condition evaluates to true, and; If-Unmodified-Since condition evaluates to false;
  * then, S3 returns 200 OK and the data requested." "If both of the If-None-Match and
- * If-Modified-Since headers are present in the request as follows: If-None-Match condition evaluates
- * to false, and; If-Modified-Since condition evaluates to true; then, S3 returns 304 Not Modified"
- * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html), and for copies "Amazon S3
- * returns the 412 Precondition Failed response code"
- * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html). Evaluation order: If-Match,
- * If-Unmodified-Since (skipped when If-Match is present), If-None-Match, If-Modified-Since (skipped
- * when If-None-Match is present); the first that fails answers. Times compare at whole seconds, the
- * resolution of HTTP dates and of Last-Modified.
+ * If-Modified-Since headers are present in the request as follows: If-None-Match condition
+ * evaluates to false, and; If-Modified-Since condition evaluates to true; then, S3 returns 304 Not
+ * Modified" (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html), and for copies
+ * "Amazon S3 returns the 412 Precondition Failed response code"
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html). Evaluation order:
+ * If-Match, If-Unmodified-Since (skipped when If-Match is present), If-None-Match,
+ * If-Modified-Since (skipped when If-None-Match is present); the first that fails answers. Times
+ * compare at whole seconds, the resolution of HTTP dates and of Last-Modified.
  *
  * Silent choices (this file):
  * - An If-Modified-Since later than the current time is ignored (RFC 7232 3.3 leaves a future date
@@ -131,14 +131,13 @@ export interface WriteConditions {
  * '*' (asterisk) character." "IfMatch — Uploads the object only if the ETag (entity tag) value
  * provided during the WRITE operation matches the ETag of the object in S3. If the ETag values do
  * not match, the operation returns a 412 Precondition Failed error."
- * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html)
- * "The HTTP If-None-Match header applies only to the current version of an object in a versioned
- * bucket." (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html): a
- * current delete marker is no object. An If-Match on a key without a current object answers 404
- * NoSuchKey.
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html) "The HTTP If-None-Match
+ * header applies only to the current version of an object in a versioned bucket."
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html): a current delete
+ * marker is no object. An If-Match on a key without a current object answers 404 NoSuchKey.
  *
- * Silent: an If-None-Match other than `*` answers 501 NotImplemented (S3 answers unsupported
- * header values so).
+ * Silent: an If-None-Match other than `*` answers 501 NotImplemented (S3 answers unsupported header
+ * values so).
  */
 export function checkWrite(
   conditions: WriteConditions,

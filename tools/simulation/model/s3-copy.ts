@@ -2,10 +2,10 @@
  * CopyObject of the S3 model, and the reading of a copy source it shares with UploadPartCopy.
  *
  * A copy reads its source when it starts (the source version, its body, metadata and tags as they
- * are then; the CopySourceIf* conditions are evaluated then) and takes effect when it finishes
- * (the destination's If-Match / If-None-Match are evaluated then, against the destination as it
- * is then, and the new object becomes visible then). Silent: the docs say neither; this is the
- * order that leaves the widest window for a concurrent change of the source or the destination.
+ * are then; the CopySourceIf* conditions are evaluated then) and takes effect when it finishes (the
+ * destination's If-Match / If-None-Match are evaluated then, against the destination as it is then,
+ * and the new object becomes visible then). Silent: the docs say neither; this is the order that
+ * leaves the widest window for a concurrent change of the source or the destination.
  *
  * Silent choices (this file):
  * - A copy of a source archived or being restored checks the CopySourceIf* conditions first.
@@ -57,12 +57,14 @@ export interface SourceRead {
 /**
  * "If your source bucket versioning is enabled, the x-amz-copy-source header by default identifies
  * the current version of an object to copy. If the current version is a delete marker, Amazon S3
- * behaves as if the object was deleted." (API_CopyObject) "Before using an object as a source
- * object for the copy operation, you must restore a copy of it if it meets any of the following
- * conditions: The storage class of the source object is GLACIER or DEEP_ARCHIVE. The storage class
- * of the source object is INTELLIGENT_TIERING and it's S3 Intelligent-Tiering access tier is
- * Archive Access or Deep Archive Access." (API_CopyObject, x-amz-storage-class); S3 answers
- * InvalidObjectState, "Operation is not valid for the source object's storage class", 403.
+ * behaves as if the object was deleted."
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html) "Before using an object as
+ * a source object for the copy operation, you must restore a copy of it if it meets any of the
+ * following conditions: The storage class of the source object is GLACIER or DEEP_ARCHIVE. The
+ * storage class of the source object is INTELLIGENT_TIERING and it's S3 Intelligent-Tiering access
+ * tier is Archive Access or Deep Archive Access."
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html, x-amz-storage-class); S3
+ * answers InvalidObjectState, "Operation is not valid for the source object's storage class", 403.
  * Silent: a version ID naming a delete marker answers 400 InvalidRequest.
  */
 export function readSource(world: S3World, input: Input): SourceRead {
@@ -107,8 +109,9 @@ export function readSource(world: S3World, input: Input): SourceRead {
  * "You can store individual objects of up to 50 TB in Amazon S3. You create a copy of your object
  * up to 5 GB in size in a single atomic action using this API. However, to copy an object greater
  * than 5 GB, you must use the multipart upload Upload Part - Copy (UploadPartCopy) API."
- * (API_CopyObject); S3 answers 400 InvalidRequest "The specified copy source is larger than the
- * maximum allowable size for a copy source: 5368709120".
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html); S3 answers 400
+ * InvalidRequest "The specified copy source is larger than the maximum allowable size for a copy
+ * source: 5368709120".
  */
 export function copySourceTooLarge(): Error {
   return invalidRequest(
@@ -121,7 +124,7 @@ export function copySourceTooLarge(): Error {
  * the object's metadata, storage class, website redirect location or encryption attributes." (S3's
  * InvalidRequest, 400). "The only way to modify object metadata is to make a copy of the object and
  * set the metadata. In the copy operation you set the same object as the source and target."
- * (UserGuide/copy-object.html)
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/copy-object.html)
  */
 function checkSelfCopy(input: Input, source: SourceRead): void {
   const sameObject =
@@ -167,9 +170,9 @@ function directive(
  * default behavior." TaggingDirective: "Specifies whether the object tag-set is copied from the
  * source object or replaced with the tag-set that's provided in the request. The default value is
  * COPY." Tagging: "The tag-set for the object copy in the destination bucket. This value must be
- * used in conjunction with the x-amz-tagging-directive if you choose REPLACE". StorageClass: "If the
- * x-amz-storage-class header is not used, the copied object will be stored in the STANDARD Storage
- * Class by default." (API_CopyObject)
+ * used in conjunction with the x-amz-tagging-directive if you choose REPLACE". StorageClass: "If
+ * the x-amz-storage-class header is not used, the copied object will be stored in the STANDARD
+ * Storage Class by default." (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html)
  */
 function copyAttributes(input: Input, source: SourceRead): ObjectAttributes {
   const metadataDirective = directive(input, "MetadataDirective");
@@ -187,10 +190,12 @@ function copyAttributes(input: Input, source: SourceRead): ObjectAttributes {
 }
 
 /**
- * CopyObject. "If the source object is an object that was uploaded by using a multipart upload,
- * the object copy will be a single part object after the source object is copied to the destination
- * bucket." "If you enable versioning on the destination bucket, Amazon S3 generates a unique version
- * ID for the copied object." (API_CopyObject) EventBridge: Object Created with reason CopyObject.
+ * CopyObject. "If the source object is an object that was uploaded by using a multipart upload, the
+ * object copy will be a single part object after the source object is copied to the destination
+ * bucket." "If you enable versioning on the destination bucket, Amazon S3 generates a unique
+ * version ID for the copied object."
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html) EventBridge: Object Created
+ * with reason CopyObject.
  */
 export function copyObject(world: S3World, call: ModelCall): ModelOperation {
   const start = writeStart(world, call);

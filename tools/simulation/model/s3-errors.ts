@@ -3,12 +3,12 @@
  *
  * The SDK's REST-XML deserializer reads the error code from the XML body (`<Error><Code>`); a
  * response without a body (every HEAD, and 304 Not Modified) has no code, so the SDK names the
- * error `NotFound` for a 404 and `Unknown` (message "UnknownError") otherwise
- * (@aws-sdk/core protocols `loadRestXmlErrorCode`, checked against this SDK version by sending
- * such responses to it). Codes the SDK models (NoSuchKey, NoSuchBucket, NoSuchUpload,
- * InvalidObjectState, InvalidRequest, NotFound, ObjectAlreadyInActiveTierError) get their class;
- * every other code is an `S3ServiceException` whose `name` is the code and which carries `Code`.
- * `$fault` is "client" below 500, "server" from 500.
+ * error `NotFound` for a 404 and `Unknown` (message "UnknownError") otherwise (@aws-sdk/core
+ * protocols `loadRestXmlErrorCode`, checked against this SDK version by sending such responses to
+ * it). Codes the SDK models (NoSuchKey, NoSuchBucket, NoSuchUpload, InvalidObjectState,
+ * InvalidRequest, NotFound, ObjectAlreadyInActiveTierError) get their class; every other code is an
+ * `S3ServiceException` whose `name` is the code and which carries `Code`. `$fault` is "client"
+ * below 500, "server" from 500.
  *
  * "HEAD ... if the HEAD request generates an error, it returns a generic code, such as 400 Bad
  * Request, 403 Forbidden, 404 Not Found, 405 Method Not Allowed, 412 Precondition Failed, or 304
@@ -107,7 +107,10 @@ function modeled(code: string, status: number, message: string): S3ServiceExcept
 // The errors the model answers, each with its source.
 // ------------------------------------------------------------------------------------------------
 
-/** "NoSuchBucket — The specified bucket does not exist. — 404 Not Found" (ErrorResponses). */
+/**
+ * "NoSuchBucket — The specified bucket does not exist. — 404 Not Found"
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
+ */
 export function noSuchBucket(bucket: string, answer: Answer): S3ServiceException {
   return s3Error("NoSuchBucket", 404, "The specified bucket does not exist", answer, {
     BucketName: bucket,
@@ -117,7 +120,8 @@ export function noSuchBucket(bucket: string, answer: Answer): S3ServiceException
 /**
  * "PermanentRedirect — The bucket you are attempting to access must be addressed using the
  * specified endpoint. Send all future requests to this endpoint. — 301 Moved Permanently"
- * (ErrorResponses); the response names the bucket's Region in `x-amz-bucket-region`.
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html); the response names the
+ * bucket's Region in `x-amz-bucket-region`.
  */
 export function permanentRedirect(
   bucket: string,
@@ -134,7 +138,10 @@ export function permanentRedirect(
   );
 }
 
-/** "NoSuchKey — The specified key does not exist. — 404 Not Found" (ErrorResponses). */
+/**
+ * "NoSuchKey — The specified key does not exist. — 404 Not Found"
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
+ */
 export function noSuchKey(
   key: string,
   answer: Answer,
@@ -188,7 +195,9 @@ export function noSuchUpload(uploadId: string): S3ServiceException {
   );
 }
 
-/** "PreconditionFailed — At least one of the preconditions that you specified did not hold. — 412" */
+/**
+ * "PreconditionFailed — At least one of the preconditions that you specified did not hold. — 412"
+ */
 export function preconditionFailed(condition: string, answer: Answer): S3ServiceException {
   return s3Error(
     "PreconditionFailed",
@@ -218,7 +227,8 @@ export function conditionalRequestConflict(): S3ServiceException {
 
 /**
  * "InvalidObjectState — The operation is not valid for the current state of the object. — 403"
- * (ErrorResponses); the SDK models it with `StorageClass` and `AccessTier`.
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html); the SDK models it with
+ * `StorageClass` and `AccessTier`.
  */
 export function invalidObjectState(
   message: string,
@@ -269,8 +279,8 @@ export function malformedXml(): S3ServiceException {
 
 /**
  * "InternalError — An internal error occurred. Try again. — 500 Internal Server Error";
- * "ServiceUnavailable — Service is unable to handle request. — 503";
- * "SlowDown — Please reduce your request rate. — 503" (ErrorResponses).
+ * "ServiceUnavailable — Service is unable to handle request. — 503"; "SlowDown — Please reduce your
+ * request rate. — 503" (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
  * "Requests that receive an InternalError response might not have processed."
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ErrorBestPractices.html)
  */

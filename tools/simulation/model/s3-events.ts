@@ -23,11 +23,11 @@
  *   `unquote_plus`. Encoding: application/x-www-form-urlencoded of the UTF-8 bytes (unreserved
  *   `A-Za-z0-9.-*_`, space as `+`, everything else `%XX`, `/` included).
  * - Sequencers are lower-case hex of 16 to 20 digits (the docs' examples: "617f08299329d189",
- *   "0055AED6DCD90281E5"), the length drawn from the rng; each is a fraction greater than the
- *   key's previous one, its leading digits the hex seconds of the event.
+ *   "0055AED6DCD90281E5"), the length drawn from the rng; each is a fraction greater than the key's
+ *   previous one, its leading digits the hex seconds of the event.
  * - `source-ip-address` is 203.0.113.7 (a documentation address): the model has no client IP.
- * - `requester` is the bucket owner's account for API calls and "s3.amazonaws.com" for what S3
- *   does by itself (restore completed / expired, transitions), as in the docs' lifecycle examples.
+ * - `requester` is the bucket owner's account for API calls and "s3.amazonaws.com" for what S3 does
+ *   by itself (restore completed / expired, transitions), as in the docs' lifecycle examples.
  * - `time` is the moment the change takes effect, at whole seconds ("2021-11-12T00:00:00Z").
  */
 import type { S3World } from "./s3-world";
@@ -76,7 +76,9 @@ export function nextSequencer(world: S3World, entry: KeyEntry): string {
   return value.toString(16).padStart(SEQUENCER_DIGITS, "0").slice(0, length);
 }
 
-/** Compares sequencers as the docs say: right-pad the shorter with zeros, compare lexicographically. */
+/**
+ * Compares sequencers as the docs say: right-pad the shorter with zeros, compare lexicographically.
+ */
 export function compareSequencers(a: string, b: string): number {
   const length = Math.max(a.length, b.length);
   const left = a.padEnd(length, "0");

@@ -7,10 +7,10 @@
  *   "each key and value"); keys the client sends differing only in case are combined into one
  *   comma-delimited value, as S3 does "when metadata is retrieved".
  * - A `Tagging` query string is parsed as application/x-www-form-urlencoded (`+` is a space).
- * - A CopySource is split at its first `?` (the query, `versionId=`), `+` is read as a space (a
- *   raw `+` in a copy source makes S3 look for a key with a space: aws-sdk-js #1821,
- *   aws-sdk-php #236), the rest percent-decoded, a leading `/` dropped, then split at the first `/`.
- *   Invalid percent-encoding answers 400 InvalidArgument.
+ * - A CopySource is split at its first `?` (the query, `versionId=`), `+` is read as a space (a raw
+ *   `+` in a copy source makes S3 look for a key with a space: aws-sdk-js #1821, aws-sdk-php #236),
+ *   the rest percent-decoded, a leading `/` dropped, then split at the first `/`. Invalid
+ *   percent-encoding answers 400 InvalidArgument.
  */
 import { invalidArgument, invalidTag, metadataTooLarge } from "./s3-errors";
 import type { ContentHeaders, Tag } from "./s3-types";
@@ -114,9 +114,10 @@ function utf8Length(text: string): number {
  * "You can associate up to 10 tags with an object. Tags that are associated with an object must
  * have unique tag keys. A tag key can be up to 128 Unicode characters in length, and tag values can
  * be up to 256 Unicode characters in length. The key and values are case sensitive."
- * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html)
- * Error code: "InvalidTag — You have passed bad tag input - duplicate keys, key/values are too
- * long, system tags were sent." (ErrorResponses); messages as S3 words them.
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html) Error code:
+ * "InvalidTag — You have passed bad tag input - duplicate keys, key/values are too long, system
+ * tags were sent." (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html); messages
+ * as S3 words them.
  */
 export function validateTags(tags: readonly Tag[]): readonly Tag[] {
   if (tags.length > 10) throw invalidTag("Object tags cannot be greater than 10");
@@ -210,7 +211,9 @@ export function parseCopySource(raw: string): CopySource {
 // Byte ranges
 // ------------------------------------------------------------------------------------------------
 
-/** [start, end) of a `bytes=` range; undefined when the header does not parse (S3 then ignores it). */
+/**
+ * [start, end) of a `bytes=` range; undefined when the header does not parse (S3 then ignores it).
+ */
 export function parseRange(
   header: string,
   size: number,

@@ -4,11 +4,12 @@
  *
  * Limits: "Maximum number of parts per upload: 10,000. Part numbers: 1 to 10,000 (inclusive). Part
  * size: 5 MiB to 5 GiB. There is no minimum size limit on the last part of your multipart upload."
- * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html)
- * "If you upload a new part using the same part number that was used with a previous part, the
- * previously uploaded part is overwritten." (API_UploadPart) "Upon receiving this request, Amazon S3
- * concatenates all the parts in ascending order by part number to create a new object. ... you must
- * provide the parts list and ensure that the parts list is complete." (API_CompleteMultipartUpload)
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html) "If you upload a new part
+ * using the same part number that was used with a previous part, the previously uploaded part is
+ * overwritten." (https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html) "Upon
+ * receiving this request, Amazon S3 concatenates all the parts in ascending order by part number to
+ * create a new object. ... you must provide the parts list and ensure that the parts list is
+ * complete." (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html)
  *
  * Silent choices (this file):
  * - CompleteMultipartUpload checks, in order: the parts list is not empty (400 MalformedXML), in
@@ -16,13 +17,14 @@
  *   (InvalidPart), every part but the last at least 5 MiB (EntityTooSmall), then the destination's
  *   If-Match / If-None-Match. Parts not listed are discarded.
  * - A 412 leaves the upload in place; a 409 ends it ("On a 409 failure you should re-initiate the
- *   multipart upload with CreateMultipartUpload and re-upload each part", API_CompleteMultipartUpload
- *   IfNoneMatch). A completed upload no longer exists: a retried CompleteMultipartUpload answers
- *   404 NoSuchUpload ("The upload ID might be invalid, or the multipart upload might have been
- *   aborted or completed").
+ *   multipart upload with CreateMultipartUpload and re-upload each part",
+ *   https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html IfNoneMatch).
+ *   A completed upload no longer exists: a retried CompleteMultipartUpload answers 404 NoSuchUpload
+ *   ("The upload ID might be invalid, or the multipart upload might have been aborted or
+ *   completed").
  * - UploadPart / UploadPartCopy check the part number (400 InvalidArgument) and the part's size
- *   (over 5 GiB: 400 EntityTooLarge / InvalidRequest) when they finish; a part uploaded to an upload
- *   aborted or completed in the meantime answers NoSuchUpload.
+ *   (over 5 GiB: 400 EntityTooLarge / InvalidRequest) when they finish; a part uploaded to an
+ *   upload aborted or completed in the meantime answers NoSuchUpload.
  * - A CopySourceRange that does not parse as bytes=first-last answers 400 InvalidArgument; one past
  *   the end of the source, 400 InvalidArgument "Range specified is not valid for source object of
  *   size: N".
@@ -58,7 +60,10 @@ import type { ModelCall, ModelOperation } from "./types";
 
 export const MIB5 = 5 * 1024 * 1024;
 
-/** "Initiates a multipart upload and returns an upload ID." (API_CreateMultipartUpload) */
+/**
+ * "Initiates a multipart upload and returns an upload ID."
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html)
+ */
 export function createMultipartUpload(world: S3World, call: ModelCall): Record<string, unknown> {
   const { input } = call;
   const bucket = world.bucketFor(call, required(input, "Bucket"));
@@ -69,7 +74,10 @@ export function createMultipartUpload(world: S3World, call: ModelCall): Record<s
   return { Bucket: bucket.name, Key: key, UploadId: id, ServerSideEncryption: SSE };
 }
 
-/** "NoSuchUpload — The specified multipart upload does not exist. ... 404" (API_UploadPart) */
+/**
+ * "NoSuchUpload — The specified multipart upload does not exist. ... 404"
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html)
+ */
 function upload(bucket: BucketState, input: Input): Upload {
   const id = required(input, "UploadId");
   const found = bucket.uploads.get(id);
@@ -115,10 +123,11 @@ export function uploadPart(world: S3World, call: ModelCall): ModelOperation {
 }
 
 /**
- * CopySourceRange: "The range value must use the form bytes=first-last, where the first and last are
- * the zero-based byte offsets to copy. ... You can copy a range only if the source object is greater
- * than 5 MB." Special error: "InvalidRequest — The specified copy source is not supported as a
- * byte-range copy source. — 400" (API_UploadPartCopy)
+ * CopySourceRange: "The range value must use the form bytes=first-last, where the first and last
+ * are the zero-based byte offsets to copy. ... You can copy a range only if the source object is
+ * greater than 5 MB." Special error: "InvalidRequest — The specified copy source is not supported
+ * as a byte-range copy source. — 400"
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html)
  */
 function copyRange(header: string | undefined, size: number): { start: number; end: number } {
   if (header === undefined) return { start: 0, end: size };
@@ -143,7 +152,10 @@ function copyRange(header: string | undefined, size: number): { start: number; e
   return { start: first, end: last + 1 };
 }
 
-/** "Uploads a part by copying data from an existing object as data source." (API_UploadPartCopy) */
+/**
+ * "Uploads a part by copying data from an existing object as data source."
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html)
+ */
 export function uploadPartCopy(world: S3World, call: ModelCall): ModelOperation {
   const read = attempt(() => {
     const source = readSource(world, call.input);
@@ -196,8 +208,9 @@ function listedParts(input: Input): ListedPart[] {
  * "EntityTooSmall — Your proposed upload is smaller than the minimum allowed object size. Each part
  * must be at least 5 MB in size, except the last part." "InvalidPart — One or more of the specified
  * parts could not be found. The part might not have been uploaded, or the specified ETag might not
- * have matched the uploaded part's ETag." "InvalidPartOrder — The list of parts was not in ascending
- * order. The parts list must be specified in order by part number." (API_CompleteMultipartUpload)
+ * have matched the uploaded part's ETag." "InvalidPartOrder — The list of parts was not in
+ * ascending order. The parts list must be specified in order by part number."
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html)
  */
 function assemble(target: Upload, listed: readonly ListedPart[]): Body[] {
   for (let i = 1; i < listed.length; i++) {
@@ -241,7 +254,10 @@ function assemble(target: Upload, listed: readonly ListedPart[]): Body[] {
   return bodies;
 }
 
-/** "Completes a multipart upload by assembling previously uploaded parts." EventBridge reason: CompleteMultipartUpload. */
+/**
+ * "Completes a multipart upload by assembling previously uploaded parts." EventBridge reason:
+ * CompleteMultipartUpload.
+ */
 export function completeMultipartUpload(world: S3World, call: ModelCall): ModelOperation {
   const start = writeStart(world, call);
   const bucket = world.buckets.get(typeof call.input.Bucket === "string" ? call.input.Bucket : "");
@@ -299,7 +315,10 @@ export function completeMultipartUpload(world: S3World, call: ModelCall): ModelO
   };
 }
 
-/** "This operation aborts a multipart upload." Special error NoSuchUpload (API_AbortMultipartUpload). */
+/**
+ * "This operation aborts a multipart upload." Special error NoSuchUpload
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_AbortMultipartUpload.html).
+ */
 export function abortMultipartUpload(world: S3World, call: ModelCall): Record<string, unknown> {
   const { input } = call;
   const bucket = world.bucketFor(call, required(input, "Bucket"));

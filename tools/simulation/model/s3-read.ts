@@ -4,12 +4,13 @@
  * Silent choices (this file):
  * - A GetObject of an archived object checks the preconditions first, then the storage class.
  * - ListObjectsV2 returns fewer keys than MaxKeys when it likes ("The response might contain fewer
- *   keys but will never contain more", API_ListObjectsV2): the page size is drawn from the rng,
- *   and one page in ten, when more keys remain, is empty (IsTruncated true, a token that resumes at
- *   the same place). MaxKeys 0 answers an empty, untruncated page. The continuation token is the
- *   position after the last key or common prefix returned, base64url-encoded; StartAfter is ignored
- *   when a ContinuationToken is given. EncodingType=url percent-encodes the UTF-8 bytes of keys,
- *   prefixes and StartAfter except A-Za-z0-9 - _ . ~ and /.
+ *   keys but will never contain more",
+ *   https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html): the page size is drawn
+ *   from the rng, and one page in ten, when more keys remain, is empty (IsTruncated true, a token
+ *   that resumes at the same place). MaxKeys 0 answers an empty, untruncated page. The continuation
+ *   token is the position after the last key or common prefix returned, base64url-encoded;
+ *   StartAfter is ignored when a ContinuationToken is given. EncodingType=url percent-encodes the
+ *   UTF-8 bytes of keys, prefixes and StartAfter except A-Za-z0-9 - _ . ~ and /.
  * - Objects in the middle of a multipart upload are not listed and do not form common prefixes.
  */
 import { Buffer } from "node:buffer";
@@ -59,14 +60,16 @@ export function restoreHeader(version: ObjectVersion): string | undefined {
 /**
  * The response headers GET and HEAD share ("A HEAD request has the same options as a GET operation
  * on an object. The response is identical to the GET response except that there is no response
- * body." API_HeadObject). StorageClass: "Amazon S3 returns this header for all objects except for
- * S3 Standard storage class objects." x-amz-restore: "If an archive copy is already restored, the
- * header value indicates when Amazon S3 is scheduled to delete the object copy. For example:
- * x-amz-restore: ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT". If the
- * object restoration is in progress, the header returns the value ongoing-request="true"."
- * (API_HeadObject). Every object is encrypted with SSE-S3 by default ("Amazon S3 now applies
- * server-side encryption with Amazon S3 managed keys (SSE-S3) as the base level of encryption for
- * every bucket", UserGuide/default-encryption-faq.html).
+ * body." https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html). StorageClass:
+ * "Amazon S3 returns this header for all objects except for S3 Standard storage class objects."
+ * x-amz-restore: "If an archive copy is already restored, the header value indicates when Amazon S3
+ * is scheduled to delete the object copy. For example: x-amz-restore: ongoing-request="false",
+ * expiry-date="Fri, 21 Dec 2012 00:00:00 GMT". If the object restoration is in progress, the header
+ * returns the value ongoing-request="true"."
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html). Every object is encrypted
+ * with SSE-S3 by default ("Amazon S3 now applies server-side encryption with Amazon S3 managed keys
+ * (SSE-S3) as the base level of encryption for every bucket",
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-encryption-faq.html).
  */
 export function objectOutput(bucket: BucketState, version: ObjectVersion): Record<string, unknown> {
   const { headers } = version;
@@ -111,10 +114,11 @@ function readConditions(input: Input) {
 }
 
 /**
- * The bytes a Range or PartNumber selects. "PartNumber — Part number of the object being read.
- * This is a positive integer between 1 and 10,000. Effectively performs a 'ranged' GET request for
- * the part specified." (API_GetObject); PartsCount "is only returned if you specify partNumber in
- * your request and the object was uploaded as a multipart upload" (API_HeadObject).
+ * The bytes a Range or PartNumber selects. "PartNumber — Part number of the object being read. This
+ * is a positive integer between 1 and 10,000. Effectively performs a 'ranged' GET request for the
+ * part specified." (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html); PartsCount
+ * "is only returned if you specify partNumber in your request and the object was uploaded as a
+ * multipart upload" (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
  */
 function selection(
   input: Input,
@@ -184,8 +188,9 @@ export function headObject(world: S3World, call: ModelCall): Record<string, unkn
 
 /**
  * "InvalidObjectState — The operation is not valid for the current state of the object. — 403
- * Forbidden" (ErrorResponses); S3 words it "The operation is not valid for the object's storage
- * class" and names the storage class and, for S3 Intelligent-Tiering, the access tier.
+ * Forbidden" (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html); S3 words it
+ * "The operation is not valid for the object's storage class" and names the storage class and, for
+ * S3 Intelligent-Tiering, the access tier.
  */
 export function getObject(world: S3World, call: ModelCall): Record<string, unknown> {
   const { version, out, selected } = readObject(world, call, "body");
@@ -202,7 +207,10 @@ export function getObject(world: S3World, call: ModelCall): Record<string, unkno
   return out;
 }
 
-/** "Returns the tag-set of an object." (API_GetObjectTagging) */
+/**
+ * "Returns the tag-set of an object."
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectTagging.html)
+ */
 export function getObjectTagging(world: S3World, call: ModelCall): Record<string, unknown> {
   const { input } = call;
   const bucket = world.bucketFor(call, required(input, "Bucket"));
@@ -221,7 +229,10 @@ export function getObjectTagging(world: S3World, call: ModelCall): Record<string
 // ListObjectsV2
 // ------------------------------------------------------------------------------------------------
 
-/** "List results are always returned in UTF-8 binary order." (UserGuide/ListingKeysUsingAPIs.html) */
+/**
+ * "List results are always returned in UTF-8 binary order."
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ListingKeysUsingAPIs.html)
+ */
 export function compareKeys(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 }
@@ -288,7 +299,7 @@ function listingItems(
     const last = items[items.length - 1];
     if (last?.kind === "prefix" && last.prefix === common) continue;
     // "CommonPrefixes is filtered out from results if it is not lexicographically greater than the
-    // StartAfter value." (API_ListObjectsV2)
+    // StartAfter value." (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html)
     if (startAfter !== undefined && compareKeys(common, startAfter) <= 0) continue;
     items.push({ kind: "prefix", prefix: common });
   }
@@ -306,7 +317,8 @@ function pageSize(world: S3World, maxKeys: number, available: number): number {
  * default, the action returns up to 1,000 key names. The response might contain fewer keys but will
  * never contain more." NextContinuationToken "is sent when isTruncated is true". "If
  * ContinuationToken was sent with the request, it is included in the response." "If StartAfter was
- * sent with the request, it is included in the response." (API_ListObjectsV2)
+ * sent with the request, it is included in the response."
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html)
  */
 export function listObjectsV2(world: S3World, call: ModelCall): Record<string, unknown> {
   const { input } = call;

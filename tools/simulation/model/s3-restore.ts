@@ -12,20 +12,20 @@
  * restored, then Amazon S3 returns 202 Accepted in the response. If the object is previously
  * restored, Amazon S3 returns 200 OK in the response." "Code: RestoreAlreadyInProgress. Cause:
  * Object restore is already in progress. HTTP Status Code: 409 Conflict" "After restoring an
- * archived object, you can update the restoration period by reissuing the request with a new period.
- * Amazon S3 updates the restoration period relative to the current time ... You cannot update the
- * restoration period when Amazon S3 is actively processing your current restore request for the
- * object." (https://docs.aws.amazon.com/AmazonS3/latest/API/API_RestoreObject.html)
- * "Amazon S3 calculates the expiry date by adding the number of days that you specify to the time
- * you request to restore the object, and then rounding to the next day at midnight UTC."
+ * archived object, you can update the restoration period by reissuing the request with a new
+ * period. Amazon S3 updates the restoration period relative to the current time ... You cannot
+ * update the restoration period when Amazon S3 is actively processing your current restore request
+ * for the object." (https://docs.aws.amazon.com/AmazonS3/latest/API/API_RestoreObject.html) "Amazon
+ * S3 calculates the expiry date by adding the number of days that you specify to the time you
+ * request to restore the object, and then rounding to the next day at midnight UTC."
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/restoring-objects.html)
  *
- * Restore times (API_RestoreObject): Expedited "typically made available within 1–5 minutes" (not
- * for Deep Archive); Standard "typically finish within 3–5 hours for objects stored in the S3
- * Glacier Flexible Retrieval storage class or S3 Intelligent-Tiering Archive tier. They typically
- * finish within 12 hours for objects stored in the S3 Glacier Deep Archive storage class or S3
- * Intelligent-Tiering Deep Archive tier"; Bulk "within 5–12 hours" (Glacier, Archive tier), "within
- * 48 hours" (Deep Archive).
+ * Restore times (https://docs.aws.amazon.com/AmazonS3/latest/API/API_RestoreObject.html): Expedited
+ * "typically made available within 1–5 minutes" (not for Deep Archive); Standard "typically finish
+ * within 3–5 hours for objects stored in the S3 Glacier Flexible Retrieval storage class or S3
+ * Intelligent-Tiering Archive tier. They typically finish within 12 hours for objects stored in the
+ * S3 Glacier Deep Archive storage class or S3 Intelligent-Tiering Deep Archive tier"; Bulk "within
+ * 5–12 hours" (Glacier, Archive tier), "within 48 hours" (Deep Archive).
  *
  * Silent choices (this file):
  * - A restore completes at a time drawn from the rng within its documented range; "within N hours"
@@ -37,16 +37,17 @@
  * - Restoring an object that is not archived answers 403 InvalidObjectState "Restore is not allowed
  *   for the object's current storage class"; Days on an INTELLIGENT_TIERING object, 400
  *   InvalidArgument "INTELLIGENT_TIERING objects are not subject to restore expiry. Do not specify
- *   Days when restoring this object" (what S3 answers, per s3cmd #1377 and moto #4670); no Days on a
- *   GLACIER / DEEP_ARCHIVE object, 400 MalformedXML ("The Days element is required for regular
+ *   Days when restoring this object" (what S3 answers, per s3cmd #1377 and moto #4670); no Days on
+ *   a GLACIER / DEEP_ARCHIVE object, 400 MalformedXML ("The Days element is required for regular
  *   restores"); Expedited on a Deep Archive object, 400 InvalidArgument.
  * - A restore of S3 Intelligent-Tiering completes by moving the object out of its archive tier: no
  *   ArchiveStatus, no Restore field, an Object Restore Completed without restore-expiry-time, and
- *   never an Object Restore Expired ("The temporary copy of an object restored from S3 Glacier or S3
- *   Glacier Deep Archive expired and was deleted", UserGuide/EventBridge.html).
- * - A transition neither changes the ETag nor LastModified; it drops a restored copy or a restore in
- *   progress. A transition to INTELLIGENT_TIERING with an archive tier from another storage class
- *   emits Object Storage Class Changed, then Object Access Tier Changed.
+ *   never an Object Restore Expired ("The temporary copy of an object restored from S3 Glacier or
+ *   S3 Glacier Deep Archive expired and was deleted",
+ *   https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html).
+ * - A transition neither changes the ETag nor LastModified; it drops a restored copy or a restore
+ *   in progress. A transition to INTELLIGENT_TIERING with an archive tier from another storage
+ *   class emits Object Storage Class Changed, then Object Access Tier Changed.
  */
 import { invalidArgument, invalidObjectState, malformedXml, s3Error } from "./s3-errors";
 import {
@@ -249,9 +250,10 @@ export interface TransitionTarget {
 }
 
 /**
- * "Object Storage Class Changed — An object was transitioned to a different storage class."
- * "Object Access Tier Changed — An object was transitioned to the S3 Intelligent-Tiering Archive
- * Access tier or Deep Archive Access tier." (UserGuide/EventBridge.html)
+ * "Object Storage Class Changed — An object was transitioned to a different storage class." "Object
+ * Access Tier Changed — An object was transitioned to the S3 Intelligent-Tiering Archive Access
+ * tier or Deep Archive Access tier."
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html)
  */
 export function transition(
   world: S3World,

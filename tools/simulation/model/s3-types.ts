@@ -6,10 +6,10 @@
  * The EventBridge shapes follow the S3 User Guide, "EventBridge event message structure"
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html), and, for which fields
  * each detail-type carries, the EventBridge schema registry as published in the AWS CDK's generated
- * `aws_s3.events` types (aws-cdk mixins-preview, `BucketEvents.*.ObjectType` and `*Props`): tag
- * and restore-expired events have no `size` and no `sequencer`; only Object Created and Object
- * Deleted carry a `sequencer`; restore completed/expired, storage class and access tier changes
- * (S3 acting by itself) carry no `source-ip-address`.
+ * `aws_s3.events` types (aws-cdk mixins-preview, `BucketEvents.*.ObjectType` and `*Props`): tag and
+ * restore-expired events have no `size` and no `sequencer`; only Object Created and Object Deleted
+ * carry a `sequencer`; restore completed/expired, storage class and access tier changes (S3 acting
+ * by itself) carry no `source-ip-address`.
  */
 import type { Body } from "./s3-body";
 import type { Clock, Rng } from "./types";

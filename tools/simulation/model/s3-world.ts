@@ -115,7 +115,8 @@ export class S3World {
   /**
    * ExpectedBucketOwner / ExpectedSourceBucketOwner: "If the account ID that you provide does not
    * match the actual owner of the bucket, the request fails with the HTTP status code 403 Forbidden
-   * (access denied)." (API_PutObject). Every bucket of the model belongs to its account.
+   * (access denied)." (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html). Every
+   * bucket of the model belongs to its account.
    */
   private checkOwner(expected: unknown, answer: Answer): void {
     if (typeof expected === "string" && expected !== this.accountId) {
@@ -149,10 +150,10 @@ export class S3World {
   }
 
   /**
-   * The version a read addresses (GetObject, HeadObject, tagging, copy sources, restore).
-   * Without a version ID: the current version; "If the current version of the object is a delete
-   * marker, Amazon S3 behaves as if the object was deleted and includes x-amz-delete-marker: true
-   * in the response." With one naming a delete marker: 405 Method Not Allowed
+   * The version a read addresses (GetObject, HeadObject, tagging, copy sources, restore). Without a
+   * version ID: the current version; "If the current version of the object is a delete marker,
+   * Amazon S3 behaves as if the object was deleted and includes x-amz-delete-marker: true in the
+   * response." With one naming a delete marker: 405 Method Not Allowed
    * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html).
    */
   readVersion(

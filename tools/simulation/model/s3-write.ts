@@ -9,7 +9,8 @@
  * If bucket versioning is enabled, the operation inserts a delete marker, which becomes the current
  * version of the object. To permanently delete an object in a versioned bucket, you must include
  * the object's versionId in the request." "If the object deleted is a delete marker, Amazon S3 sets
- * the response header x-amz-delete-marker to true." (API_DeleteObject)
+ * the response header x-amz-delete-marker to true."
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html)
  *
  * Silent choices (this file):
  * - Transfer time: the docs give no rate. PutObject, UploadPart, CopyObject, UploadPartCopy and
@@ -23,12 +24,11 @@
  *   event: events are emitted when a change takes effect.
  * - Tags are a sub-resource: PutObjectTagging / DeleteObjectTagging change neither the ETag nor
  *   LastModified and create no version (the ETag "reflects changes only to the contents of an
- *   object", and Last-Modified is "Object creation date or the last modified date"); every such call
- *   emits its event, an empty tag set or a delete of no tags included.
+ *   object", and Last-Modified is "Object creation date or the last modified date"); every such
+ *   call emits its event, an empty tag set or a delete of no tags included.
  */
 import { Body } from "./s3-body";
-import { etagMatches } from "./s3-conditions";
-import { checkWrite } from "./s3-conditions";
+import { checkWrite, etagMatches } from "./s3-conditions";
 import { conditionalRequestConflict, noSuchKey, preconditionFailed, s3Error } from "./s3-errors";
 import { emitObjectCreated, emitObjectDeleted, emitTags } from "./s3-events";
 import {
@@ -64,9 +64,10 @@ export function transferMs(bytes: number): number {
 export const GIB5 = 5 * 1024 * 1024 * 1024;
 
 /**
- * The storage classes of a general purpose bucket (StorageClass enum of API_PutObject, without the
- * directory-bucket, Outposts, FSx and Snow ones). "InvalidStorageClass — The storage class you
- * specified is not valid. — 400" (ErrorResponses).
+ * The storage classes of a general purpose bucket (StorageClass enum of
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html, without the directory-bucket,
+ * Outposts, FSx and Snow ones). "InvalidStorageClass — The storage class you specified is not
+ * valid. — 400" (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
  */
 const STORAGE_CLASSES = new Set([
   "STANDARD",
@@ -121,6 +122,7 @@ export function newVersion(
     deleteMarker: false,
     body,
     etag,
+    // Last-Modified is an HTTP date (RFC 7231 IMF-fixdate): whole seconds, as every API reports it.
     lastModified: multipart?.initiated ?? world.nowSeconds(),
     partSizes: multipart?.partSizes,
   };
@@ -183,7 +185,8 @@ export function writeOutput(bucket: BucketState, version: ObjectVersion): Record
 
 /**
  * "Adds an object to a bucket." "Amazon S3 never adds partial objects; if you receive a success
- * response, Amazon S3 added the entire object to the bucket." (API_PutObject)
+ * response, Amazon S3 added the entire object to the bucket."
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html)
  */
 export function putObject(world: S3World, call: ModelCall): ModelOperation {
   const read = attempt(() => bodyBytes(call.input));
@@ -213,13 +216,14 @@ export function putObject(world: S3World, call: ModelCall): ModelOperation {
 
 /**
  * "IfMatch — Deletes the object if the ETag (entity tag) value provided during the delete operation
- * matches the ETag of the object in S3. If the ETag values do not match, the operation returns a 412
- * Precondition Failed error. ... If-Match does accept a string value of an '*' (asterisk) character
- * to denote a match of any ETag." (API_DeleteObject) "Conditional delete evaluations only apply to
- * the current version of the object." A conditional delete of a key without a current object
- * answers 404 NoSuchKey; "You might also receive a 409 Conflict error response in case of
- * concurrent requests if a DELETE or PUT request succeeds on an object before a conditional delete
- * operation on that object completes."
+ * matches the ETag of the object in S3. If the ETag values do not match, the operation returns a
+ * 412 Precondition Failed error. ... If-Match does accept a string value of an '*' (asterisk)
+ * character to denote a match of any ETag."
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html) "Conditional delete
+ * evaluations only apply to the current version of the object." A conditional delete of a key
+ * without a current object answers 404 NoSuchKey; "You might also receive a 409 Conflict error
+ * response in case of concurrent requests if a DELETE or PUT request succeeds on an object before a
+ * conditional delete operation on that object completes."
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html)
  */
 function checkDelete(
@@ -310,11 +314,12 @@ function createDeleteMarker(
 // ------------------------------------------------------------------------------------------------
 
 /**
- * PutObjectTagging: "Sets the supplied tag-set to an object that already exists in a bucket."
- * "If you send this request with an empty tag set, Amazon S3 deletes the existing tag set on the
- * object." (UserGuide/object-tagging.html). EventBridge: "Object Tags Added — A set of tags was
- * added to an object using PutObjectTagging." "Object Tags Deleted — All tags were removed from an
- * object using DeleteObjectTagging." (UserGuide/EventBridge.html)
+ * PutObjectTagging: "Sets the supplied tag-set to an object that already exists in a bucket." "If
+ * you send this request with an empty tag set, Amazon S3 deletes the existing tag set on the
+ * object." (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html).
+ * EventBridge: "Object Tags Added — A set of tags was added to an object using PutObjectTagging."
+ * "Object Tags Deleted — All tags were removed from an object using DeleteObjectTagging."
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html)
  */
 export function putObjectTagging(world: S3World, call: ModelCall): ModelOperation {
   return tagging(world, call, "put");

@@ -8,10 +8,9 @@
  *
  * Modelled commands (inputs and outputs as @aws-sdk/client-s3 types them): HeadObject, GetObject,
  * PutObject, CopyObject, DeleteObject, GetObjectTagging, PutObjectTagging, DeleteObjectTagging,
- * CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload,
- * AbortMultipartUpload, ListObjectsV2, RestoreObject. World actions: `transition` (a lifecycle
- * transition). Timed behaviour (`nextDue` / `runDue`): restores completing and restored copies
- * expiring.
+ * CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload, AbortMultipartUpload,
+ * ListObjectsV2, RestoreObject. World actions: `transition` (a lifecycle transition). Timed
+ * behaviour (`nextDue` / `runDue`): restores completing and restored copies expiring.
  *
  * Files: s3-world.ts (state, lookups, ids, timers), s3-read.ts, s3-write.ts, s3-copy.ts,
  * s3-multipart.ts, s3-restore.ts (the commands), s3-conditions.ts, s3-input.ts, s3-events.ts,
@@ -35,12 +34,13 @@
  *   header overrides (ResponseContentType...), FetchOwner, ListObjects (V1), ListObjectVersions,
  *   ListParts, DeleteObjects, POST Object, the 200-with-error responses of CopyObject /
  *   CompleteMultipartUpload, the request-rate limits behind SlowDown (offered as faults instead).
- * - Non-ASCII user metadata: S3 returns it RFC 2047-encoded and the SDK's HTTP layer refuses to send
- *   it; the model stores and returns it as given.
+ * - Non-ASCII user metadata: S3 returns it RFC 2047-encoded and the SDK's HTTP layer refuses to
+ *   send it; the model stores and returns it as given.
  * - Read-after-write is strongly consistent in S3 ("Amazon S3 delivers strong read-after-write
- *   consistency automatically for all applications", UserGuide/Welcome.html#ConsistencyModel), so
- *   the model has no stale reads; EventBridge delivery delays, duplicates and reordering belong to
- *   the EventBridge model, not to this one (events are handed to listeners as the change happens).
+ *   consistency automatically for all applications",
+ *   https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel), so the
+ *   model has no stale reads; EventBridge delivery delays, duplicates and reordering belong to the
+ *   EventBridge model, not to this one (events are handed to listeners as the change happens).
  */
 import { copyObject } from "./s3-copy";
 import { transientFaults } from "./s3-errors";
