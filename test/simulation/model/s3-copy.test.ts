@@ -394,6 +394,12 @@ describe("conditions", () => {
     expect(text(w.model.current("dst", "copy")?.body)).toBe("x");
   });
 
+  it("ignores a CopySourceIfModifiedSince in the future", () => {
+    const { w } = fixture();
+    w.copy({ CopySource: "src/k", CopySourceIfModifiedSince: new Date(Date.UTC(2030, 0, 1)) });
+    expect(text(w.model.current("dst", "copy")?.body)).toBe("x");
+  });
+
   it("If-None-Match false and If-Modified-Since true is 412", () => {
     const { w, etag, lastModified } = fixture();
     const error = w.fail("CopyObject", {

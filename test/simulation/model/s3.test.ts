@@ -138,6 +138,12 @@ describe("PutObject, HeadObject, GetObject", () => {
     expect(head).not.toHaveProperty("VersionId");
   });
 
+  it("combines metadata keys that differ only in case into one comma-delimited value", () => {
+    const w = world();
+    w.put("k", "x", { Metadata: { Tag: "a", tag: "b" } });
+    expect(w.run("HeadObject", { Bucket: "b", Key: "k" }).Metadata).toEqual({ tag: "a,b" });
+  });
+
   it("refuses user metadata over 2 KB of UTF-8 keys and values with MetadataTooLarge (400)", () => {
     const w = world();
     const atLimit = { kk: "é".repeat(1023) }; // 2 + 2046 = 2048 bytes
