@@ -53,6 +53,25 @@ export interface ObjectChange {
   readonly time: string | undefined;
   /** For the logs: the event type, and `reason` / `deletion-type` when S3 gave them. */
   readonly description: string;
+  /**
+   * The key as an S3 event gives it, which may be form-URL-encoded (S3's notifications encode it:
+   * "red flower.jpg" becomes "red+flower.jpg"; the EventBridge page shows no encoding either way).
+   * Set by `parseObjectEvent`; absent for keys read from a listing or a Batch Operations task,
+   * which are exact.
+   */
+  readonly keyAsGiven?: true;
+}
+
+/**
+ * The keys an event's key may stand for: itself, and its form-URL decoding when that differs
+ * ('+' a space, %XX a byte). Converging a key to the source's current state is right for any key
+ * (a key the source does not have is absent from the targets), so converging both is right
+ * whichever S3 sent, and costs more only for keys with `+` or `%`.
+ */
+export function candidateKeys(change: Pick<ObjectChange, "key" | "keyAsGiven">): string[] {
+  if (change.keyAsGiven !== true) return [change.key];
+  const decoded = decodedKey(change.key);
+  return decoded === undefined || decoded === change.key ? [change.key] : [change.key, decoded];
 }
 
 export type ItemKey = Record<string, AttributeValue>;
@@ -155,6 +174,7 @@ export function parseObjectEvent(event: unknown, sourceBucket: string): ObjectCh
     sequencer,
     time,
     description: details.length > 0 ? `${detailType} (${details.join(", ")})` : detailType,
+    keyAsGiven: true,
   };
 }
 
@@ -317,6 +337,7 @@ export function decodeBatchOperationsKey(raw: string): string {
   return key;
 }
 
+/** A form-URL-encoded key decoded ('+' a space); `undefined` on an invalid escape. */
 function decodedKey(raw: string): string | undefined {
   try {
     return decodeURIComponent(raw.replace(/\+/g, " "));

@@ -14,7 +14,7 @@ import {
   isRetryable,
   summarizeError,
 } from "./errors";
-import type { ItemChange, ObjectChange } from "./events";
+import { candidateKeys, type ItemChange, type ObjectChange } from "./events";
 import {
   AS_IS,
   applyItemChange,
@@ -41,6 +41,13 @@ import type { AppliedAction, TargetFailure, TargetResult } from "./outcome";
 import { UNLIMITED, type TimeBudget } from "./time-budget";
 
 export const isFailure = (result: TargetResult): result is TargetFailure => !result.ok;
+
+/** Of two results of one target: a failure first, then a write, then the first. */
+function strongest(a: TargetResult, b: TargetResult): TargetResult {
+  if (!a.ok) return a;
+  if (!b.ok) return b;
+  return wrote(a) || !wrote(b) ? a : b;
+}
 
 /** A target that failed with `error`: its summary, attempts, whether a retry may help, and why a permanent failure is one. */
 export function targetFailure(target: ReplicationTarget, error: unknown): TargetFailure {
@@ -198,7 +205,24 @@ export function createReplicator(
   /** How `target` sees items: as they are, or masked under the current key. */
   const itemView = async (target: ReplicationTarget): Promise<ItemView> =>
     masking?.masks(target) === true ? maskedItemView(await masking.masker()) : AS_IS;
+  /** Every key the change's key may stand for (`candidateKeys`), one result per target. */
   const replicateObject = async (
+    change: ObjectChange,
+    options: ReplicateOptions = {},
+  ): Promise<TargetResult[]> => {
+    const [first, ...others] = candidateKeys(change);
+    const results = await replicateKey({ ...change, key: first ?? change.key }, options);
+    for (const key of others) {
+      const more = await replicateKey({ ...change, key }, options);
+      for (const [index, result] of more.entries()) {
+        const before = results[index];
+        if (before !== undefined) results[index] = strongest(before, result);
+      }
+    }
+    return results;
+  };
+
+  const replicateKey = async (
     change: ObjectChange,
     options: ReplicateOptions = {},
   ): Promise<TargetResult[]> => {

@@ -4,6 +4,7 @@
  */
 import { ForeignSourceError, MalformedEventError } from "../../lib/replication/errors";
 import {
+  candidateKeys,
   classifyEvent,
   parseItemRecord,
   parseObjectEvent,
@@ -45,7 +46,20 @@ describe("parseObjectEvent", () => {
       sequencer: "0055AED6DCD90281E5",
       time: "2026-11-28T12:00:00Z",
       description: "Object Created (PutObject)",
+      keyAsGiven: true,
     });
+  });
+
+  it.each([
+    ["a/b.txt", ["a/b.txt"]],
+    ["a b+c%2B.txt", ["a b+c%2B.txt", "a b c+.txt"]],
+    ["100%", ["100%"]],
+  ])("converges %p as itself and as its form-URL decoding, whichever S3 sent", (key, keys) => {
+    expect(
+      candidateKeys(parseObjectEvent(objectCreatedEvent({ bucket, key, sequencer: "01" }), bucket)),
+    ).toEqual(keys);
+    // A key from a listing or a task is exact.
+    expect(candidateKeys({ key })).toEqual([key]);
   });
 
   it.each([

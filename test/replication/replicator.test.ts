@@ -297,6 +297,29 @@ describe("replicateObject", () => {
     );
   });
 
+  it("converges an event's key as given and as its form-URL decoding: right whichever S3 sent", async () => {
+    const { clients, s3 } = regionalClients();
+    s3.home
+      .on(HeadObjectCommand, { Bucket: "prod-bucket", Key: "a b.txt" })
+      .resolves({ ETag: '"s"' });
+    s3.home.on(HeadObjectCommand, { Bucket: "prod-bucket", Key: "a+b.txt" }).rejects(notFound);
+    s3.home.on(HeadObjectCommand, { Bucket: "staging-bucket" }).rejects(notFound);
+    s3.home.on(CopyObjectCommand).resolves({});
+    const staging = settings.targets.slice(1);
+
+    const results = await createReplicator(settings, clients).replicateObject(
+      { ...objectChange, key: "a+b.txt", keyAsGiven: true },
+      { targets: staging },
+    );
+
+    expect(results.map((r) => r.ok && r.action)).toEqual(["copied"]);
+    expect(s3.home).toHaveReceivedCommandWith(CopyObjectCommand, {
+      Bucket: "staging-bucket",
+      Key: "a b.txt",
+    });
+    expect(s3.home).not.toHaveReceivedCommandWith(CopyObjectCommand, { Key: "a+b.txt" });
+  });
+
   it("serves only the targets asked for", async () => {
     const { clients, s3 } = regionalClients();
     s3.home.on(HeadObjectCommand, { Bucket: "prod-bucket" }).resolves({ ETag: '"s"' });
