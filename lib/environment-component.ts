@@ -48,6 +48,8 @@ export class EnvironmentComponent extends pulumi.ComponentResource {
   public readonly replicationRuleArn: pulumi.Output<string> | undefined;
   /** Present in the replicating stack only: the CloudWatch console address of its dashboard. */
   public readonly replicationDashboardUrl: pulumi.Output<string> | undefined;
+  /** The masking key's secret (a replicating stack that masks). */
+  public readonly maskingSecretArn: pulumi.Output<string> | undefined;
 
   constructor(
     name: string,
@@ -143,6 +145,7 @@ export class EnvironmentComponent extends pulumi.ComponentResource {
     this.replicationFunctionName = replication?.function.name;
     this.replicationRuleArn = replication?.rule.arn;
     this.replicationDashboardUrl = replication?.dashboard.url;
+    this.maskingSecretArn = replication?.masking?.secretArn;
 
     this.registerOutputs(this.outputs());
   }
@@ -182,6 +185,9 @@ export class EnvironmentComponent extends pulumi.ComponentResource {
     }
     if (this.replicationDashboardUrl !== undefined) {
       outputs.replicationDashboardUrl = this.replicationDashboardUrl;
+    }
+    if (this.maskingSecretArn !== undefined) {
+      outputs.maskingSecretArn = this.maskingSecretArn;
     }
     return outputs;
   }

@@ -206,6 +206,16 @@ export interface ReplicationPolicyArgs {
   readonly targetTableKeys?: readonly TargetTableKey[];
   readonly deadLetterQueueArn: string;
   readonly logGroupArn: string;
+  /** The masking key's secret and, when the stack created it, the key encrypting it. */
+  readonly masking?: MaskingGrant;
+}
+
+/** What reading the masking key takes. */
+export interface MaskingGrant {
+  readonly secretArn: string;
+  readonly kmsKeyArn?: string | undefined;
+  /** `kms:ViaService` of Secrets Manager in the stack's region. */
+  readonly viaService: string;
 }
 
 /**
@@ -278,7 +288,53 @@ export function replicationRolePolicy(args: ReplicationPolicyArgs): PolicyDocume
       Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
       Resource: `${args.logGroupArn}:*`,
     },
+    ...maskingKeyStatements(args.masking),
   );
+}
+
+/**
+ * Reading the masking key: the one secret (GetSecretValue) and, when the stack created the key
+ * that encrypts it, decryption with that key through Secrets Manager only ("Secrets Manager calls
+ * kms:Decrypt ... with kms:ViaService secretsmanager.<Region>.amazonaws.com",
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html).
+ */
+export function maskingKeyStatements(grant: MaskingGrant | undefined): PolicyStatement[] {
+  if (grant === undefined) return [];
+  return [
+    {
+      Sid: "MaskingKeyRead",
+      Effect: "Allow",
+      Action: "secretsmanager:GetSecretValue",
+      Resource: grant.secretArn,
+    },
+    ...(grant.kmsKeyArn === undefined
+      ? []
+      : [
+          {
+            Sid: "MaskingKeyDecrypt",
+            Effect: "Allow" as const,
+            Action: "kms:Decrypt",
+            Resource: grant.kmsKeyArn,
+            Condition: { StringEquals: { "kms:ViaService": grant.viaService } },
+          },
+        ]),
+  ];
+}
+
+/**
+ * Key policy of the key that encrypts the masking key's secret: the account administers it (AWS's
+ * default key policy, without which the key is unmanageable) and IAM policies grant its use (the
+ * replication role's; an operator's). No other account is named: a target account can never
+ * read the masking key.
+ */
+export function maskingKeyPolicy(args: TopicKeyPolicyArgs): PolicyDocument {
+  return document({
+    Sid: "AccountAdministers",
+    Effect: "Allow",
+    Principal: { AWS: `arn:${args.partition}:iam::${args.accountId}:root` },
+    Action: "kms:*",
+    Resource: "*",
+  });
 }
 
 function targetTableKeysStatement(keys: readonly TargetTableKey[]): PolicyStatement[] {

@@ -35,6 +35,8 @@ export interface PhysicalNames {
    * so two replicating stacks of one environment in two regions of one account need two names.
    */
   readonly replicationDashboard: string;
+  /** The masking key's secret in AWS Secrets Manager (a replicating stack that masks). */
+  readonly maskingSecret: string;
 }
 
 /** Stands in for the account id when checking name lengths before the id is known. */
@@ -66,6 +68,7 @@ export function physicalNames(parts: NameParts): PhysicalNames {
     replicationLogGroup: `/aws/lambda/${replicationFunction}`,
     replicationRole: accountGlobal,
     replicationDashboard: accountGlobal,
+    maskingSecret: withSuffix(`${namePrefix}-masking-${environment}`, nameSuffix),
   };
 }
 

@@ -27,6 +27,7 @@ import {
   policyLimits,
   replicationRolePolicy,
 } from "./iam";
+import { createMaskingSecret, type MaskingSecret } from "./masking-secret";
 import type { PhysicalNames } from "./naming";
 import { writeContract } from "./replication/contract";
 import {
@@ -165,6 +166,8 @@ export interface ReplicationPlane {
   readonly dashboard: ReplicationDashboard;
   /** The S3 Batch Operations resync job's role and report bucket. */
   readonly batchOperations: BatchOperations;
+  /** The masking key's secret, when the stack masks. */
+  readonly masking: MaskingSecret | undefined;
 }
 
 /** Declares the replication plane as children of `parent`, logical names derived from `name`. */
@@ -237,6 +240,36 @@ export function createReplicationPlane(
       ),
     );
   const targetList = resolved.apply((list) => list.map((t) => t.entry));
+  const masking =
+    config.masking === undefined
+      ? undefined
+      : createMaskingSecret(
+          name,
+          {
+            masking: config.masking,
+            environment: config.environment,
+            secretName: names.maskingSecret,
+            accountId: args.accountId,
+            partition: partitionOf(config.region).name,
+            tags,
+          },
+          parent,
+        );
+  // The rules as the function reads them: unmasked targets by the environment their stacks report.
+  const maskingRules = resolved.apply((list) =>
+    config.masking === undefined
+      ? undefined
+      : {
+          ...config.masking.rules,
+          unmaskedTargets: list
+            .filter(
+              (_t, index) =>
+                config.masking?.rules.unmaskedTargets.includes(targets[index]?.stack ?? "") ===
+                true,
+            )
+            .map((t) => t.entry.environment),
+        },
+  );
 
   const rolePolicy = new aws.iam.RolePolicy(
     `${name}-replication-policy`,
@@ -254,6 +287,14 @@ export function createReplicationPlane(
           ),
           deadLetterQueueArn: data.deadLetterQueue.arn,
           logGroupArn: logGroup.arn,
+          masking:
+            masking === undefined
+              ? undefined
+              : pulumi.output({
+                  secretArn: masking.secretArn,
+                  kmsKeyArn: masking.kmsKeyArn,
+                  viaService: `secretsmanager.${config.region}.amazonaws.com`,
+                }),
         })
         .apply((arns) =>
           policyJson(
@@ -282,8 +323,15 @@ export function createReplicationPlane(
       }),
       environment: {
         variables: pulumi
-          .all([data.bucket.bucket, data.table.name, data.deadLetterQueue.url, targetList])
-          .apply(([sourceBucket, sourceTable, dlqUrl, targetValues]) =>
+          .all([
+            data.bucket.bucket,
+            data.table.name,
+            data.deadLetterQueue.url,
+            targetList,
+            maskingRules,
+            masking?.secretArn,
+          ])
+          .apply(([sourceBucket, sourceTable, dlqUrl, targetValues, rules, secretArn]) =>
             writeContract(
               {
                 region: config.region,
@@ -295,6 +343,7 @@ export function createReplicationPlane(
                 maxAttempts: config.lambda.maxAttempts,
                 serviceName: replicationServiceName,
                 logLevel: config.lambda.logLevel,
+                ...(rules === undefined ? {} : { masking: rules, maskingSecretArn: secretArn }),
               },
               // The configured variables may override the bundle's (NODE_OPTIONS).
               { ...functionRuntimeEnvironment, ...config.lambda.extraEnvironment },
@@ -419,5 +468,6 @@ export function createReplicationPlane(
     alarms,
     dashboard,
     batchOperations,
+    masking,
   };
 }

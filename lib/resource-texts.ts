@@ -51,6 +51,16 @@ export function topicKeyDescription(environment: string): string {
   return `Encrypts the ${environment} replication topics`;
 }
 
+/** The description of the key that encrypts the masking key's secret (a masking stack). */
+export function maskingKeyDescription(environment: string): string {
+  return `Encrypts the ${environment} masking key's secret`;
+}
+
+/** The masking key's secret's description. */
+export function maskingSecretDescription(environment: string): string {
+  return `The key of the ${environment} replication's masking (HMAC-SHA-256 pseudonyms)`;
+}
+
 /** The description of a cross-account target table's key. */
 export function tableKeyDescription(environment: string, sourceAccountId: string): string {
   return `Encrypts the ${environment} metadata table, shared with the replication role of account ${sourceAccountId}`;

@@ -22,6 +22,8 @@ export const TYPES = {
   lambdaPermission: "aws:lambda/permission:Permission",
   role: "aws:iam/role:Role",
   metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+  secret: "aws:secretsmanager/secret:Secret",
+  secretPolicy: "aws:secretsmanager/secretPolicy:SecretPolicy",
   compositeAlarm: "aws:cloudwatch/compositeAlarm:CompositeAlarm",
 } as const;
 

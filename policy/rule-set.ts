@@ -5,6 +5,8 @@ import {
   dynamodbEncrypted,
   dynamodbPointInTimeRecovery,
   dynamodbProdDeletionProtection,
+  secretEncryptedWithOwnKey,
+  secretWithoutResourcePolicy,
   snsEncrypted,
   sqsEncrypted,
 } from "./rules/data-stores";
@@ -42,6 +44,8 @@ export const RESOURCE_RULES: readonly ResourceRule[] = [
   dynamodbProdDeletionProtection,
   sqsEncrypted,
   snsEncrypted,
+  secretEncryptedWithOwnKey,
+  secretWithoutResourcePolicy,
   lambdaSupportedRuntime,
   lambdaNoReservedEnvironment,
   lambdaTimeoutBounded,

@@ -550,6 +550,7 @@ describe("naming", () => {
       replicationLogGroup: "/aws/lambda/company-replication-prod",
       replicationRole: "company-replication-prod-eu-west-1",
       replicationDashboard: "company-replication-prod-eu-west-1",
+      maskingSecret: "company-masking-prod",
     });
   });
 
@@ -569,6 +570,7 @@ describe("naming", () => {
       replicationLogGroup: "/aws/lambda/company-replication-dev-pr-42",
       replicationRole: "company-replication-dev-eu-west-1-pr-42",
       replicationDashboard: "company-replication-dev-eu-west-1-pr-42",
+      maskingSecret: "company-masking-dev-pr-42",
     });
   });
 

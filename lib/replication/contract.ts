@@ -96,18 +96,20 @@ const strategy = z.enum(maskingStrategies);
 const strategyMap = z.record(z.string(), strategy);
 const MaskingSchema = z.object({
   items: strategyMap,
-  objects: z.array(
-    z.object({
-      prefix: z.string(),
-      exclude: z.optional(z.boolean()),
-      format: z.optional(z.enum(objectFormats)),
-      fields: z.optional(strategyMap),
-      metadata: z.optional(strategyMap),
-      tags: z.optional(strategyMap),
-    }),
+  objects: z.readonly(
+    z.array(
+      z.object({
+        prefix: z.string(),
+        exclude: z.optional(z.boolean()),
+        format: z.optional(z.enum(objectFormats)),
+        fields: z.optional(strategyMap),
+        metadata: z.optional(strategyMap),
+        tags: z.optional(strategyMap),
+      }),
+    ),
   ),
   /** Target environments (TARGETS' `environment`) written unmasked. */
-  unmaskedTargets: z.array(z.string()),
+  unmaskedTargets: z.readonly(z.array(z.string())),
 });
 
 const masking = z.codec(z.string(), z.readonly(MaskingSchema), {

@@ -1,5 +1,6 @@
-// DynamoDB, SQS and SNS baseline: encryption at rest, point-in-time recovery, and deletion
-// protection on the protected environment's tables.
+// DynamoDB, SQS, SNS and Secrets Manager baseline: encryption at rest, point-in-time recovery,
+// deletion protection on the protected environment's tables, and secrets (the masking key) that
+// only IAM policies of their own account grant.
 import { PROTECTED_ENVIRONMENT, TYPES } from "../baseline";
 import { quote, recordAt, stringAt, tagsOf } from "../props";
 import type { ResourceRule } from "../types";
@@ -66,5 +67,29 @@ export const snsEncrypted: ResourceRule = {
     return stringAt(props, "kmsMasterKeyId") !== undefined
       ? []
       : [`kmsMasterKeyId = ${quote(props.kmsMasterKeyId)} (must name a KMS key)`];
+  },
+};
+
+export const secretEncryptedWithOwnKey: ResourceRule = {
+  name: "secret-encrypted-with-own-key",
+  description:
+    "Each Secrets Manager secret (the masking key) is encrypted with a customer managed KMS key (kmsKeyId), whose key policy decides who may decrypt it.",
+  validate(type, props) {
+    if (type !== TYPES.secret) return [];
+    return stringAt(props, "kmsKeyId") !== undefined
+      ? []
+      : [`kmsKeyId = ${quote(props.kmsKeyId)} (must name a customer managed KMS key)`];
+  },
+};
+
+export const secretWithoutResourcePolicy: ResourceRule = {
+  name: "secret-without-resource-policy",
+  description:
+    "No secret has a resource policy: a masking key is read through its own account's IAM policies only, never by a target account.",
+  validate(type, props) {
+    if (type !== TYPES.secretPolicy) return [];
+    return [
+      `secretArn = ${quote(props.secretArn)} (a resource policy could let another account, such as a target's, read the masking key)`,
+    ];
   },
 };

@@ -150,6 +150,12 @@ export function compliantStack(environment: Environment): PlannedResource[] {
       sourceArn: ruleArn,
     }),
     r("aws:lambda/eventSourceMapping:EventSourceMapping", "table-stream", { batchSize: 10, tags }),
+    r("aws:kms/key:Key", "masking-key", { enableKeyRotation: true, tags }),
+    r(TYPES.secret, "masking-secret", {
+      name: "company-masking-prod",
+      kmsKeyId: `arn:aws:kms:${region}:${account}:key/9999abcd-12ab-34cd-56ef-1234567890ab`,
+      tags,
+    }),
   ];
 }
 

@@ -142,6 +142,32 @@ const badCases: readonly BadCase[] = [
     message: /^kmsMasterKeyId = "" \(must name a KMS key\)$/,
   },
   {
+    rule: "secret-encrypted-with-own-key",
+    environment: "prod",
+    name: "masking-secret",
+    bad: set("masking-secret", { kmsKeyId: undefined }),
+    message: /^kmsKeyId = undefined \(must name a customer managed KMS key\)$/,
+  },
+  {
+    rule: "secret-without-resource-policy",
+    environment: "prod",
+    name: "masking-secret-policy",
+    bad: (resources) => [
+      ...resources,
+      {
+        urn: urnOf("prod", TYPES.secretPolicy, "pipeline-masking-secret-policy"),
+        type: TYPES.secretPolicy,
+        name: "pipeline-masking-secret-policy",
+        props: {
+          secretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:m",
+          policy: "{}",
+        },
+      },
+    ],
+    message:
+      /^secretArn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:m" \(a resource policy could let another account/,
+  },
+  {
     rule: "lambda-supported-runtime",
     environment: "prod",
     name: "replication",

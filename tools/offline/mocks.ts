@@ -219,6 +219,13 @@ function awsState(
       const keyId = uuid(seed);
       return { id: keyId, computed: { keyId, arn: arn("kms", `key/${keyId}`), ...tagsAll } };
     }
+    case "aws:secretsmanager/secret:Secret": {
+      // Secrets Manager appends six random characters to the name in the ARN.
+      const secretArn = arn("secretsmanager", `secret:${physical}-${hash(seed, 6)}`);
+      return { id: secretArn, computed: { name: physical, arn: secretArn, ...tagsAll } };
+    }
+    case "random:index/randomPassword:RandomPassword":
+      return { id: "none", computed: { result: hash(`${seed}::value`, 64) } };
     case "aws:kms/alias:Alias":
       return { id: physical, computed: { name: physical, arn: arn("kms", physical) } };
     default:
