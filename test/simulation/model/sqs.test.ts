@@ -471,6 +471,17 @@ describe("ReceiveMessage", () => {
     expect(none.MD5OfMessageAttributes).toBeUndefined();
   });
 
+  it("promises no order: messages come back out of send order", () => {
+    const w = world();
+    const sent = Array.from({ length: 10 }, (_, i) => `m${String(i)}`);
+    for (const body of sent) w.call("SendMessage", { MessageBody: body });
+    const bodies = received(w.call("ReceiveMessage", { MaxNumberOfMessages: 10 })).map(
+      (m) => m.Body,
+    );
+    expect([...bodies].sort()).toEqual(sent);
+    expect(bodies).not.toEqual(sent);
+  });
+
   it("delivers a copy of a message still in flight (at-least-once)", () => {
     const w = world({ ...plain, inFlightDuplicate: 1 });
     w.call("SendMessage", { MessageBody: "m" });
@@ -772,6 +783,9 @@ describe("faults", () => {
       });
     }
     expect(faults[0]?.error()).toBeInstanceOf(RequestThrottled);
+    expect(faults[0]?.source).toBe(
+      "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html",
+    );
   });
 });
 

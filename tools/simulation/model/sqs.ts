@@ -38,6 +38,9 @@
  * - Silent: a batch entry fails transiently (Code "InternalError", SenderFault false, no effect)
  *   with probability batchEntryFailure (0.05).
  * - Silent: empty `Successful` / `Failed` lists of a batch answer are left out.
+ * - Silent: a batch entry that is itself invalid (too large, bad characters, bad delay or
+ *   attribute) fails alone in `Failed` (SenderFault true) and does not count towards the batch's
+ *   total size; the others are sent.
  * - Silent: GetQueueAttributes answers the approximate counts as they were at a random moment of
  *   the last 60 s ("may not achieve consistency until at least 1 minute after...").
  * - Silent: a message sent while a purge runs is deleted at the purge's end with probability 0.5;
@@ -252,7 +255,7 @@ export class SqsModel implements ServiceModel, TimedModel {
 
   faults(call: ModelCall): readonly DocumentedFault[] {
     if (!modeledCommands.has(call.command)) return [];
-    return sqsFaults;
+    return sqsFaults(call.command);
   }
 
   nextDue(): number | undefined {
@@ -824,14 +827,19 @@ const commonErrorsUrl =
  * SDK's model. CommonErrors.html: "InternalFailure ... HTTP Status Code: 500"; Unconfirmed: the
  * same list's ServiceUnavailable (503) and ThrottlingException (400), common to AWS services.
  */
-const sqsFaults: readonly DocumentedFault[] = [
-  {
-    name: "RequestThrottled",
-    httpStatusCode: 403,
-    source:
-      "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html",
-    error: () => sqsErrors.requestThrottled(),
-  },
+function sqsFaults(command: string): readonly DocumentedFault[] {
+  return [
+    {
+      name: "RequestThrottled",
+      httpStatusCode: 403,
+      source: `https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_${command}.html`,
+      error: () => sqsErrors.requestThrottled(),
+    },
+    ...commonFaults,
+  ];
+}
+
+const commonFaults: readonly DocumentedFault[] = [
   {
     name: "ThrottlingException",
     httpStatusCode: 400,
