@@ -6,17 +6,23 @@
  * S3 events from EventBridge and DynamoDB stream batches.
  */
 import type { Context } from "aws-lambda";
-import { createClients } from "./clients";
+import { createClients, retrySettings } from "./clients";
 import { readContract } from "./contract";
 import { createInvocationHandler, type InvocationResult } from "./invocation";
 import { logger } from "./logger";
 import { createMetrics } from "./metrics";
+import { maskingOf, secretsReader } from "./masking-key";
 import { createReplicator } from "./replicator";
 
 const settings = readContract(process.env);
 const clients = createClients(settings);
 const invocations = createInvocationHandler({
-  replicator: createReplicator(settings, clients),
+  replicator: createReplicator(
+    settings,
+    clients,
+    // The key is fetched on the first change that needs it, never at load.
+    maskingOf(settings, secretsReader(settings, retrySettings(settings))),
+  ),
   metrics: createMetrics(settings.serviceName),
   // Read when a dead letter is sent, never at load: most cold starts have none to send.
   get sqs() {

@@ -263,6 +263,27 @@ export async function rewriteIfOurs(
   return "written" in result ? result.written : "skipped";
 }
 
+/**
+ * Deletes a replica only while it still records `marker` (its `_replicationSequence` as a scan
+ * saw it, or none): a write since (a live change) keeps it. Returns whether it deleted.
+ */
+export async function withdrawItem(
+  dynamodb: DynamoDBClient,
+  table: string,
+  keys: ItemKey,
+  marker: AttributeValue | undefined,
+): Promise<boolean> {
+  try {
+    await dynamodb.send(
+      new DeleteItemCommand({ TableName: table, Key: keys, ...unchangedGuard(marker) }),
+    );
+    return true;
+  } catch (error: unknown) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
 // Resync (`npm run resync`): an item is converged without a stream sequence number, so the
 // sequence guard above cannot order it. Instead a resync reads the replica first, then the source
 // (consistently), and writes only if the replica is still what it read: the condition names the

@@ -7,7 +7,9 @@ import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { ReplicationSettings, ReplicationTarget } from "./contract";
 import { PermanentChangeError } from "./errors";
-import { createMasker, type Masker, type MaskingRules } from "./masking";
+import { AS_IS, maskedItemView, type ItemView } from "./items";
+import { createMasker, objectRuleOf, type Masker, type MaskingRules } from "./masking";
+import type { ObjectMasking } from "./objects";
 
 /**
  * Seconds a fetched key is kept: a rotated key reaches every execution environment within this
@@ -77,4 +79,27 @@ export function maskingOf(
       return cached.masker;
     },
   };
+}
+
+/** How `target`'s replica of object `key` is masked, if it is. */
+export async function objectMaskingFor(
+  masking: Masking | undefined,
+  target: ReplicationTarget,
+  key: string,
+): Promise<{ masking?: ObjectMasking }> {
+  if (masking?.masks(target) !== true) return {};
+  return { masking: { masker: await masking.masker(), rule: objectRuleOf(masking.rules, key) } };
+}
+
+/** How `target` sees items: as they are, or masked under the current key. */
+export async function itemViewFor(
+  masking: Masking | undefined,
+  target: ReplicationTarget,
+): Promise<ItemView> {
+  return masking?.masks(target) === true ? maskedItemView(await masking.masker()) : AS_IS;
+}
+
+/** Whether the rules mask a key attribute of items (then replicas have other keys). */
+export function masksKeys(masking: Masking | undefined, keyNames: readonly string[]): boolean {
+  return masking !== undefined && keyNames.some((name) => name in masking.rules.items);
 }

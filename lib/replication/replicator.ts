@@ -18,25 +18,22 @@ import { candidateKeys, type ItemChange, type ObjectChange } from "./events";
 import {
   AS_IS,
   applyItemChange,
-  maskedItemView,
   readSourceItem,
   rewriteIfOurs,
   sameItem,
   type Item,
   type ItemView,
 } from "./items";
-import type { Masking } from "./masking-key";
+import { itemViewFor, objectMaskingFor, type Masking } from "./masking-key";
 import { changeLogger } from "./logger";
 import {
   convergeObject,
   MAX_CONFLICT_ROUNDS,
   readSourceObject,
   sameSourceState,
-  type ObjectMasking,
   type SourceObject,
   type SourceRead,
 } from "./objects";
-import { objectRuleOf } from "./masking";
 import type { AppliedAction, TargetFailure, TargetResult } from "./outcome";
 import { UNLIMITED, type TimeBudget } from "./time-budget";
 
@@ -193,18 +190,6 @@ export function createReplicator(
   /** What reaches the targets masked (lib/replication/masking-key.ts); none: nothing is. */
   masking?: Masking,
 ): Replicator {
-  /** How `target`'s replica of `key` is masked, if it is. */
-  const objectMaskingOf = async (
-    target: ReplicationTarget,
-    key: string,
-  ): Promise<{ masking?: ObjectMasking }> =>
-    masking?.masks(target) === true
-      ? { masking: { masker: await masking.masker(), rule: objectRuleOf(masking.rules, key) } }
-      : {};
-
-  /** How `target` sees items: as they are, or masked under the current key. */
-  const itemView = async (target: ReplicationTarget): Promise<ItemView> =>
-    masking?.masks(target) === true ? maskedItemView(await masking.masker()) : AS_IS;
   /** Every key the change's key may stand for (`candidateKeys`), one result per target. */
   const replicateObject = async (
     change: ObjectChange,
@@ -249,7 +234,7 @@ export function createReplicator(
           source: state,
           budget: options.budget ?? UNLIMITED,
           log,
-          ...(await objectMaskingOf(target, change.key)),
+          ...(await objectMaskingFor(masking, target, change.key)),
         }),
       );
     const results = await converge(targets, sourceRead);
@@ -277,7 +262,7 @@ export function createReplicator(
     const written = new Map<ReplicationTarget, Item | undefined>();
     const views = new Map<ReplicationTarget, ItemView>();
     const results = await serveTargets(targets, keys, async (target) => {
-      const view = await itemView(target);
+      const view = await itemViewFor(masking, target);
       views.set(target, view);
       const write = await applyItemChange(
         clients.dynamodb(targetRegion(target, settings)),

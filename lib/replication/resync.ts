@@ -18,11 +18,19 @@ import { targetRegion } from "./clients";
 import type { ReplicationSettings, ReplicationTarget } from "./contract";
 import { ChangeRaceError, summarizeError } from "./errors";
 import type { ItemKey, ObjectChange } from "./events";
-import { readSourceItem, sameItem, writeItemIfUnchanged, type Item } from "./items";
+import {
+  AS_IS,
+  readSourceItem,
+  sameItem,
+  writeItemIfUnchanged,
+  type Item,
+  type ItemView,
+} from "./items";
 import { changeLogger } from "./logger";
 import { ITEM_SEQUENCE_ATTRIBUTE } from "./sequence";
 import { convergeObject, readSourceObject, sameSourceState, type SourceObject } from "./objects";
 import type { AppliedAction, TargetFailure, TargetResult } from "./outcome";
+import { objectMaskingFor, type Masking } from "./masking-key";
 import { targetFailure, type Replicator } from "./replicator";
 import { UNLIMITED, type TimeBudget } from "./time-budget";
 
@@ -139,6 +147,8 @@ export interface ResyncObjectOptions {
   /** What started it, for the logs. @default "resync" */
   readonly description?: string;
   readonly budget?: TimeBudget;
+  /** What reaches the targets masked. @default nothing is masked */
+  readonly masking?: Masking;
 }
 
 /** The change a resync of `key` asks for: no sequencer. */
@@ -230,6 +240,7 @@ export async function resyncObjectWith(
               source: state,
               budget: options.budget ?? UNLIMITED,
               log,
+              ...(await objectMaskingFor(options.masking, target, key)),
               ...(first && state !== undefined && options.unlisted?.includes(target) === true
                 ? { replica: { state: undefined } }
                 : {}),
@@ -294,6 +305,8 @@ export async function resyncItem(
   scanned: Item | undefined | typeof NOT_SCANNED,
   targets: readonly ReplicationTarget[],
   read: ItemRead = readSourceItem,
+  /** How each target sees items (masked or as they are). @default as they are */
+  viewOf: (target: ReplicationTarget) => ItemView = () => AS_IS,
 ): Promise<TargetResult[]> {
   const client = (target: ReplicationTarget) => clients.dynamodb(targetRegion(target, settings));
   const readSource = () => read(clients.dynamodb(), settings.sourceTable, keys);
@@ -303,20 +316,22 @@ export async function resyncItem(
       const replicas = await Promise.all(
         pending.map(async (target) => ({
           target,
-          replica: await settle(read(client(target), target.table, keys)),
+          replica: await settle(read(client(target), target.table, viewOf(target).keys(keys))),
         })),
       );
-      const asScanned = (replica: Item | undefined): boolean =>
-        first && scanned !== NOT_SCANNED && sameItem(replica, scanned);
-      const readable = replicas.flatMap(({ replica }) => (replica.ok ? [replica.value] : []));
+      const asScanned = (target: ReplicationTarget, replica: Item | undefined): boolean =>
+        first && scanned !== NOT_SCANNED && sameItem(replica, viewOf(target).item(scanned));
+      const readable = replicas.flatMap(({ target, replica }) =>
+        replica.ok ? [{ target, value: replica.value }] : [],
+      );
       let source: Item | undefined;
       if (
         first &&
         scanned !== NOT_SCANNED &&
-        readable.every((replica) => replica?.[ITEM_SEQUENCE_ATTRIBUTE] === undefined)
+        readable.every(({ value }) => value?.[ITEM_SEQUENCE_ATTRIBUTE] === undefined)
       ) {
         source = scanned;
-      } else if (readable.some((replica) => !asScanned(replica))) {
+      } else if (readable.some(({ target, value }) => !asScanned(target, value))) {
         try {
           source = await readSource();
         } catch (error: unknown) {
@@ -326,15 +341,17 @@ export async function resyncItem(
       const steps = await Promise.all(
         replicas.map(async ({ target, replica }): Promise<Step> => {
           if (!replica.ok) return targetFailure(target, replica.error);
-          if (asScanned(replica.value) || sameItem(replica.value, source)) {
+          const view = viewOf(target);
+          const wanted = view.item(source);
+          if (asScanned(target, replica.value) || sameItem(replica.value, wanted)) {
             return unchangedResult(target, replica.value);
           }
           try {
             const write = await writeItemIfUnchanged(
               client(target),
               target.table,
-              keys,
-              source,
+              view.keys(keys),
+              wanted,
               replica.value,
             );
             return write === "conflict"

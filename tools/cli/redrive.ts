@@ -14,6 +14,7 @@ import {
   readContract,
   type ReplicationSettings,
 } from "../../lib/replication/contract";
+import { maskingOf, secretsReader } from "../../lib/replication/masking-key";
 import { createReplicator } from "../../lib/replication/replicator";
 import { runMain } from "../common/cli-args";
 import { FunctionSettingsError, readFunctionSettings } from "../ops/function-settings";
@@ -70,7 +71,12 @@ async function main(): Promise<number> {
       { queueUrl, dryRun: options.dryRun, maxMessages: options.maxMessages },
       {
         sqs: clients.sqs,
-        replicator: createReplicator(settings, clients),
+        // The masking key is read with the operator's credentials (README "Masking").
+        replicator: createReplicator(
+          settings,
+          clients,
+          maskingOf(settings, secretsReader(settings)),
+        ),
         streams: (region) => {
           const client = streams.get(region) ?? new DynamoDBStreamsClient({ region });
           streams.set(region, client);

@@ -29,6 +29,7 @@ import {
 } from "../ops/resync-args";
 import { startBatchResync } from "../ops/resync-batch";
 import { showProgress } from "../ops/resync-progress";
+import { maskingOf, secretsReader } from "../../lib/replication/masking-key";
 
 async function settingsFor(args: ResyncArgs, lambda: LambdaClient): Promise<ReplicationSettings> {
   if (args.functionName === undefined) return readContract(process.env);
@@ -117,6 +118,8 @@ async function main(): Promise<number> {
         dryRun: args.dryRun,
         deleteExtra: args.deleteExtra,
         concurrency: args.concurrency,
+        // The function's rules and key, read with the operator's credentials.
+        masking: maskingOf(settings, secretsReader(settings)),
       },
       {
         onStart: (tally) => {

@@ -13,7 +13,15 @@ import { targetRegion } from "../../lib/replication/clients";
 import type { ReplicationSettings, ReplicationTarget } from "../../lib/replication/contract";
 import { summarizeError } from "../../lib/replication/errors";
 import type { ItemKey } from "../../lib/replication/events";
-import { sameItem, type Item } from "../../lib/replication/items";
+import {
+  AS_IS,
+  sameItem,
+  withdrawItem,
+  type Item,
+  type ItemView,
+} from "../../lib/replication/items";
+import { itemViewFor, masksKeys, type Masking } from "../../lib/replication/masking-key";
+import { ITEM_SEQUENCE_ATTRIBUTE } from "../../lib/replication/sequence";
 import type { TargetResult } from "../../lib/replication/outcome";
 import {
   NOT_SCANNED,
@@ -72,7 +80,11 @@ export interface ItemResyncRun {
   readonly tally: ResyncTally;
   /** Every consistent read of an item (batched: resync-item-reads.ts). */
   readonly read: ItemRead;
+  /** What reaches the targets masked (lib/replication/masking-key.ts). @default nothing is */
+  readonly masking?: Masking;
 }
+
+type ViewOf = (target: ReplicationTarget) => ItemView;
 
 function failed(target: ReplicationTarget, error: unknown): TargetResult {
   return { ok: false, target, error: summarizeError(error), attempts: 1, retryable: false };
@@ -84,16 +96,18 @@ async function planItem(
   keys: ItemKey,
   source: Item | undefined,
   targets: readonly ReplicationTarget[],
+  viewOf: ViewOf,
 ): Promise<TargetResult[]> {
   return Promise.all(
     targets.map(async (target): Promise<TargetResult> => {
       try {
+        const view = viewOf(target);
         const replica = await run.read(
           run.clients.dynamodb(targetRegion(target, run.settings)),
           target.table,
-          keys,
+          view.keys(keys),
         );
-        if (sameItem(replica, source)) return unchangedResult(target, replica);
+        if (sameItem(replica, view.item(source))) return unchangedResult(target, replica);
         return { ok: true, target, action: source === undefined ? "deleted" : "put" };
       } catch (error: unknown) {
         return failed(target, error);
@@ -108,12 +122,15 @@ async function converge(
   keys: ItemKey,
   scanned: Item | undefined | typeof NOT_SCANNED,
   targets: readonly ReplicationTarget[],
+  viewOf: ViewOf = () => AS_IS,
 ): Promise<TargetResult[]> {
-  if (!run.dryRun) return resyncItem(run.settings, run.clients, keys, scanned, targets, run.read);
-  if (scanned !== NOT_SCANNED) return planItem(run, keys, scanned, targets);
+  if (!run.dryRun) {
+    return resyncItem(run.settings, run.clients, keys, scanned, targets, run.read, viewOf);
+  }
+  if (scanned !== NOT_SCANNED) return planItem(run, keys, scanned, targets, viewOf);
   try {
     const source = await run.read(run.clients.dynamodb(), run.settings.sourceTable, keys);
-    return await planItem(run, keys, source, targets);
+    return await planItem(run, keys, source, targets, viewOf);
   } catch (error: unknown) {
     return targets.map((target) => failed(target, error));
   }
@@ -164,24 +181,81 @@ async function eachItem(
   );
 }
 
+/**
+ * Items only a masked-key target has: its keys are pseudonyms, which cannot be read back into a
+ * source key, so a candidate is confirmed by a second scan of the source (an item put since the
+ * first scan and replicated before the target's scan is found there), and deleted (with
+ * --delete-extra) only while the replica still records the change the target's scan saw.
+ */
+async function maskedExtras(
+  run: ItemResyncRun,
+  target: ReplicationTarget,
+  view: ItemView,
+  candidates: readonly Item[],
+): Promise<void> {
+  const { settings, clients, keyNames, tally } = run;
+  const present = new Set<string>();
+  await eachItem(clients.dynamodb(), settings.sourceTable, run.concurrency, keyNames, (item) => {
+    present.add(keyText(view.keys(keyOf(item, keyNames))));
+    return Promise.resolve();
+  });
+  const dynamodb = clients.dynamodb(targetRegion(target, settings));
+  for (const candidate of candidates) {
+    const keys = keyOf(candidate, keyNames);
+    if (present.has(keyText(keys))) continue;
+    if (!run.deleteExtra || run.dryRun) {
+      tally.add(target.environment, "items", "extra");
+      continue;
+    }
+    try {
+      const deleted = await withdrawItem(
+        dynamodb,
+        target.table,
+        keys,
+        candidate[ITEM_SEQUENCE_ATTRIBUTE],
+      );
+      // Refused: a live write since the scan, so it is no extra.
+      if (deleted) tally.add(target.environment, "items", "extra");
+      tally.record("items", keyText(keys), {
+        ok: true,
+        target,
+        action: deleted ? "deleted" : "skipped",
+      });
+    } catch (error: unknown) {
+      tally.record("items", keyText(keys), failed(target, error));
+    }
+  }
+}
+
 /** Resyncs the items of every given target. */
 export async function resyncItems(run: ItemResyncRun): Promise<void> {
   const { settings, clients, targets, keyNames, tally, concurrency } = run;
-  const seen = new Set<string>();
+  const views = new Map<ReplicationTarget, ItemView>();
+  for (const target of targets) views.set(target, await itemViewFor(run.masking, target));
+  const viewOf: ViewOf = (target) => views.get(target) ?? AS_IS;
+  const keysMasked = masksKeys(run.masking, keyNames);
+  /** Each target's keys of the source's items, as that target names them. */
+  const seen = new Map<ReplicationTarget, Set<string>>(targets.map((t) => [t, new Set()]));
   await eachItem(clients.dynamodb(), settings.sourceTable, concurrency, undefined, async (item) => {
     const keys = keyOf(item, keyNames);
     const key = keyText(keys);
-    seen.add(key);
-    for (const result of await converge(run, keys, item, targets)) {
+    for (const target of targets) seen.get(target)?.add(keyText(viewOf(target).keys(keys)));
+    for (const result of await converge(run, keys, item, targets, viewOf)) {
       tally.record("items", key, result);
     }
     tally.done.items += 1;
   });
   for (const target of targets) {
     const dynamodb = clients.dynamodb(targetRegion(target, settings));
-    await eachItem(dynamodb, target.table, concurrency, keyNames, async (item) => {
+    const pseudonyms = keysMasked && run.masking?.masks(target) === true;
+    const candidates: Item[] = [];
+    const projection = pseudonyms ? [...keyNames, ITEM_SEQUENCE_ATTRIBUTE] : keyNames;
+    await eachItem(dynamodb, target.table, concurrency, projection, async (item) => {
       const keys = keyOf(item, keyNames);
-      if (!seen.has(keyText(keys))) await handleExtra(run, keys, target);
+      if (seen.get(target)?.has(keyText(keys)) === true) return;
+      if (pseudonyms) candidates.push(item);
+      else await handleExtra(run, keys, target);
     });
+    if (candidates.length > 0) await maskedExtras(run, target, viewOf(target), candidates);
   }
 }

@@ -6,16 +6,19 @@
  * never through this process; lib/replication/resync.ts runs and checks the rounds). Keys found only in a target are extra: reported, and deleted (through the same code,
  * which re-reads the source first) with --delete-extra. A dry run reads and changes nothing.
  */
-import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import type { ReplicationClients } from "../../lib/replication/clients";
 import { targetRegion } from "../../lib/replication/clients";
 import type { ReplicationSettings, ReplicationTarget } from "../../lib/replication/contract";
 import { summarizeError } from "../../lib/replication/errors";
+import { objectRuleOf } from "../../lib/replication/masking";
+import { objectMaskingFor, type Masking } from "../../lib/replication/masking-key";
 import {
   readObjectTags,
   readReplica,
   readSourceObject,
   sameTags,
+  wantedOf,
 } from "../../lib/replication/objects";
 import type { TargetResult } from "../../lib/replication/outcome";
 import { resyncObjectWith, unchangedResult } from "../../lib/replication/resync";
@@ -137,7 +140,13 @@ export interface ObjectResyncRun {
   /** Log id of this run. */
   readonly runId: string;
   readonly tally: ResyncTally;
+  /** What reaches the targets masked. @default nothing is */
+  readonly masking?: Masking;
 }
+
+/** Whether `key` is under a prefix the masking excludes from `target`. */
+const excludedFrom = (run: ObjectResyncRun, target: ReplicationTarget, key: string): boolean =>
+  run.masking?.masks(target) === true && objectRuleOf(run.masking.rules, key)?.exclude === true;
 
 /** What a dry run predicts for one key in each target (the decisions convergeObject makes). */
 async function planKey(
@@ -165,14 +174,16 @@ async function planKey(
             ? unchangedResult(target, undefined)
             : { ok: true, target, action: "deleted" };
         }
-        if (replica?.source === source.fingerprint) {
+        const masked = await objectMaskingFor(run.masking, target, key);
+        const version = masked.masking?.masker.version;
+        if (replica?.source === source.fingerprint && replica.masking === version) {
           // The same contents: the tags decide (a tag change keeps the fingerprint).
           const held = await readObjectTags(
             clients.s3(targetRegion(target, settings)),
             target.bucket,
             key,
           );
-          return held !== undefined && sameTags(held, source.tags)
+          return held !== undefined && sameTags(held, wantedOf(source, masked.masking).tags)
             ? unchangedResult(target, replica)
             : { ok: true, target, action: "tagged" };
         }
@@ -204,6 +215,7 @@ function converge(
     targets,
     unlisted,
     eventId: run.runId,
+    ...(run.masking === undefined ? {} : { masking: run.masking }),
   });
 }
 
@@ -237,6 +249,30 @@ async function handleExtra(run: ObjectResyncRun, key: string, target: Replicatio
   for (const result of await converge(run, key, [target])) tally.record("objects", key, result);
 }
 
+/**
+ * A replica under a prefix the masking excludes (written before the rule): extra, and deleted
+ * (conditional on the replica as its HEAD saw it) with --delete-extra.
+ */
+async function handleExcluded(run: ObjectResyncRun, key: string, target: ReplicationTarget) {
+  const { tally } = run;
+  if (!run.deleteExtra || run.dryRun) {
+    tally.add(target.environment, "objects", "extra");
+    return;
+  }
+  const s3 = run.clients.s3(targetRegion(target, run.settings));
+  try {
+    const replica = await readReplica(s3, target.bucket, key);
+    if (replica === undefined) return;
+    await s3.send(
+      new DeleteObjectCommand({ Bucket: target.bucket, Key: key, IfMatch: replica.etag }),
+    );
+    tally.add(target.environment, "objects", "extra");
+    tally.record("objects", key, { ok: true, target, action: "deleted" });
+  } catch (error: unknown) {
+    tally.record("objects", key, failed(target, error));
+  }
+}
+
 /** Resyncs the objects of every given target. */
 export async function resyncObjects(run: ObjectResyncRun): Promise<void> {
   const { settings, clients, targets, prefix, tally } = run;
@@ -251,7 +287,13 @@ export async function resyncObjects(run: ObjectResyncRun): Promise<void> {
     if (item.kind === "extra") {
       await handleExtra(run, item.key, item.target);
     } else {
-      for (const result of await converge(run, item.key, targets, item.unlisted)) {
+      const excluded = targets.filter((target) => excludedFrom(run, target, item.key));
+      const included = targets.filter((target) => !excluded.includes(target));
+      // A replica under an excluded prefix should not exist: extra, deleted with --delete-extra.
+      for (const target of excluded.filter((t) => !item.unlisted.includes(t))) {
+        await handleExcluded(run, item.key, target);
+      }
+      for (const result of await converge(run, item.key, included, item.unlisted)) {
         tally.record("objects", item.key, result);
       }
       tally.done.objects += 1;

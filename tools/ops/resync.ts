@@ -13,6 +13,7 @@ import type { ReplicationClients } from "../../lib/replication/clients";
 import { targetRegion } from "../../lib/replication/clients";
 import type { ReplicationSettings, ReplicationTarget } from "../../lib/replication/contract";
 import { statusOf, summarizeError } from "../../lib/replication/errors";
+import type { Masking } from "../../lib/replication/masking-key";
 import { DEFAULT_CONCURRENCY } from "./resync-args";
 import { batchedItemReads } from "./resync-item-reads";
 import { resyncItems } from "./resync-items";
@@ -41,6 +42,8 @@ export interface ResyncOptions {
   readonly deleteExtra?: boolean;
   /** @default DEFAULT_CONCURRENCY */
   readonly concurrency?: number;
+  /** What reaches the targets masked (the function's rules and key). @default nothing is */
+  readonly masking?: Masking | undefined;
 }
 
 /** The targets `names` selects (all when undefined), or a problem per unknown name. */
@@ -233,6 +236,7 @@ export async function runResync(
     deleteExtra: options.deleteExtra ?? false,
     concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
     tally,
+    ...(options.masking === undefined ? {} : { masking: options.masking }),
   };
   await Promise.all([
     parts.objects
