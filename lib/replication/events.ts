@@ -220,6 +220,14 @@ const at = (value: unknown, name: string): unknown =>
     ? (value as Record<string, unknown>)[name]
     : undefined;
 
+/** A raw stream record's `dynamodb.Keys`, when it has a map there. */
+export function rawKeys(event: unknown): Record<string, AttributeValue> | undefined {
+  const keys = at(at(event, "dynamodb"), "Keys");
+  return typeof keys === "object" && keys !== null && !Array.isArray(keys)
+    ? (keys as Record<string, AttributeValue>)
+    : undefined;
+}
+
 /**
  * Best-effort key of a raw event or record, for log lines about events that were rejected:
  * `detail.object.key` of an EventBridge event, the JSON of a stream record's `dynamodb.Keys`.

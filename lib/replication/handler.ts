@@ -16,13 +16,11 @@ import { createReplicator } from "./replicator";
 
 const settings = readContract(process.env);
 const clients = createClients(settings);
+// The key is fetched on the first change that needs it, never at load.
+const masking = maskingOf(settings, secretsReader(settings, retrySettings(settings)));
 const invocations = createInvocationHandler({
-  replicator: createReplicator(
-    settings,
-    clients,
-    // The key is fetched on the first change that needs it, never at load.
-    maskingOf(settings, secretsReader(settings, retrySettings(settings))),
-  ),
+  replicator: createReplicator(settings, clients, masking),
+  ...(masking === undefined ? {} : { masking }),
   metrics: createMetrics(settings.serviceName),
   // Read when a dead letter is sent, never at load: most cold starts have none to send.
   get sqs() {

@@ -28,6 +28,7 @@ import {
   parseObjectEvent,
   rawEventId,
   rawKey,
+  rawKeys,
   rawSequenceNumber,
   type ItemChange,
   type ObjectChange,
@@ -35,6 +36,7 @@ import {
 import { logger } from "./logger";
 import type { TargetFailure, TargetResult } from "./outcome";
 import { recordResults, type MetricsSink } from "./metrics";
+import { loggedKeys, sealRecord, type Masking } from "./masking-key";
 import { isFailure, type Replicator } from "./replicator";
 import { resyncObject } from "./resync";
 import { invocationBudget, UNLIMITED, type TimeBudget } from "./time-budget";
@@ -77,6 +79,8 @@ export class UnreportableRecordError extends Error {
 
 export interface InvocationDependencies {
   readonly replicator: Replicator;
+  /** The masking the replicator applies: dead letters seal what it masks. @default none */
+  readonly masking?: Masking;
   /** Where the settled changes are counted (Powertools Metrics). @default not counted */
   readonly metrics?: MetricsSink;
   /** Read only when a dead letter is sent (it may be a getter that creates the client then). */
@@ -106,8 +110,18 @@ export function createInvocationHandler(deps: InvocationDependencies): Invocatio
     if (deps.metrics !== undefined) recordResults(deps.metrics, kind, change, results);
   };
 
-  const deadLetter = (letter: Omit<DeadLetter, "failedAt">): Promise<void> =>
-    sendDeadLetter(deps.sqs, deps.dlqUrl, { ...letter, failedAt: new Date().toISOString() });
+  /** A dead letter never carries a value the rules mask: a stream record's keys are sealed. */
+  const deadLetter = async (letter: Omit<DeadLetter, "failedAt">): Promise<void> => {
+    const event =
+      letter.source === "dynamodb-stream"
+        ? await sealRecord(deps.masking, letter.event)
+        : letter.event;
+    await sendDeadLetter(deps.sqs, deps.dlqUrl, {
+      ...letter,
+      event,
+      failedAt: new Date().toISOString(),
+    });
+  };
 
   /** The invocation's time budget for copies (none outside Lambda). */
   const budgetOf = (context: Context | undefined): TimeBudget =>
@@ -119,9 +133,10 @@ export function createInvocationHandler(deps: InvocationDependencies): Invocatio
       throw error;
     }
     const reason = error instanceof ForeignSourceError ? "foreign-source" : "malformed-event";
+    const keys = rawKeys(event);
     logger.error("event rejected", {
       eventId: rawEventId(event),
-      key: rawKey(event),
+      key: keys === undefined ? rawKey(event) : await loggedKeys(deps.masking, keys),
       reason,
       error: summarizeError(error),
     });

@@ -8,7 +8,8 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { ReplicationSettings, ReplicationTarget } from "./contract";
 import { PermanentChangeError } from "./errors";
 import { AS_IS, maskedItemView, type ItemView } from "./items";
-import { createMasker, objectRuleOf, type Masker, type MaskingRules } from "./masking";
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import { createMasker, maskItem, objectRuleOf, type Masker, type MaskingRules } from "./masking";
 import type { ObjectMasking } from "./objects";
 
 /**
@@ -102,4 +103,64 @@ export async function itemViewFor(
 /** Whether the rules mask a key attribute of items (then replicas have other keys). */
 export function masksKeys(masking: Masking | undefined, keyNames: readonly string[]): boolean {
   return masking !== undefined && keyNames.some((name) => name in masking.rules.items);
+}
+
+/** The attribute a dead-lettered stream record's `Keys` hold instead of masked key values. */
+export const SEALED_KEYS_ATTRIBUTE = "_sealedKeys";
+
+const recordOf = (value: unknown): Record<string, unknown> | undefined =>
+  typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
+
+/**
+ * A stream record as a dead letter may carry it: when the rules mask a key attribute, its `Keys`
+ * are sealed (AES-256-GCM under the masking key): the DLQ never holds a value the rules mask,
+ * and redrive, which reads the key, opens them (`unsealRecord`).
+ */
+export async function sealRecord(masking: Masking | undefined, record: unknown): Promise<unknown> {
+  const dynamodb = recordOf(recordOf(record)?.dynamodb);
+  const keys = recordOf(dynamodb?.Keys);
+  if (keys === undefined || !masksKeys(masking, Object.keys(keys)) || masking === undefined) {
+    return record;
+  }
+  const masker = await masking.masker();
+  return {
+    ...recordOf(record),
+    dynamodb: {
+      ...dynamodb,
+      Keys: { [SEALED_KEYS_ATTRIBUTE]: { S: masker.seal(JSON.stringify(keys)) } },
+    },
+  };
+}
+
+/** A dead-lettered stream record with its `Keys` opened again (unchanged when not sealed). */
+export async function unsealRecord(
+  masking: Masking | undefined,
+  record: unknown,
+): Promise<unknown> {
+  const dynamodb = recordOf(recordOf(record)?.dynamodb);
+  const sealed = recordOf(recordOf(dynamodb?.Keys)?.[SEALED_KEYS_ATTRIBUTE])?.S;
+  if (typeof sealed !== "string") return record;
+  if (masking === undefined) {
+    throw new MaskingKeyError(
+      "the record's keys are sealed, and no masking key is configured to open them",
+    );
+  }
+  const masker = await masking.masker();
+  return {
+    ...recordOf(record),
+    dynamodb: { ...dynamodb, Keys: JSON.parse(masker.unseal(sealed)) as unknown },
+  };
+}
+
+/** Item keys as a log line may show them: masked when the rules mask a key attribute. */
+export async function loggedKeys(
+  masking: Masking | undefined,
+  keys: Record<string, AttributeValue>,
+): Promise<string> {
+  if (!masksKeys(masking, Object.keys(keys)) || masking === undefined) return JSON.stringify(keys);
+  try {
+    return JSON.stringify(maskItem(await masking.masker(), keys));
+  } catch {
+    return "(masked key)";
+  }
 }

@@ -17,7 +17,7 @@
  * Nothing here fetches the key or touches AWS: masking-key.ts fetches it, items.ts and objects.ts
  * apply the masker.
  */
-import { createHmac } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 
 export const maskingStrategies = ["hash", "email", "redact", "drop"] as const;
@@ -136,6 +136,14 @@ export interface Masker {
   attribute(value: AttributeValue, strategy: Exclude<MaskingStrategy, "drop">): AttributeValue;
   /** Masks a JSON value. */
   json(value: unknown, strategy: Exclude<MaskingStrategy, "drop">): unknown;
+  /**
+   * Seals a text (AES-256-GCM under a key derived from the masking key): what a dead letter
+   * carries instead of a value the rules mask, so that redrive (which may read the key) can
+   * replay it, and nobody else can read it.
+   */
+  seal(text: string): string;
+  /** Opens a sealed text; throws when it was not sealed under this key. */
+  unseal(sealed: string): string;
 }
 
 /** The canonical text of the rules, for the version: every map in key order. */
@@ -289,7 +297,20 @@ export function createMasker(rules: MaskingRules, key: Uint8Array): Masker {
   };
 
   const version = `m1-${toBase32(digest(`version:${canonicalRules(rules)}`), 16)}`;
-  return { rules, version, text, attribute, json };
+  const sealKey = digest("seal:v1");
+  const seal = (plain: string): string => {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv("aes-256-gcm", sealKey, iv);
+    const sealed = Buffer.concat([cipher.update(plain, "utf8"), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString("base64url");
+  };
+  const unseal = (text: string): string => {
+    const bytes = Buffer.from(text, "base64url");
+    const decipher = createDecipheriv("aes-256-gcm", sealKey, bytes.subarray(0, 12));
+    decipher.setAuthTag(bytes.subarray(12, 28));
+    return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString("utf8");
+  };
+  return { rules, version, text, attribute, json, seal, unseal };
 }
 
 /** A container a path walks: DynamoDB maps and lists, or JSON objects and arrays. */

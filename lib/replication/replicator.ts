@@ -24,7 +24,7 @@ import {
   type Item,
   type ItemView,
 } from "./items";
-import { itemViewFor, objectMaskingFor, type Masking } from "./masking-key";
+import { itemViewFor, loggedKeys, objectMaskingFor, type Masking } from "./masking-key";
 import { changeLogger } from "./logger";
 import {
   convergeObject,
@@ -250,7 +250,8 @@ export function createReplicator(
     options: ReplicateOptions = {},
   ): Promise<TargetResult[]> => {
     const targets = options.targets ?? settings.targets;
-    const keys = { eventId: change.eventId, key: JSON.stringify(change.keys) };
+    // A log line shows the keys masked when the rules mask a key attribute.
+    const keys = { eventId: change.eventId, key: await loggedKeys(masking, change.keys) };
     const readSource = () => readSourceItem(clients.dynamodb(), change.table, change.keys);
     let source: Item | undefined;
     try {

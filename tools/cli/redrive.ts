@@ -64,6 +64,8 @@ async function main(): Promise<number> {
     throw error;
   }
   const clients = createClients(settings);
+  // The masking key is read with the operator's credentials (README "Masking").
+  const masking = maskingOf(settings, secretsReader(settings));
   const streams = new Map<string, DynamoDBStreamsClient>();
   try {
     const queueUrl = options.queueUrl ?? settings.dlqUrl;
@@ -71,12 +73,8 @@ async function main(): Promise<number> {
       { queueUrl, dryRun: options.dryRun, maxMessages: options.maxMessages },
       {
         sqs: clients.sqs,
-        // The masking key is read with the operator's credentials (README "Masking").
-        replicator: createReplicator(
-          settings,
-          clients,
-          maskingOf(settings, secretsReader(settings)),
-        ),
+        replicator: createReplicator(settings, clients, masking),
+        ...(masking === undefined ? {} : { masking }),
         streams: (region) => {
           const client = streams.get(region) ?? new DynamoDBStreamsClient({ region });
           streams.set(region, client);

@@ -17,6 +17,7 @@ import type { ReplicationTarget } from "../../lib/replication/contract";
 import { summarizeError } from "../../lib/replication/errors";
 import { parseItemRecord, parseObjectEvent } from "../../lib/replication/events";
 import type { TargetResult } from "../../lib/replication/outcome";
+import { unsealRecord, type Masking } from "../../lib/replication/masking-key";
 import { isFailure, type Replicator } from "../../lib/replication/replicator";
 import { tokenProblems } from "../common/cli-args";
 import { classifyLetter, type QueuedLetter } from "./dead-letters";
@@ -94,6 +95,8 @@ export interface RedriveDependencies {
   readonly replicator: Replicator;
   /** A DynamoDB Streams client for a stream's region. */
   readonly streams: (region: string) => DynamoDBStreamsClient;
+  /** Opens the keys the function sealed in its dead letters (the masking key). @default none */
+  readonly masking?: Masking;
 }
 
 /**
@@ -181,7 +184,9 @@ async function replay(letter: QueuedLetter, deps: RedriveDependencies): Promise<
         }
         const targets = targetsOf(target, deps.replicator.settings.targets);
         if (typeof targets === "string") return failed(targets);
-        if (source === "dynamodb-stream") return await replayItemRecord(event, deps, targets);
+        if (source === "dynamodb-stream") {
+          return await replayItemRecord(await unsealRecord(deps.masking, event), deps, targets);
+        }
         return await replayObjectEvent(event, deps, targets);
       }
       case "eventbridge-target":
