@@ -31,6 +31,8 @@ import {
   type PipelineFaults,
   type RegionClients,
 } from "./pipeline";
+import { startSecretsManager, type SecretsManagerEmulator } from "./secrets-manager";
+import type { MaskingRules } from "../../lib/replication/masking";
 
 /** The DLQ's name in the simulated source account. */
 export const DLQ_NAME = "replication-dlq";
@@ -77,6 +79,11 @@ export interface DeploymentOptions {
    * are still in the stream (TRIM_HORIZON would deliver them) unless it ages them out.
    */
   readonly beforeReplication?: (pipeline: Pipeline) => Promise<void>;
+  /**
+   * Masking, as a stack with `masking` deploys it: the rules in the function's environment and
+   * the key in a Secrets Manager stand-in (secrets-manager.ts) the function reads it from.
+   */
+  readonly masking?: { readonly rules: MaskingRules; readonly key: string };
 }
 
 export interface Deployment {
@@ -87,6 +94,8 @@ export interface Deployment {
   readonly dlqUrl: string;
   /** The function's environment, as the program would write it (plus the emulator endpoints). */
   readonly environment: Readonly<Record<string, string>>;
+  /** The Secrets Manager stand-in, when the deployment masks. */
+  readonly secrets: SecretsManagerEmulator | undefined;
   /** Clients of the source's region (its S3 and DynamoDB through the event sources). */
   readonly source: RegionClients;
   /** Clients of a target's region. */
@@ -128,11 +137,16 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
     }
     await options.beforeReplication?.(pipeline);
     const contract = options.contract ?? {};
+    const secrets =
+      options.masking === undefined ? undefined : await startSecretsManager(source.region);
+    if (secrets !== undefined) stops.push(() => secrets.stop());
+    const maskingSecretArn = secrets?.create("masking-key", options.masking?.key ?? "");
     const environment = {
       // As deployed: the variables the bundle runs with (source-mapped stack traces), then the
       // emulator endpoints, then the contract.
       ...functionRuntimeEnvironment,
       ...pipeline.function.environment,
+      ...(secrets === undefined ? {} : { AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint }),
       ...writeContract({
         region: source.region,
         sourceEnvironment: source.environment,
@@ -151,6 +165,9 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
         ...(contract.retryBaseDelayMs === undefined
           ? {}
           : { retryBaseDelayMs: contract.retryBaseDelayMs }),
+        ...(options.masking === undefined
+          ? {}
+          : { masking: options.masking.rules, maskingSecretArn }),
       }),
     };
     const host = startLambdaHost({
@@ -227,6 +244,7 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
       mapping,
       dlqUrl,
       environment,
+      secrets,
       source: home,
       clientsOf(name) {
         const layout = [source, ...targets].find((entry) => entry.environment === name);
