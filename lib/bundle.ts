@@ -30,7 +30,8 @@ export const replicationEntry = path.join(__dirname, "replication", "handler.ts"
 
 /**
  * The Lambda runtime the function is deployed on; the bundle's esbuild target follows it
- * (`bundleOptions.target`). `nodejs24.x`: Node.js 24 on Amazon Linux 2023,
+ * (`bundleOptions.target`), and so does the Node.js that runs the bundle in the tests and the
+ * benchmarks (tools/common/lambda-node.ts). `nodejs24.x`: Node.js 24 on Amazon Linux 2023,
  * deprecated on Apr 30, 2028 (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html).
  *
  * What Node.js 24 changes for this function, checked:
@@ -47,7 +48,9 @@ export const replicationEntry = path.join(__dirname, "replication", "handler.ts"
  *   without `new` (DEP0184) and arguments to a child process run with `shell` (DEP0190), and
  *   removes `tls.createSecurePair`, `dirent.path` and `OutgoingMessage` `_headers`
  *   (https://nodejs.org/api/deprecations.html). Neither the function's code nor what the bundle
- *   carries of the AWS SDK, Powertools and zod uses any of them.
+ *   carries of the AWS SDK, Powertools and zod uses any of them; a runtime deprecation would
+ *   print a warning to stderr, and the emulator tests run the bundle on Node.js 24 and require
+ *   its stderr to stay empty (test/replication/integration-regions-metrics.test.ts).
  *   `AsyncLocalStorage` (which Powertools' invoke store uses) now runs on `AsyncContextFrame`,
  *   with the same API.
  * - The AWS SDK for JavaScript v3 warns on Node.js below 22 that its releases after the first week
