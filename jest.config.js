@@ -23,8 +23,9 @@ module.exports = {
   coverageThreshold: {
     global: { statements: 95, branches: 95, functions: 95, lines: 95 },
   },
-  // Readable output: no SDK warning that Node 20 support ends (the project runs on Node 20 here
-  // and targets nodejs22.x on Lambda), no INFO lines of replication code run in-process.
+  // Readable output: no SDK warning that Node 20 support ends (jest runs on the machine's Node.js,
+  // 20 here; the bundle runs on its runtime's Node.js 24, tools/common/lambda-node.ts), no INFO
+  // lines of replication code run in-process.
   setupFiles: ["<rootDir>/test/support/jest-setup.ts"],
   // The offline plans of every stack, planned once per run and shared by the suites.
   globalSetup: "<rootDir>/test/support/global-setup.ts",

@@ -4,8 +4,8 @@
  * source; `npm run build` writes the same bytes to dist/replication/index.mjs.
  *
  * ES module output from the packages' ES module builds (`mainFields`), so that esbuild
- * tree-shakes them: the function's cold start pays for what it uses. Lambda's Node.js 22 runtime
- * runs a `.mjs` handler as an ES module ("specifying the type as module in the function's
+ * tree-shakes them: the function's cold start pays for what it uses. Lambda's Node.js runtimes
+ * run a `.mjs` handler as an ES module ("specifying the type as module in the function's
  * package.json file, or by using the .mjs file extension",
  * https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html).
  *
@@ -28,8 +28,45 @@ import { buildSync, type BuildOptions } from "esbuild";
 /** The handler module that the bundle starts from. */
 export const replicationEntry = path.join(__dirname, "replication", "handler.ts");
 
-/** The Lambda runtime the bundle targets; the function is deployed on the same one. */
-export const lambdaRuntime = "nodejs22.x";
+/**
+ * The Lambda runtime the function is deployed on; the bundle's esbuild target follows it
+ * (`bundleOptions.target`), and so does the Node.js that runs the bundle in the tests and the
+ * benchmarks (tools/common/lambda-node.ts). `nodejs24.x`: Node.js 24 on Amazon Linux 2023,
+ * deprecated on Apr 30, 2028 (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html).
+ *
+ * What Node.js 24 changes for this function, checked:
+ * - Lambda's Node.js 24 runtime has no callback-based handlers: a handler that takes a third
+ *   argument fails the Init phase with `Runtime.CallbackHandlerDeprecated`
+ *   (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html; `errorOnDeprecatedCallback`
+ *   in https://github.com/aws/aws-lambda-nodejs-runtime-interface-client), and the context's
+ *   `callbackWaitsForEmptyEventLoop` concerns callback handlers only
+ *   (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-context.html). The handler is
+ *   `async (event, context)`; of the context it reads `getRemainingTimeInMillis`, and Powertools
+ *   the function's name, version, ARN, memory and the request id.
+ * - Node.js 24.0.0 (https://nodejs.org/en/blog/release/v24.0.0) runtime-deprecates `url.parse()`
+ *   (DEP0169), `SlowBuffer` (DEP0030), the `fs.F_OK` family (DEP0176), zlib classes called
+ *   without `new` (DEP0184) and arguments to a child process run with `shell` (DEP0190), and
+ *   removes `tls.createSecurePair`, `dirent.path` and `OutgoingMessage` `_headers`
+ *   (https://nodejs.org/api/deprecations.html). Neither the function's code nor what the bundle
+ *   carries of the AWS SDK, Powertools and zod uses any of them; a runtime deprecation would
+ *   print a warning to stderr, and the emulator tests run the bundle on Node.js 24 and require
+ *   its stderr to stay empty (test/replication/integration-regions-metrics.test.ts).
+ *   `AsyncLocalStorage` (which Powertools' invoke store uses) now runs on `AsyncContextFrame`,
+ *   with the same API.
+ * - The AWS SDK for JavaScript v3 warns on Node.js below 22 that its releases after the first week
+ *   of January 2027 need Node.js 22 or newer (`emitWarningIfUnsupportedVersion`, @aws-sdk/core):
+ *   on Node.js 24, nothing.
+ */
+export const lambdaRuntime = "nodejs24.x";
+
+/** The Node.js major a Lambda runtime runs: `nodejs24.x` runs Node.js 24. */
+export function runtimeNodeMajor(runtime: string): number {
+  const found = /^nodejs(\d+)\.x$/.exec(runtime);
+  if (found?.[1] === undefined) {
+    throw new Error(`runtime = "${runtime}" (a Node.js runtime: nodejs<major>.x)`);
+  }
+  return Number(found[1]);
+}
 
 /** The bundle's file name in the deployment package. */
 export const bundleFileName = "index.mjs";
@@ -53,7 +90,7 @@ const requireShim =
 export const bundleOptions: Readonly<BuildOptions> = {
   bundle: true,
   platform: "node",
-  target: "node22",
+  target: `node${runtimeNodeMajor(lambdaRuntime)}`,
   format: "esm",
   mainFields: ["module", "main"],
   banner: { js: requireShim },

@@ -1,7 +1,7 @@
 /**
  * lib/bundle.ts source maps: the deployed bundle carries an inline map of the function's own
  * sources only, and with NODE_OPTIONS=--enable-source-maps (as deployed) a stack trace from the
- * bundle names lib/replication/*.ts files.
+ * bundle names lib/replication/*.ts files, on the Node.js of the function's runtime.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -17,6 +17,7 @@ import {
   withInlineSourceMap,
   type SourceMapV3,
 } from "../lib/bundle";
+import { lambdaNode } from "../tools/common/lambda-node";
 
 const run = promisify(execFile);
 
@@ -119,9 +120,13 @@ describe("the deployed bundle's source map", () => {
     const script =
       "import(require('node:url').pathToFileURL(process.argv[1]).href)" +
       ".then(() => process.stdout.write('loaded'), (e) => process.stdout.write(e.stack))";
-    const { stdout } = await run(process.execPath, ["-e", script, path.join(dir, "index.mjs")], {
-      env: { PATH: process.env.PATH, ...env },
-    });
+    const { stdout } = await run(
+      lambdaNode().executable,
+      ["-e", script, path.join(dir, "index.mjs")],
+      {
+        env: { PATH: process.env.PATH, ...env },
+      },
+    );
     return stdout;
   }
 

@@ -5,7 +5,15 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { bundleReplication, bundleSourceHash, hashFiles, replicationEntry } from "../lib/bundle";
+import {
+  bundleOptions,
+  bundleReplication,
+  bundleSourceHash,
+  hashFiles,
+  lambdaRuntime,
+  replicationEntry,
+  runtimeNodeMajor,
+} from "../lib/bundle";
 
 let cacheDir: string;
 beforeAll(() => {
@@ -13,6 +21,23 @@ beforeAll(() => {
 });
 afterAll(() => {
   rmSync(cacheDir, { recursive: true, force: true });
+});
+
+describe("the runtime", () => {
+  it("is Lambda's Node.js 24, and the bundle targets the Node.js the runtime runs", () => {
+    expect(lambdaRuntime).toBe("nodejs24.x");
+    expect(bundleOptions.target).toBe(`node${runtimeNodeMajor(lambdaRuntime)}`);
+    expect(bundleOptions.target).toBe("node24");
+  });
+
+  it("reads the Node.js major of a Node.js runtime identifier and refuses any other", () => {
+    expect(runtimeNodeMajor("nodejs22.x")).toBe(22);
+    expect(runtimeNodeMajor("nodejs24.x")).toBe(24);
+    expect(() => runtimeNodeMajor("python3.13")).toThrow(
+      /^runtime = "python3\.13" \(a Node\.js runtime: nodejs<major>\.x\)$/,
+    );
+    expect(() => runtimeNodeMajor("nodejs24")).toThrow(/runtime = "nodejs24"/);
+  });
 });
 
 describe("bundleReplication", () => {

@@ -1,5 +1,6 @@
 // The GitHub workflows: linted with action-validator (the schema GitHub applies), and checked
-// for what the project promises: CI runs `npm ci` + `npm test` on Node LTS; the PR preview runs
+// for what the project promises: every job runs on Node.js 24 (the major of the function's
+// runtime); CI runs `npm ci` + `npm test`; the PR preview runs
 // every stack file's stack (prod after the stacks it replicates into) with the policy pack, OIDC
 // credentials of a role in the stack's own account, in its region, narrow permissions, no secret
 // value in the repo, and a settings check that names exactly the variables that are missing.
@@ -10,6 +11,7 @@ import * as path from "node:path";
 import { validateWorkflow } from "@action-validator/core";
 import { parse } from "yaml";
 import { z } from "zod";
+import { lambdaRuntime, runtimeNodeMajor } from "../lib/bundle";
 import { previewStacks } from "../tools/offline/preview-stacks";
 
 const root = path.resolve(__dirname, "..");
@@ -130,12 +132,26 @@ describe("ci.yml", () => {
     expect(workflow.permissions).toEqual({ contents: "read" });
   });
 
-  it("installs Node LTS (22) and runs npm ci, then npm test", () => {
+  it("installs Node.js 24 and runs npm ci, then npm test", () => {
     expect(jobs).toHaveLength(1);
     const steps = jobs[0]?.steps ?? [];
-    expect(stepUsing({ steps }, "actions/setup-node")?.with).toMatchObject({ "node-version": 22 });
+    expect(stepUsing({ steps }, "actions/setup-node")?.with).toMatchObject({ "node-version": 24 });
     const runs = steps.flatMap((step) => (step.run === undefined ? [] : [step.run]));
     expect(runs).toEqual(["npm ci", "npm test"]);
+  });
+});
+
+describe("every workflow", () => {
+  it("sets up the Node.js major of the function's runtime in every job that sets one up", () => {
+    const setups = fs
+      .readdirSync(workflowsDir)
+      .flatMap((file) => Object.values(readWorkflow(file).workflow.jobs))
+      .flatMap((job) => job.steps.filter((step) => step.uses?.startsWith("actions/setup-node@")));
+
+    expect(setups.length).toBeGreaterThanOrEqual(4);
+    for (const step of setups) {
+      expect(step.with?.["node-version"]).toBe(runtimeNodeMajor(lambdaRuntime));
+    }
   });
 });
 

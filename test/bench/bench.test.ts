@@ -72,6 +72,7 @@ describe("renderMarkdown", () => {
         cpuModel: "CPU X",
         memoryGiB: 24,
         node: "v20.20.2",
+        lambdaNode: "v24.22.3",
         platform: "linux 6",
       },
       runs: 5,
@@ -94,7 +95,7 @@ describe("renderMarkdown", () => {
     const markdown = renderMarkdown(results);
 
     expect(markdown).toContain(
-      "Date: 2026-11-28T15:00:00.000Z. Machine: 2 cores (CPU X), 24 GiB, linux 6, Node v20.20.2.",
+      "Date: 2026-11-28T15:00:00.000Z. Machine: 2 cores (CPU X), 24 GiB, linux 6, Node v20.20.2 (cold loads on the function runtime's Node v24.22.3).",
     );
     expect(markdown).toContain("| Throughput | >= 1x | 1.2x | pass |");
     expect(markdown).toContain("| Bytes | <= 4,096 bytes | 4,228 bytes | **FAIL** |");

@@ -1,6 +1,7 @@
 /**
- * The cold-start part's pure pieces (tools/bench/cold-start.ts): the anchor's entry, which
- * packages a bundle carries, its report of one cold load, and the alternating order of the loads.
+ * The cold-start part's pieces (tools/bench/cold-start.ts): the anchor's entry, which packages a
+ * bundle carries, its report of one cold load, the alternating order of the loads, and the
+ * Node.js each load runs on (the function runtime's).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
@@ -12,12 +13,14 @@ import {
   bundleInputs,
   bytesBeyond,
   bytesByPackage,
+  coldLoad,
   packageOf,
   parseColdLoad,
   sdkClientPackages,
   type ColdLoad,
 } from "../../tools/bench/cold-start";
-import { replicationEntry } from "../../lib/bundle";
+import { tmpdir } from "node:os";
+import { lambdaRuntime, replicationEntry, runtimeNodeMajor } from "../../lib/bundle";
 
 describe("anchorEntrySource", () => {
   it("imports and constructs each client, and nothing else", () => {
@@ -112,6 +115,33 @@ describe("parseColdLoad", () => {
     expect(parseColdLoad('{"wallMs":61.5,"cpuMs":58.25}')).toEqual({ wallMs: 61.5, cpuMs: 58.25 });
     for (const bad of ["", "oops", '{"wallMs":"1","cpuMs":2}', '{"wallMs":0,"cpuMs":1}', "[1,2]"]) {
       expect(() => parseColdLoad(bad)).toThrow(/not a cold load measurement/);
+    }
+  });
+});
+
+describe("coldLoad", () => {
+  it("imports the module in a fresh process of the function runtime's Node.js, with the given NODE_OPTIONS", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "cold-load-"));
+    try {
+      // Fails the import (and so the load) on any other Node.js, or without the option.
+      const probe = path.join(dir, "probe.mjs");
+      writeFileSync(
+        probe,
+        [
+          `if (process.versions.node.split(".")[0] !== "${runtimeNodeMajor(lambdaRuntime)}")`,
+          "  throw new Error(`loaded on Node ${process.version}`);",
+          'if (!process.execArgv.concat(process.env.NODE_OPTIONS ?? "").join(" ").includes("--enable-source-maps"))',
+          '  throw new Error("loaded without NODE_OPTIONS");',
+          "",
+        ].join("\n"),
+      );
+
+      const load = coldLoad(probe, "--enable-source-maps");
+
+      expect(load.wallMs).toBeGreaterThan(0);
+      expect(() => coldLoad(probe)).toThrow(/Error: loaded without NODE_OPTIONS/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

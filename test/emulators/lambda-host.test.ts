@@ -5,6 +5,8 @@
  * the function's output returned per invocation.
  */
 import * as path from "node:path";
+import { lambdaRuntime, runtimeNodeMajor } from "../../lib/bundle";
+import { LambdaNodeError, lambdaNode } from "../../tools/common/lambda-node";
 import {
   configurationProblems,
   LambdaConfigError,
@@ -28,6 +30,8 @@ interface Described {
   invocations: number;
   event: unknown;
   context: Record<string, unknown> & { remaining: number };
+  contextKeys: string[];
+  node: { version: string; execPath: string };
   env: Record<string, string>;
 }
 
@@ -82,8 +86,9 @@ describe("a warm execution environment", () => {
       memoryLimitInMB: "256",
       awsRequestId: "req-1",
       logGroupName: "/aws/lambda/replication",
-      callbackWaitsForEmptyEventLoop: true,
     });
+    // Node.js 24 runtimes run no callback handlers, and their context has no setting for them.
+    expect(seen.contextKeys).not.toContain("callbackWaitsForEmptyEventLoop");
     expect(seen.context.logStreamName).toMatch(/^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32}$/);
     expect(seen.context.remaining).toBeGreaterThan(0);
     expect(seen.context.remaining).toBeLessThanOrEqual(30_000);
@@ -93,7 +98,7 @@ describe("a warm execution environment", () => {
       AWS_LAMBDA_FUNCTION_NAME: "replication",
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "256",
       AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
-      AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+      AWS_EXECUTION_ENV: "AWS_Lambda_nodejs24.x",
       AWS_ACCESS_KEY_ID: "test",
       AWS_SECRET_ACCESS_KEY: "secret",
       AWS_SESSION_TOKEN: "token",
@@ -101,6 +106,16 @@ describe("a warm execution environment", () => {
       _HANDLER: "stub-handler.handler",
       LAMBDA_TASK_ROOT: path.dirname(fixture("stub-handler.mjs")),
       TZ: ":UTC",
+    });
+  });
+
+  it("runs the handler on the Node.js of the function's runtime, not on this process's", async () => {
+    const seen = describedBy(await host.invoke({ action: "describe" }));
+
+    expect(seen.node.version.split(".")[0]).toBe(`v${runtimeNodeMajor(lambdaRuntime)}`);
+    expect(seen.node).toEqual({
+      version: lambdaNode().version,
+      execPath: lambdaNode().executable,
     });
   });
 
@@ -281,17 +296,40 @@ describe("the Init phase", () => {
     }
   });
 
-  it("runs callback-style handlers", async () => {
+  it("refuses a callback-based handler, as Node.js 24 runtimes do", async () => {
     const host = startLambdaHost({ ...base, handlerFile: fixture("callback-handler.mjs") });
     try {
-      expect(value(await host.invoke({ n: 1 }))).toEqual({
-        via: "callback",
-        event: { n: 1 },
+      expect(failure(await host.invoke({ n: 1 }))).toMatchObject({
+        errorType: "Runtime.CallbackHandlerDeprecated",
+        errorMessage: expect.stringMatching(
+          /^ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node\.js 24\./,
+        ) as unknown,
       });
-      expect(failure(await host.invoke({ fail: true }))).toMatchObject({
-        errorType: "Error",
-        errorMessage: "callback failure",
-      });
+      // A failed Init, retried within the invocation as any other.
+      expect(host.coldStarts).toBe(2);
+    } finally {
+      await host.stop();
+    }
+  });
+});
+
+describe("the runtime's Node.js", () => {
+  it("is required: a host for a runtime of another major than the Node.js here does not start", () => {
+    const older = `nodejs${runtimeNodeMajor(lambdaRuntime) - 2}.x`;
+
+    expect(() => startLambdaHost({ ...base, runtime: older })).toThrow(LambdaNodeError);
+    expect(() => startLambdaHost({ ...base, runtime: older })).toThrow(
+      new RegExp(
+        `^runtime ${older.replace(".", "\\.")} runs Node\\.js ${runtimeNodeMajor(older)}, but .*bin/node is v${runtimeNodeMajor(lambdaRuntime)}\\.`,
+      ),
+    );
+  });
+
+  it("names the runtime in AWS_EXECUTION_ENV, as Lambda does", async () => {
+    const host = startLambdaHost({ ...base, runtime: lambdaRuntime });
+    try {
+      const seen = describedBy(await host.invoke({ action: "describe" }));
+      expect(seen.env.AWS_EXECUTION_ENV).toBe(`AWS_Lambda_${lambdaRuntime}`);
     } finally {
       await host.stop();
     }

@@ -168,7 +168,7 @@ describe("planStacks", () => {
     expect(tree).toMatch(
       /aws:lambda\/function:Function {2}pipeline-replication\n.*name: company-replication-prod/,
     );
-    expect(tree).toMatch(/runtime: nodejs22\.x\n.*handler: index\.handler\n.*memorySize: 512/);
+    expect(tree).toMatch(/runtime: nodejs24\.x\n.*handler: index\.handler\n.*memorySize: 512/);
     expect(tree).toContain('eventPattern: {"source":["aws.s3"]');
     expect(tree).toContain("tags: Environment=prod, ManagedBy=pulumi, Project=data-pipeline");
     expect(tree).toContain("name: organization/data-pipeline/dev");
@@ -315,7 +315,7 @@ describe("rendering", () => {
         forceDestroy: false,
       }),
       node("urn:f", "aws:lambda/function:Function", "pipeline-fn", componentUrn, {
-        runtime: "nodejs22.x",
+        runtime: "nodejs24.x",
         memorySize: 256,
       }),
       node("urn:orphan", "x:y:Z", "orphan", "urn:not-in-plan", { name: "o" }),
@@ -332,7 +332,7 @@ describe("rendering", () => {
       "   │       bucket: data-dev",
       "   │       tags: Environment=dev, Project=p",
       "   └─ aws:lambda/function:Function  pipeline-fn",
-      "           runtime: nodejs22.x",
+      "           runtime: nodejs24.x",
       "           memorySize: 256",
       "x:y:Z  orphan",
       "     name: o",

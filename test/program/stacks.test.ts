@@ -465,7 +465,7 @@ describe("prod replication plane", () => {
       name: "company-replication-prod",
       description: "Replicates prod changes into dev, staging",
       role: arnOf(only(prod(), T.role)),
-      runtime: "nodejs22.x",
+      runtime: "nodejs24.x",
       handler: lambdaHandler,
       architectures: ["arm64"],
       memorySize: 512,

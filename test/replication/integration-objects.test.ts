@@ -4,7 +4,7 @@
  * Redeliveries are invoked directly, as Lambda's at-least-once delivery may.
  */
 import { PutObjectTaggingCommand } from "@aws-sdk/client-s3";
-import { functionRuntimeEnvironment } from "../../lib/bundle";
+import { functionRuntimeEnvironment, lambdaRuntime, runtimeNodeMajor } from "../../lib/bundle";
 import { OBJECT_SEQUENCE_METADATA, OBJECT_SOURCE_METADATA } from "../../lib/replication/sequence";
 import { IPV6_CLIENT } from "../../tools/emulators/events";
 import type { S3Event } from "../../tools/emulators/s3-event-source";
@@ -26,9 +26,19 @@ import {
 
 let harness: Harness;
 const copies = counting(isCopy);
+/** The User-Agent of every S3 request the function sent. */
+const userAgents = new Set<string>();
 
 beforeAll(async () => {
-  harness = await startHarness({ faults: { s3: copies.decider }, sourceIp: IPV6_CLIENT });
+  harness = await startHarness({
+    faults: {
+      s3: (request) => {
+        userAgents.add(String(request.headers["user-agent"]));
+        return copies.decider(request);
+      },
+    },
+    sourceIp: IPV6_CLIENT,
+  });
 });
 afterAll(async () => {
   await harness.stop();
@@ -78,6 +88,16 @@ describe("objects", () => {
         "team=data",
         "tier=gold",
       ]);
+    }
+  });
+
+  it("ran the bundle on the Node.js of the function's runtime, as its SDK's user agent says", () => {
+    // The AWS SDK names the Node.js it runs on in every request: `md/nodejs#<version>`.
+    const major = runtimeNodeMajor(lambdaRuntime);
+
+    expect(userAgents.size).toBeGreaterThan(0);
+    for (const agent of userAgents) {
+      expect(agent).toMatch(new RegExp(` md/nodejs#${major}\\.\\d+\\.\\d+ `));
     }
   });
 

@@ -2,6 +2,8 @@
  * A target in another region, served by a second set of emulators standing for that region (the
  * function keeps one client per region and writes each target in its own), and the function's
  * metrics as CloudWatch would receive them: EMF lines on its stdout, read from the Lambda host.
+ * And its stderr, which stays empty on its runtime's Node.js: a deprecated API it used would show
+ * there as Node.js's DeprecationWarning.
  */
 import { replicationMetricsNamespace } from "../../lib/replication/metric-names";
 import { itemKeys } from "../../tools/emulators/events";
@@ -111,4 +113,14 @@ it("counts each change per target and kind in EMF, with the latency of what it w
   }
   // No data point without the target and kind: an alarm would never see it.
   expect(lines.every((line) => "TargetEnvironment" in line && "Kind" in line)).toBe(true);
+});
+
+it("writes nothing to stderr on its runtime's Node.js: no deprecation or other warning", () => {
+  const invocations = [
+    ...harness.rule.report().invocations,
+    ...harness.mapping.report().invocations,
+  ];
+
+  expect(invocations.length).toBeGreaterThanOrEqual(2);
+  expect(invocations.flatMap((invocation) => invocation.logs.stderr)).toEqual([]);
 });

@@ -2,8 +2,10 @@
  * Cold start of the deployed bundle against an SDK-only anchor: a tiny entry that imports and
  * constructs the AWS SDK clients the function uses and nothing else, bundled by the same
  * lib/bundle.ts pipeline (its `bundleOptions`, its source map). Each measurement is a fresh Node
- * process that loads one bundle with a dynamic `import()` (ES module, as Lambda's nodejs22.x
- * loads `index.mjs`), and reports the wall time and the CPU time the import took. The bench runs
+ * process that loads one bundle with a dynamic `import()` (ES module, as Lambda's Node.js
+ * runtimes load `index.mjs`), and reports the wall time and the CPU time the import took. Every
+ * load, the anchor's as the bundle's, runs on the Node.js of the function's runtime
+ * (tools/common/lambda-node.ts), not on the machine's. The bench runs
  * the cases alternately, round after round, so that the machine's slow spells hit them alike.
  * Also: which packages the bundle carries beyond the anchor (esbuild's metafile), to see where a
  * cold start's time goes.
@@ -17,9 +19,11 @@ import {
   bundleOptions,
   bundleReplication,
   functionRuntimeEnvironment,
+  lambdaRuntime,
   replicationEntry,
 } from "../../lib/bundle";
 import { isRecord } from "../common/guards";
+import { lambdaNode } from "../common/lambda-node";
 import { root } from "./commands";
 
 /** An AWS SDK client: its package and its class. */
@@ -164,8 +168,6 @@ export const handlerEnvironment: Readonly<Record<string, string>> = {
   TARGETS: JSON.stringify([{ environment: "dev", bucket: "bench-dev", table: "bench-dev" }]),
   DLQ_URL: "http://127.0.0.1:9/000000000000/bench-dlq",
   POWERTOOLS_LOG_LEVEL: "SILENT",
-  // Node 22 on Lambda: no Node 20 end-of-support warning to print (it would be timed).
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
 };
 
 /** The NODE_OPTIONS the function is deployed with. */
@@ -204,15 +206,21 @@ export function parseColdLoad(output: string): ColdLoad {
   throw new Error(`not a cold load measurement: ${JSON.stringify(output.slice(0, 200))}`);
 }
 
-/** Loads `file` in a fresh Node process (with `nodeOptions` as NODE_OPTIONS, or none). */
+/**
+ * Loads `file` in a fresh process of the function runtime's Node.js (with `nodeOptions` as
+ * NODE_OPTIONS, or none).
+ */
 export function coldLoad(file: string, nodeOptions?: string): ColdLoad {
   const env: NodeJS.ProcessEnv = { ...process.env, ...handlerEnvironment };
   Reflect.deleteProperty(env, "NODE_OPTIONS");
   if (nodeOptions !== undefined) env.NODE_OPTIONS = nodeOptions;
-  const output = execFileSync(process.execPath, ["-e", COLD_LOAD_SCRIPT, path.resolve(file)], {
+  const node = lambdaNode(lambdaRuntime).executable;
+  const output = execFileSync(node, ["-e", COLD_LOAD_SCRIPT, path.resolve(file)], {
     cwd: root,
     env,
     encoding: "utf8",
+    // A failed load throws with the child's stderr in its message.
+    stdio: ["ignore", "pipe", "pipe"],
   });
   return parseColdLoad(output);
 }

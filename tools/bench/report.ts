@@ -9,7 +9,10 @@ export interface Machine {
   readonly cores: number;
   readonly cpuModel: string;
   readonly memoryGiB: number;
+  /** The machine's Node.js, which runs the bench and the in-process parts. */
   readonly node: string;
+  /** The Node.js of the function's runtime, which runs the cold loads (tools/common/lambda-node.ts). */
+  readonly lambdaNode: string;
   readonly platform: string;
 }
 
@@ -51,7 +54,8 @@ export function renderMarkdown(results: BenchResults): string {
     "# Benchmark results",
     "",
     `Date: ${results.date}. Machine: ${machine.cores} cores (${machine.cpuModel}), ` +
-      `${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}. ` +
+      `${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node} ` +
+      `(cold loads on the function runtime's Node ${machine.lambdaNode}). ` +
       `Runs per measurement: ${results.runs} (median, min, max).`,
     "",
     `Conditions: ${results.conditions}`,

@@ -70,6 +70,7 @@ import { pairwiseDifferences, pairwiseRatios } from "../bench/stats";
 import { atLeast, atMost, exactly, spread, unmeasured } from "../bench/targets";
 import { ensureBundle } from "../common/bundle-file";
 import { runMain } from "../common/cli-args";
+import { lambdaNode } from "../common/lambda-node";
 import { discoverStacks } from "../offline/plan-report";
 
 const THROUGHPUT_CASES = [
@@ -433,7 +434,10 @@ function timeColdLoads(
       nodeOptions: deployedNodeOptions,
     },
   ];
-  log(`Cold load (fresh node process, import() of the .mjs), ${rounds} alternating rounds`);
+  const node = lambdaNode();
+  log(
+    `Cold load (fresh process of the function runtime's Node ${node.version}, import() of the .mjs), ${rounds} alternating rounds`,
+  );
   const samples = alternateColdLoads(cases, rounds);
   const of = (index: number, pick: (load: ColdLoad) => number): number[] =>
     (samples.get(cases[index]?.name ?? "") ?? []).map(pick);
@@ -552,6 +556,15 @@ function measureGate({ record }: BenchContext): void {
   );
 }
 
+/** The version of the function runtime's Node.js, or "none" (the bundle part then failed, saying why). */
+function lambdaNodeVersion(): string {
+  try {
+    return lambdaNode().version;
+  } catch {
+    return "none";
+  }
+}
+
 function describeMachine(): BenchResults["machine"] {
   const cpus = os.cpus();
   return {
@@ -559,6 +572,7 @@ function describeMachine(): BenchResults["machine"] {
     cpuModel: cpus[0]?.model.trim() ?? "unknown",
     memoryGiB: Math.round(os.totalmem() / 1024 ** 3),
     node: process.version,
+    lambdaNode: lambdaNodeVersion(),
     platform: `${os.platform()} ${os.release()}`,
   };
 }

@@ -1,16 +1,17 @@
 /**
  * The replicating stack as deployed, simulated end to end: the emulators of every region with the
- * source's event sources (pipeline.ts), the built replication bundle in the Lambda host with the
- * environment the program writes (the contract), the EventBridge rule with the program's pattern
- * and retry bounds feeding asynchronous invocations, and the stream event source mapping with the
- * program's batch, bisect, retry and age settings; every on-failure destination is the DLQ, as
+ * source's event sources (pipeline.ts), the built replication bundle in the Lambda host on the
+ * Node.js of the program's runtime with the environment the program writes (the contract), the
+ * EventBridge rule with the program's pattern and retry bounds feeding asynchronous invocations,
+ * and the stream event source mapping with the program's batch, bisect, retry and age settings;
+ * every on-failure destination is the DLQ, as
  * deployed. A write to the source bucket or table reaches the targets the way AWS would carry it.
  * Used by the replication tests, the load test and the sandbox.
  */
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { replicationEventPattern, replicationRetry } from "../../lib/delivery";
 import { writeContract, type ReplicationTarget } from "../../lib/replication/contract";
-import { functionRuntimeEnvironment } from "../../lib/bundle";
+import { functionRuntimeEnvironment, lambdaRuntime } from "../../lib/bundle";
 import { ensureBundle } from "../common/bundle-file";
 import type { EventPattern } from "./event-pattern";
 import { EMULATOR_CREDENTIALS } from "./emulators";
@@ -172,6 +173,8 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
     };
     const host = startLambdaHost({
       handlerFile: ensureBundle().file,
+      // The program's runtime: the bundle runs on its Node.js (tools/common/lambda-node.ts).
+      runtime: lambdaRuntime,
       functionName,
       timeoutSeconds: options.timeoutSeconds ?? 120,
       region: pipeline.function.region,

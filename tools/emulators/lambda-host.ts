@@ -1,6 +1,13 @@
 /**
  * Runs a Lambda handler file (ESM `.mjs`, e.g. the deployed bundle dist/replication/index.mjs)
  * the way Lambda's Node.js runtime does, in a CHILD node process (lambda-runtime.mjs):
+ * - on the Node.js of the runtime (`runtime`, the function's `lambdaRuntime` by default): the
+ *   child is the binary tools/common/lambda-node.ts resolves, checked to be of the runtime's
+ *   major, never the Node.js running this process (starting the host throws otherwise);
+ * - as the Node.js 24 runtime does: a callback-based handler (one that takes a third argument)
+ *   fails the Init phase with `Runtime.CallbackHandlerDeprecated`, and the context has no
+ *   `callbackWaitsForEmptyEventLoop` (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html,
+ *   https://docs.aws.amazon.com/lambda/latest/dg/nodejs-context.html);
  * - one execution environment, reused across invocations (warm starts), one invocation at a
  *   time; the environment variables are given at start and never touch the parent's;
  * - configured variables may not use the keys Lambda reserves ("The keys for these environment
@@ -33,6 +40,8 @@ import {
   lambdaVariableNamePattern,
   reservedLambdaEnvironmentKeys,
 } from "../../lib/lambda-environment";
+import { lambdaRuntime } from "../../lib/bundle";
+import { lambdaNode } from "../common/lambda-node";
 import { functionArn } from "./events";
 
 /** What a function error looks like in Lambda's response. */
@@ -62,6 +71,11 @@ export type InvocationResult =
 export interface LambdaHostOptions {
   /** The handler file (`.mjs`, `.js` or `.cjs`); its directory is LAMBDA_TASK_ROOT. */
   readonly handlerFile: string;
+  /**
+   * The Lambda runtime (`nodejs<major>.x`): the child runs on its Node.js major, and
+   * AWS_EXECUTION_ENV names it. @default lambdaRuntime (lib/bundle.ts), the function's
+   */
+  readonly runtime?: string;
   /** @default "handler" */
   readonly handlerExport?: string;
   readonly functionName: string;
@@ -251,7 +265,11 @@ class Environment {
 
 const RUNTIME = path.join(__dirname, "lambda-runtime.mjs");
 
-function runtimeEnvironment(options: LambdaHostOptions, logStreamName: string): NodeJS.ProcessEnv {
+function runtimeEnvironment(
+  options: LambdaHostOptions,
+  runtime: string,
+  logStreamName: string,
+): NodeJS.ProcessEnv {
   const file = path.resolve(options.handlerFile);
   const moduleName = path.basename(file).replace(/\.(mjs|cjs|js)$/, "");
   const credentials = options.credentials;
@@ -262,7 +280,7 @@ function runtimeEnvironment(options: LambdaHostOptions, logStreamName: string): 
     TZ: ":UTC",
     _HANDLER: `${moduleName}.${options.handlerExport ?? "handler"}`,
     LAMBDA_TASK_ROOT: path.dirname(file),
-    AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+    AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}`,
     AWS_REGION: options.region,
     AWS_DEFAULT_REGION: options.region,
     AWS_LAMBDA_FUNCTION_NAME: options.functionName,
@@ -290,12 +308,18 @@ const exitError = (requestId: string, outcome: Outcome & { type: "exit" }): Func
   }`,
 });
 
-/** Starts the host; the first invocation starts the execution environment (a cold start). */
+/**
+ * Starts the host; the first invocation starts the execution environment (a cold start). Throws
+ * a `LambdaConfigError` for a configuration Lambda would refuse, and a `LambdaNodeError` when the
+ * runtime's Node.js is not here (tools/common/lambda-node.ts).
+ */
 export function startLambdaHost(options: LambdaHostOptions): LambdaHost {
   const problems = configurationProblems(options);
   if (problems.length > 0) {
     throw new LambdaConfigError(`Invalid function configuration: ${problems.join("; ")}`);
   }
+  const runtime = options.runtime ?? lambdaRuntime;
+  const node = lambdaNode(runtime);
   let environment: Environment | undefined;
   let coldStarts = 0;
   let queue: Promise<unknown> = Promise.resolve();
@@ -306,7 +330,8 @@ export function startLambdaHost(options: LambdaHostOptions): LambdaHost {
     const day = new Date().toISOString().slice(0, 10).replace(/-/g, "/");
     const logStreamName = `${day}/[$LATEST]${randomBytes(16).toString("hex")}`;
     const child = fork(RUNTIME, [], {
-      env: runtimeEnvironment(options, logStreamName),
+      env: runtimeEnvironment(options, runtime, logStreamName),
+      execPath: node.executable,
       execArgv: [],
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       cwd: path.dirname(path.resolve(options.handlerFile)),

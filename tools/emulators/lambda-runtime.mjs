@@ -1,7 +1,9 @@
-// The child side of lambda-host.ts: a small stand-in for Lambda's Node.js runtime. It imports
-// the handler named by `_HANDLER` from `LAMBDA_TASK_ROOT` (the Init phase), then runs one
-// invocation per IPC message, with a `context` as documented in
-// https://docs.aws.amazon.com/lambda/latest/dg/nodejs-context.html, and answers over IPC. The
+// The child side of lambda-host.ts: a small stand-in for Lambda's Node.js runtime (the Node.js 24
+// one, run on that Node.js by the host). It imports the handler named by `_HANDLER` from
+// `LAMBDA_TASK_ROOT` (the Init phase), then runs one invocation per IPC message, with a
+// `context` as documented in https://docs.aws.amazon.com/lambda/latest/dg/nodejs-context.html
+// (no `callbackWaitsForEmptyEventLoop`: it concerns callback handlers, which Node.js 24 runtimes
+// no longer run), and answers over IPC. The
 // handler's own stdout and stderr are left alone (the host reads them as the function's logs);
 // this file only counts the bytes written to them, so that the host can tell when it has
 // received all of an invocation's output before it reports the invocation.
@@ -69,18 +71,17 @@ async function loadHandler() {
   if (typeof handler !== "function") {
     throw new RuntimeError("Runtime.HandlerNotFound", `${spec} is undefined or not exported`);
   }
+  // Node.js 24 runtimes refuse a callback-based handler (one declaring a third parameter) at Init:
+  // `errorOnDeprecatedCallback` and its message in
+  // https://github.com/aws/aws-lambda-nodejs-runtime-interface-client (src/function/,
+  // src/context/constants.ts); https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.
+  if (handler.length >= 3) {
+    throw new RuntimeError(
+      "Runtime.CallbackHandlerDeprecated",
+      "ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node.js 24. You need to modify this function to use a supported handler signature to use Node.js 24 or later. For more information see https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.",
+    );
+  }
   return handler;
-}
-
-/** An async handler's promise, or a callback-style handler's callback. */
-function run(handler, event, context) {
-  return new Promise((resolve, reject) => {
-    const callback = (error, value) => (error ? reject(error) : resolve(value));
-    const result = handler(event, context, callback);
-    if (result !== null && typeof result === "object" && typeof result.then === "function") {
-      result.then(resolve, reject);
-    }
-  });
 }
 
 let handler;
@@ -98,11 +99,10 @@ process.on("message", async (message) => {
     logStreamName: settings.logStreamName,
     identity: undefined,
     clientContext: undefined,
-    callbackWaitsForEmptyEventLoop: true,
     getRemainingTimeInMillis: () => Math.max(message.deadlineMs - Date.now(), 0),
   };
   try {
-    const value = await run(handler, JSON.parse(message.event), context);
+    const value = await handler(JSON.parse(message.event), context);
     // Lambda returns the JSON of the value; `undefined` becomes null.
     send({ type: "result", ok: true, payload: JSON.stringify(value ?? null) });
   } catch (error) {
