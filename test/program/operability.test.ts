@@ -426,12 +426,9 @@ describe("the replication dashboard", () => {
 
     expect(graph(`Changes into ${target}`).properties.metrics).toEqual(
       ["object", "item"].flatMap((kind) =>
-        [
-          "ChangesReplicated",
-          "ChangesSkipped",
-          "ChangesFailed",
-          "ChangesArchived",
-        ].map((m) => own(m, kind, "Sum")),
+        ["ChangesReplicated", "ChangesSkipped", "ChangesFailed", "ChangesArchived"].map((m) =>
+          own(m, kind, "Sum"),
+        ),
       ),
     );
     expect(graph(`Replication latency into ${target} (maximum)`).properties).toMatchObject({

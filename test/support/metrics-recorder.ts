@@ -28,4 +28,3 @@ export function recorder(): { sink: MetricsSink; points: RecordedPoint[] } {
   };
   return { sink, points };
 }
-
