@@ -127,12 +127,26 @@ export function replicaItem(source: Item, change: ItemChange): Item {
 
 const SEQ = { "#seq": ITEM_SEQUENCE_ATTRIBUTE };
 
-/** The replica records no change, or an older one than `change`. */
+/**
+ * There is no replica, or it records an older change than `change`. A replica that exists without
+ * a marker (an item near 400 KB written without one, or one that was there before replication)
+ * refuses too: its age is unknown, and a delayed write of an older change (an invocation that
+ * timed out with its request in flight, a retry) must not land on a newer item that could not
+ * carry its marker. The refusal hands back the replica (ALL_OLD), and `applyItemChange` reads
+ * the source again and writes it only while the replica is still the one it saw.
+ */
 const newerGuard = (change: ItemChange) => ({
-  ConditionExpression: "attribute_not_exists(#seq) OR #seq < :seq",
-  ExpressionAttributeNames: SEQ,
+  ConditionExpression: "attribute_not_exists(#key) OR #seq < :seq",
+  ExpressionAttributeNames: { ...SEQ, "#key": keyName(change) },
   ExpressionAttributeValues: { ":seq": sequenceValue(change) },
 });
+
+/** A key attribute of the item: present on every item of the table, so it tells that one exists. */
+function keyName(change: ItemChange): string {
+  const [name] = Object.keys(change.keys);
+  if (name === undefined) throw new Error(`the change ${change.eventId} names no key attribute`);
+  return name;
+}
 
 /** The replica still records exactly `marker` (or, `undefined`, no marker at all). */
 const unchangedGuard = (marker: AttributeValue | undefined) =>

@@ -39,8 +39,8 @@ const change: ItemChange = {
 };
 const marker = { S: paddedStreamSequence(streamSequenceAt(7)) };
 const guard = {
-  ConditionExpression: "attribute_not_exists(#seq) OR #seq < :seq",
-  ExpressionAttributeNames: { "#seq": ITEM_SEQUENCE_ATTRIBUTE },
+  ConditionExpression: "attribute_not_exists(#key) OR #seq < :seq",
+  ExpressionAttributeNames: { "#seq": ITEM_SEQUENCE_ATTRIBUTE, "#key": "pk" },
   ExpressionAttributeValues: { ":seq": marker },
   ReturnValuesOnConditionCheckFailure: "ALL_OLD",
 };
@@ -192,6 +192,13 @@ describe("items near DynamoDB's 400 KB limit", () => {
     expect(attributeBytes({ L: [{ S: "ab" }] })).toBe(6);
     expect(attributeBytes({ M: { k: { S: "ab" } } })).toBe(7);
     expect(itemBytes({ name: { S: "Ada" }, n: { N: "1" } })).toBe(4 + 3 + 1 + 2);
+  });
+
+  it("refuses a change that names no key attribute, before any write", async () => {
+    await expect(
+      applyItemChange(dynamodb, { ...change, keys: {} }, target.table, { n: { N: "1" } }),
+    ).rejects.toThrow("the change e-1 names no key attribute");
+    expect(mock.calls()).toHaveLength(0);
   });
 
   it("writes an item that the marker would take past 400 KB without the marker, under the same guard", async () => {
