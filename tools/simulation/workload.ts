@@ -138,7 +138,7 @@ export const operation: fc.Arbitrary<Operation> = fc.oneof(
 export function workload(
   options: { maxOperations?: number; spanMs?: number } = {},
 ): fc.Arbitrary<Workload> {
-  const span = options.spanMs ?? 20_000;
+  const span = options.spanMs ?? 4_000;
   const when = fc.integer({ min: 0, max: span });
   return fc.record({
     operations: fc

@@ -201,6 +201,15 @@ describe("missing objects, buckets and other Regions", () => {
     expectError(w.fail("HeadObject", { Bucket: "none", Key: "k" }), "NotFound", 404);
   });
 
+  it("HeadBucket answers the bucket's Region, a missing bucket NotFound (404) with no body", () => {
+    const w = world();
+    expect(w.run("HeadBucket", { Bucket: "b" })).toEqual({ BucketRegion: REGION });
+    const missing = w.fail("HeadBucket", { Bucket: "none" });
+    expectError(missing, "NotFound", 404);
+    expect(missing.message).toBe("UnknownError");
+    expectError(w.fail("HeadBucket", { Bucket: "b" }, "eu-west-1"), "Unknown", 301);
+  });
+
   it("an ExpectedBucketOwner other than the bucket's account is 403 AccessDenied", () => {
     const w = world();
     expectError(

@@ -182,6 +182,18 @@ function readObject(world: S3World, call: ModelCall, answer: Answer) {
   return { version, out, selected };
 }
 
+/**
+ * HeadBucket: "You can use this operation to determine if a bucket exists and if you have
+ * permission to access it. The action returns a 200 OK if the bucket exists and you have
+ * permission to access it"; otherwise "a 400 Bad Request, 403 Forbidden or 404 Not Found code" with
+ * no body, and the response carries the bucket's Region (x-amz-bucket-region, the SDK's
+ * `BucketRegion`) (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html).
+ */
+export function headBucket(world: S3World, call: ModelCall): Record<string, unknown> {
+  const bucket = world.bucketFor(call, String(call.input.Bucket), "nobody");
+  return { BucketRegion: bucket.region };
+}
+
 export function headObject(world: S3World, call: ModelCall): Record<string, unknown> {
   return readObject(world, call, "nobody").out;
 }

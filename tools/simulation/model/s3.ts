@@ -51,7 +51,14 @@ import {
   uploadPart,
   uploadPartCopy,
 } from "./s3-multipart";
-import { getObject, getObjectTagging, headObject, liveKeys, listObjectsV2 } from "./s3-read";
+import {
+  getObject,
+  getObjectTagging,
+  headBucket,
+  headObject,
+  liveKeys,
+  listObjectsV2,
+} from "./s3-read";
 import { restoreObject, transition as applyTransition } from "./s3-restore";
 import type { TransitionTarget } from "./s3-restore";
 import type { BucketOptions, S3EventBridgeEvent, S3ModelOptions, S3ObjectView } from "./s3-types";
@@ -70,6 +77,7 @@ function instant(run: (world: S3World, call: ModelCall) => Record<string, unknow
 }
 
 const COMMANDS: Readonly<Record<string, Command>> = {
+  HeadBucket: instant(headBucket),
   HeadObject: instant(headObject),
   GetObject: instant(getObject),
   GetObjectTagging: instant(getObjectTagging),
@@ -132,7 +140,9 @@ export class S3Model implements ServiceModel, TimedModel {
   /** S3's documented transient errors (500 InternalError, 503 SlowDown, 503 ServiceUnavailable). */
   faults(call: ModelCall): readonly DocumentedFault[] {
     if (call.service !== "s3" || !(call.command in COMMANDS)) return [];
-    return transientFaults(call.command === "HeadObject" ? "nobody" : "body");
+    return transientFaults(
+      call.command === "HeadObject" || call.command === "HeadBucket" ? "nobody" : "body",
+    );
   }
 
   nextDue(): number | undefined {

@@ -1,0 +1,271 @@
+/**
+ * What must hold at quiescence (every delivery, retry, redrive and resync finished), as
+ * lib/replication/README.md ("Guarantees") states it:
+ *
+ * 1. Every target holds the source's current state of every key (body, user metadata, content
+ *    headers, tags) and every item (every attribute), or a dead letter names that key and target.
+ *    An archived source that was never restored is the one exception (it replicates once
+ *    restored); a key that does not exist in the source exists in no target.
+ * 2. No invocation reports `replicated` for a target it left older: an invocation that reported
+ *    `replicated` after the key's last change leaves the target equal to the source, dead letter
+ *    or not.
+ * 3. Redrive deletes a message only after its replay converged: when it deletes one, every key
+ *    and target the message names holds the source's state, unless the source changed since the
+ *    message was received.
+ * 4. Each change is counted once per target and outcome: every invocation that ended counted
+ *    exactly the changes it dead-lettered as `ChangesFailed`, per kind and target (an attempt
+ *    Lambda delivers again counts no failure).
+ */
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import { ITEM_SEQUENCE_ATTRIBUTE } from "../../lib/replication/sequence";
+import type { S3ObjectView } from "./model/s3";
+import { SOURCE, type World } from "./world";
+
+export interface Violation {
+  readonly invariant: 1 | 2 | 3 | 4;
+  readonly text: string;
+}
+
+/** The state of an object the invariants compare (what a replica must carry). */
+function objectState(view: S3ObjectView | undefined): string | undefined {
+  if (view === undefined) return undefined;
+  const metadata = Object.fromEntries(
+    Object.entries(view.metadata)
+      .filter(([name]) => !name.startsWith("replication-"))
+      .sort(([a], [b]) => (a < b ? -1 : 1)),
+  );
+  const tags = Object.entries(view.tags).sort(([a], [b]) => (a < b ? -1 : 1));
+  return JSON.stringify({
+    body: Buffer.from(view.body).toString("base64"),
+    metadata,
+    contentType: view.contentType,
+    cacheControl: view.cacheControl,
+    contentDisposition: view.contentDisposition,
+    contentEncoding: view.contentEncoding,
+    contentLanguage: view.contentLanguage,
+    expires: view.expires?.toISOString(),
+    websiteRedirectLocation: view.websiteRedirectLocation,
+    tags,
+  });
+}
+
+const sortedValue = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(sortedValue);
+  if (value instanceof Uint8Array) return Buffer.from(value).toString("base64");
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([name, entry]) => [name, sortedValue(entry)]),
+    );
+  }
+  return value;
+};
+
+function itemState(item: Record<string, AttributeValue> | undefined): string | undefined {
+  if (item === undefined) return undefined;
+  const rest = Object.fromEntries(
+    Object.entries(item).filter(([name]) => name !== ITEM_SEQUENCE_ATTRIBUTE),
+  );
+  return JSON.stringify(sortedValue(rest));
+}
+
+/** Whether the source object can be copied (not in an archive, or restored). */
+export function readable(view: S3ObjectView): boolean {
+  if (view.restore !== undefined && !view.restore.ongoing) return true;
+  if (view.archiveStatus !== undefined) return false;
+  return view.storageClass !== "GLACIER" && view.storageClass !== "DEEP_ARCHIVE";
+}
+
+/** The object keys and item keys (pk) a dead letter names, and for which targets. */
+export interface Named {
+  readonly objects: Set<string>;
+  readonly items: Set<string>;
+  /** undefined: every target. */
+  readonly target: string | undefined;
+}
+
+const record = (value: unknown): Record<string, unknown> | undefined =>
+  typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
+
+const objectKeyOf = (event: unknown): string | undefined => {
+  const key = record(record(record(event)?.detail)?.object)?.key;
+  return typeof key === "string" ? key : undefined;
+};
+
+const itemKeyOf = (streamRecord: unknown): string | undefined => {
+  const pk = record(record(record(record(streamRecord)?.dynamodb)?.Keys)?.pk)?.S;
+  return typeof pk === "string" ? pk : undefined;
+};
+
+/** What each message left in the DLQ names. */
+export function namedByDeadLetters(world: World): Named[] {
+  return world.sqs.messages(world.dlqUrl).map((message) => namedBy(world, message.body));
+}
+
+export function namedBy(world: World, body: string): Named {
+  const named: Named = { objects: new Set(), items: new Set(), target: undefined };
+  let parsed: Record<string, unknown> | undefined;
+  try {
+    parsed = record(JSON.parse(body));
+  } catch {
+    return named;
+  }
+  if (parsed === undefined) return named;
+  const add = (event: unknown): void => {
+    const key = objectKeyOf(event);
+    if (key !== undefined) named.objects.add(key);
+    const item = itemKeyOf(event);
+    if (item !== undefined) named.items.add(item);
+  };
+  if ("reason" in parsed && "event" in parsed) {
+    add(parsed.event);
+    const target = record(parsed.target)?.environment;
+    return { ...named, target: typeof target === "string" ? target : undefined };
+  }
+  if ("requestPayload" in parsed) {
+    add(parsed.requestPayload);
+    return named;
+  }
+  const batch = record(parsed.DDBStreamBatchInfo);
+  if (batch !== undefined) {
+    const text = (value: unknown): string => (typeof value === "string" ? value : "0");
+    const start = BigInt(text(batch.startSequenceNumber));
+    const end = BigInt(text(batch.endSequenceNumber));
+    for (const shard of world.streams.shards(world.streamArn)) {
+      if (shard.shardId !== batch.shardId) continue;
+      for (const each of shard.records) {
+        const sequence = BigInt(each.sequenceNumber);
+        if (sequence >= start && sequence <= end) add(each.record);
+      }
+    }
+    return named;
+  }
+  add(parsed);
+  return named;
+}
+
+/** When each source key and item last changed (virtual ms), as the world recorded it. */
+export interface History {
+  readonly objects: ReadonlyMap<string, number>;
+  readonly items: ReadonlyMap<string, number>;
+}
+
+export function checkInvariants(world: World, history: History): Violation[] {
+  const violations: Violation[] = [];
+  const named = namedByDeadLetters(world);
+  const excused = (kind: "objects" | "items", key: string, target: string): boolean =>
+    named.some(
+      (each) => each[kind].has(key) && (each.target === undefined || each.target === target),
+    );
+  const targets = world.settings.targets;
+
+  // 1 and 2, objects.
+  const keys = new Set([
+    ...world.s3.keys(SOURCE.bucket),
+    ...targets.flatMap((target) => world.s3.keys(target.bucket)),
+  ]);
+  const claims = objectClaims(world);
+  for (const key of keys) {
+    const source = world.s3.current(SOURCE.bucket, key);
+    const expected = objectState(source);
+    for (const target of targets) {
+      const replica = objectState(world.s3.current(target.bucket, key));
+      if (replica === expected) continue;
+      if (source !== undefined && !readable(source)) continue;
+      const claim = claims.find(
+        (each) =>
+          each.key === key &&
+          each.target === target.environment &&
+          each.at > (history.objects.get(key) ?? 0),
+      );
+      if (claim !== undefined) {
+        violations.push({
+          invariant: 2,
+          text: `${claim.invocation} reported ${key} replicated into ${target.environment} at ${String(claim.at)}, after its last change, and left it older: ${replica ?? "absent"} != ${expected ?? "absent"}`,
+        });
+      }
+      if (!excused("objects", key, target.environment)) {
+        violations.push({
+          invariant: 1,
+          text: `object ${key} in ${target.environment}: ${replica ?? "absent"}, source: ${expected ?? "absent"}; no dead letter names it`,
+        });
+      }
+    }
+  }
+
+  // 1, items.
+  const itemKeys = new Set<string>();
+  const pk = (item: Record<string, AttributeValue>): string => item.pk?.S ?? "";
+  for (const item of world.dynamodb.items(SOURCE.table)) itemKeys.add(pk(item));
+  for (const target of targets)
+    for (const item of world.dynamodb.items(target.table)) itemKeys.add(pk(item));
+  for (const key of itemKeys) {
+    const keyAttributes = { pk: { S: key }, sk: { S: "profile" } };
+    const expected = itemState(world.dynamodb.item(SOURCE.table, keyAttributes));
+    for (const target of targets) {
+      const replica = itemState(world.dynamodb.item(target.table, keyAttributes));
+      if (replica === expected || excused("items", key, target.environment)) continue;
+      violations.push({
+        invariant: 1,
+        text: `item ${key} in ${target.environment}: ${shorten(replica)}, source: ${shorten(expected)}; no dead letter names it`,
+      });
+    }
+  }
+
+  // 3.
+  violations.push(
+    ...world.redriveDeletions
+      .filter((each) => !each.converged)
+      .map((each) => ({
+        invariant: 3 as const,
+        text: `redrive deleted a message naming ${each.names} while ${each.why}`,
+      })),
+  );
+
+  // 4. Per invocation that ended (a timed-out one counts nothing, and Lambda runs it again).
+  for (const invocation of world.invocations) {
+    if (invocation.outcome !== "success") continue;
+    const actor = `${invocation.source}#${invocation.id}`;
+    for (const kind of ["object", "item"] as const) {
+      for (const target of targets) {
+        const failed = world.metrics.filter(
+          (point) =>
+            point.invocation === actor &&
+            point.metric === "ChangesFailed" &&
+            point.dimensions.Kind === kind &&
+            point.dimensions.TargetEnvironment === target.environment,
+        ).length;
+        const letters = world.ownDeadLetters(kind, target.environment, actor);
+        if (failed !== letters) {
+          violations.push({
+            invariant: 4,
+            text: `${actor} counted ${String(failed)} ChangesFailed for ${kind}s into ${target.environment} and dead-lettered ${String(letters)} change(s)`,
+          });
+        }
+      }
+    }
+  }
+  return violations;
+}
+
+const shorten = (state: string | undefined): string =>
+  state === undefined ? "absent" : state.length > 120 ? `${state.slice(0, 117)}...` : state;
+
+/** Each `replicated` answer of an object invocation: key, target, invocation, time. */
+function objectClaims(world: World) {
+  return world.invocations.flatMap((invocation) => {
+    const response = record(invocation.response);
+    if (invocation.outcome !== "success" || response?.status !== "replicated") return [];
+    const key = response.key;
+    const results = Array.isArray(response.results) ? response.results : [];
+    return results.flatMap((result: unknown) => {
+      const environment = record(result)?.environment;
+      return typeof key === "string" && typeof environment === "string"
+        ? [{ key, target: environment, invocation: invocation.id, at: invocation.endedAt ?? 0 }]
+        : [];
+    });
+  });
+}
+
+export { objectState, itemState };

@@ -1,0 +1,99 @@
+/**
+ * One simulation run: a world with a seed and a weather, a workload applied to it, the function
+ * and the operators it starts run to quiescence, a last redrive, and the invariants checked. The
+ * run's timeline (every call's effect, every invocation, every workload operation, in virtual
+ * time) is what a failing case prints, with the seed that replays it.
+ */
+import { logger } from "../../lib/replication/logger";
+import { schedule } from "./driver";
+import { checkInvariants, type Violation } from "./invariants";
+import type { Weather } from "./network";
+import { seededRng } from "./rng";
+import type { TimelineEntry } from "./scheduler";
+import { describeOperation, type Workload } from "./workload";
+import { World } from "./world";
+
+/** The weather of the explored runs: every kind of trouble, often enough to meet each other. */
+export const STORMY: Weather = {
+  fault: 0.08,
+  lostAnswer: 0.04,
+  hold: 0.15,
+  maxHoldMs: 40_000,
+  latencyMs: 40,
+};
+
+export interface SimulationResult {
+  readonly seed: number;
+  readonly violations: readonly Violation[];
+  readonly timeline: readonly TimelineEntry[];
+  readonly invocations: number;
+  readonly calls: number;
+  /** Virtual ms the run took. */
+  readonly virtualMs: number;
+}
+
+export interface SimulationOptions {
+  readonly seed: number;
+  readonly weather?: Weather;
+  readonly functionTimeoutMs?: number;
+}
+
+/** Runs `workload` in a fresh world; never throws for what the code under test does. */
+export async function simulate(
+  workload: Workload,
+  options: SimulationOptions,
+): Promise<SimulationResult> {
+  const random = Math.random;
+  // The SDK's retry jitter draws from Math.random: the run's own generator, for the replay.
+  Math.random = seededRng(options.seed, "Math.random");
+  const level = logger.getLevelName();
+  logger.setLogLevel("SILENT");
+  const world = new World({
+    seed: options.seed,
+    weather: options.weather ?? STORMY,
+    ...(options.functionTimeoutMs === undefined
+      ? {}
+      : { functionTimeoutMs: options.functionTimeoutMs }),
+  });
+  const started = world.scheduler.now();
+  try {
+    schedule(world, workload);
+    const span = Math.max(0, ...workload.operations.map((timed) => timed.at));
+    await world.runUntilQuiet(span);
+    // What an operator does at the end: replay whatever is in the dead-letter queue.
+    world.startRedrive();
+    await world.runUntilQuiet(0);
+    return {
+      seed: options.seed,
+      violations: checkInvariants(world, world.history),
+      timeline: world.scheduler.timeline,
+      invocations: world.invocations.length,
+      calls: world.network.calls.length,
+      virtualMs: world.scheduler.now() - started,
+    };
+  } finally {
+    world.dispose();
+    Math.random = random;
+    logger.setLogLevel(level);
+  }
+}
+
+/** A failing run as a person reads it: the seed, the workload, the violations, the timeline. */
+export function describeFailure(workload: Workload, result: SimulationResult, limit = 400): string {
+  const start = result.timeline[0]?.at ?? 0;
+  const time = (at: number): string => `${((at - start) / 1000).toFixed(3).padStart(9)} s`;
+  const lines = [
+    `simulation seed ${String(result.seed)}: ${String(result.violations.length)} violation(s)`,
+    ...result.violations.map((violation) => `  [${String(violation.invariant)}] ${violation.text}`),
+    "workload:",
+    ...workload.operations.map(
+      (timed) => `  at ${String(timed.at)} ms: ${describeOperation(timed.op)}`,
+    ),
+    `  operators: resync at ${String(workload.operators.resyncAt ?? "never")}, redrive at ${String(workload.operators.redriveAt ?? "never")} (and at the end)`,
+    "timeline:",
+    ...result.timeline.slice(0, limit).map((entry) => `${time(entry.at)}  ${entry.text}`),
+  ];
+  if (result.timeline.length > limit)
+    lines.push(`  ... ${String(result.timeline.length - limit)} more`);
+  return lines.join("\n");
+}
