@@ -52,6 +52,8 @@ export interface CallRecord {
   readonly startedAt: number;
   /** When it took effect (undefined: a fault answered instead, or it never reached the service). */
   effectAt?: number;
+  /** It took effect after its actor had ended (an invocation that timed out with it in flight). */
+  afterItsActor?: boolean;
   outcome?: "ok" | "error" | "fault" | "lost";
   error?: string;
 }
@@ -113,6 +115,7 @@ export class Network {
           : 0;
         this.scheduler.after(operation.durationMs + held, `${label} takes effect`, () => {
           record.effectAt = this.scheduler.now();
+          record.afterItsActor = !actor.alive;
           let output: Record<string, unknown>;
           try {
             output = operation.finish();

@@ -25,6 +25,8 @@ export const STORMY: Weather = {
 export interface SimulationResult {
   readonly seed: number;
   readonly violations: readonly Violation[];
+  /** What the guarantees do not cover, seen in this run (invariants.ts): not a failure. */
+  readonly limits: readonly string[];
   readonly timeline: readonly TimelineEntry[];
   readonly invocations: number;
   readonly calls: number;
@@ -63,9 +65,11 @@ export async function simulate(
     // What an operator does at the end: replay whatever is in the dead-letter queue.
     world.startRedrive();
     await world.runUntilQuiet(0);
+    const { violations, limits } = checkInvariants(world, world.history);
     return {
       seed: options.seed,
-      violations: checkInvariants(world, world.history),
+      violations,
+      limits,
       timeline: world.scheduler.timeline,
       invocations: world.invocations.length,
       calls: world.network.calls.length,
