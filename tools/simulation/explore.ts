@@ -5,7 +5,12 @@
  * and by `npm run simulate` (as many runs as asked).
  */
 import fc from "fast-check";
-import { describeFailure, simulate, type SimulationResult } from "./simulate";
+import {
+  describeFailure,
+  simulate,
+  type SimulationOptions,
+  type SimulationResult,
+} from "./simulate";
 import { workload, type Workload } from "./workload";
 
 export interface ExploreOptions {
@@ -16,6 +21,8 @@ export interface ExploreOptions {
   /** fast-check's path of a counterexample, to replay it alone. */
   readonly path?: string;
   readonly maxOperations?: number;
+  /** Passed to every run (simulate.ts): a test's damage behind the code's back. */
+  readonly tamper?: SimulationOptions["tamper"];
 }
 
 export type Exploration =
@@ -36,25 +43,35 @@ export const runInput = (maxOperations = 10) =>
   fc.tuple(workload({ maxOperations }), fc.integer({ min: 1, max: 2 ** 31 - 1 }));
 
 /** Whether a run holds every invariant. */
-export async function holds(input: readonly [Workload, number]): Promise<boolean> {
+export async function holds(
+  input: readonly [Workload, number],
+  tamper?: SimulationOptions["tamper"],
+): Promise<boolean> {
   const [load, seed] = input;
-  const result = await simulate(load, { seed });
+  const result = await simulate(load, { seed, ...(tamper === undefined ? {} : { tamper }) });
   return result.violations.length === 0;
 }
 
 export async function explore(options: ExploreOptions): Promise<Exploration> {
-  const details = await fc.check(fc.asyncProperty(runInput(options.maxOperations), holds), {
-    seed: options.seed,
-    numRuns: options.runs,
-    ...(options.path === undefined ? {} : { path: options.path }),
-    // Shrinking reruns whole simulations: bounded, so that a report comes back.
-    maxSkipsPerRun: 0,
-  });
+  const { tamper } = options;
+  const details = await fc.check(
+    fc.asyncProperty(runInput(options.maxOperations), (input) => holds(input, tamper)),
+    {
+      seed: options.seed,
+      numRuns: options.runs,
+      ...(options.path === undefined ? {} : { path: options.path }),
+      // Shrinking reruns whole simulations: bounded, so that a report comes back.
+      maxSkipsPerRun: 0,
+    },
+  );
   if (!details.failed || details.counterexample === null) {
     return { ok: true, runs: details.numRuns };
   }
   const [load, simulationSeed] = details.counterexample[0];
-  const result = await simulate(load, { seed: simulationSeed });
+  const result = await simulate(load, {
+    seed: simulationSeed,
+    ...(tamper === undefined ? {} : { tamper }),
+  });
   const replay = `npm run simulate -- --seed ${String(options.seed)} --path ${details.counterexamplePath}`;
   return {
     ok: false,

@@ -38,6 +38,11 @@ export interface SimulationOptions {
   readonly seed: number;
   readonly weather?: Weather;
   readonly functionTimeoutMs?: number;
+  /**
+   * Changes the world behind the code's back once it has settled, before the invariants are
+   * checked: how a test shows that the invariants see a damaged target.
+   */
+  readonly tamper?: (world: World) => void;
 }
 
 /** Runs `workload` in a fresh world; never throws for what the code under test does. */
@@ -65,6 +70,7 @@ export async function simulate(
     // What an operator does at the end: replay whatever is in the dead-letter queue.
     world.startRedrive();
     await world.runUntilQuiet(0);
+    options.tamper?.(world);
     const { violations, limits } = checkInvariants(world, world.history);
     return {
       seed: options.seed,
