@@ -212,6 +212,21 @@ export class ItemKeptChangingError extends ChangeRaceError {
 export const MAX_ITEM_ROUNDS = 3;
 
 /**
+ * The replica `seen` already is what `source` is written as for `change`: the same item, and a
+ * marker of this change or a later one, unless the item cannot carry a marker. A replica with the
+ * source's item but no marker (written by a resync, or there before replication), or an older
+ * marker (a concurrent change that read the same source), is written once more to record this
+ * change: a marker that lags would let a delayed write of a change between the two land.
+ */
+function settled(seen: Item | undefined, source: Item | undefined, change: ItemChange): boolean {
+  if (!sameItem(seen, source)) return false;
+  if (seen === undefined || source === undefined) return true;
+  const ours = replicaItem(source, change)[ITEM_SEQUENCE_ATTRIBUTE]?.S;
+  const recorded = seen[ITEM_SEQUENCE_ATTRIBUTE]?.S;
+  return ours === undefined || (recorded !== undefined && recorded >= ours);
+}
+
+/**
  * Puts or deletes the key in the target table so it matches the source, guarded by sequence.
  * `table` is the target's name, or its ARN when it is in another account (DynamoDB addresses a
  * table of another account only by ARN: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-cross-account-access.html).
@@ -238,10 +253,10 @@ export async function applyItemChange(
   const first = await guardedWrite(dynamodb, change, table, source, newerGuard(change));
   if ("written" in first) return { action: first.written, state: source };
   let seen = first.refused;
-  if (sameItem(seen, source)) return { action: "skipped", state: source };
+  if (settled(seen, source, change)) return { action: "skipped", state: source };
   for (let round = 1; round <= MAX_ITEM_ROUNDS; round++) {
     const now = await readSource();
-    if (sameItem(seen, now)) return { action: "skipped", state: now };
+    if (settled(seen, now, change)) return { action: "skipped", state: now };
     const next = await guardedWrite(
       dynamodb,
       change,

@@ -91,4 +91,25 @@ describe("a replica without a marker", () => {
       [ITEM_SEQUENCE_ATTRIBUTE]: { S: paddedStreamSequence(streamSequenceAt(7)) },
     });
   });
+
+  it("records this change on a replica that already holds the source's item under an older marker or none", async () => {
+    const keys = itemKeys("u3", "profile");
+    const now = { ...keys, value: { S: "now" } };
+    const marked = (at: number) => ({
+      ...now,
+      [ITEM_SEQUENCE_ATTRIBUTE]: { S: paddedStreamSequence(streamSequenceAt(at)) },
+    });
+    // A resync wrote the source's item without a marker: change 7 records itself on it.
+    await dynamodb.send(new PutItemCommand({ TableName: "target", Item: now }));
+    await expect(
+      applyItemChange(dynamodb, change("u3", 7), "target", now, () => Promise.resolve(now)),
+    ).resolves.toEqual({ action: "put", state: now });
+    expect(await replica("u3")).toEqual(marked(7));
+
+    // Redelivered, or a later change's replica already there: nothing to write.
+    await expect(applyItemChange(dynamodb, change("u3", 7), "target", now)).resolves.toEqual({
+      action: "skipped",
+      state: now,
+    });
+  });
 });
