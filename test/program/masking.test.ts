@@ -99,6 +99,35 @@ describe("the masking key the stack creates", () => {
     ]);
   });
 
+  it("is granted to nobody else in the program: no other policy names the secret, its key or Secrets Manager", () => {
+    const secretArn = output(created, "maskingSecretArn");
+    const key = ofType(created, "aws:kms/key:Key").find((k) => k.name.endsWith("-masking-key"));
+    const granting = ["aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy"]
+      .flatMap((type) => ofType(created, type))
+      .flatMap((resource) =>
+        (
+          jsonInput(resource, "policy").Statement as {
+            Sid?: string;
+            Action: unknown;
+            Resource: unknown;
+          }[]
+        ).map((statement) => ({ policy: resource.name, statement })),
+      )
+      .filter(({ statement }) => {
+        const text = JSON.stringify([statement.Action, statement.Resource]);
+        return (
+          text.includes("secretsmanager") ||
+          text.includes(secretArn) ||
+          text.includes(String(key?.state.arn))
+        );
+      })
+      .map(({ policy, statement }) => `${policy}: ${statement.Sid ?? "(no Sid)"}`);
+    expect(granting).toEqual([
+      expect.stringMatching(/-replication-policy: MaskingKeyRead$/),
+      expect.stringMatching(/-replication-policy: MaskingKeyDecrypt$/),
+    ]);
+  });
+
   it("reaches the function with the rules, unmasked targets named by their environment", () => {
     const variables = environment(created);
     expect(JSON.parse(variables.MASKING ?? "{}")).toEqual(masking);

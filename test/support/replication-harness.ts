@@ -23,6 +23,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { createClients, type ReplicationClients } from "../../lib/replication/clients";
 import { readContract } from "../../lib/replication/contract";
+import { maskingOf, secretsReader } from "../../lib/replication/masking-key";
 import { createReplicator } from "../../lib/replication/replicator";
 import { ITEM_SEQUENCE_ATTRIBUTE } from "../../lib/replication/sequence";
 import {
@@ -34,6 +35,8 @@ import { EMULATOR_CREDENTIALS } from "../../tools/emulators/emulators";
 import type { FaultDecider, ProxiedRequest } from "../../tools/emulators/fault-proxy";
 import { listAllObjects, scanAllItems } from "../../tools/emulators/inventory";
 import { runRedrive, type RedriveSummary } from "../../tools/ops/redrive";
+import { runResync, type ResyncOptions } from "../../tools/ops/resync";
+import type { ResyncSummary } from "../../tools/ops/resync-progress";
 import { setEnvironment } from "./environment";
 
 export const REGION = "us-east-1";
@@ -253,7 +256,9 @@ export async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<numb
 
 /**
  * Runs a redrive in this process with the function's own settings (its environment, as an
- * operator's redrive reads it from the deployed function), against the emulators.
+ * operator's redrive reads it from the deployed function), against the emulators; with the
+ * function's masking (rules and key, read from the deployment's Secrets Manager stand-in), as
+ * `npm run redrive` (tools/cli/redrive.ts) replays.
  */
 export async function redrive(
   harness: Harness,
@@ -268,6 +273,7 @@ export async function redrive(
   });
   const settings = readContract(process.env);
   const clients = createClients(settings);
+  const masking = maskingOf(settings, secretsReader(settings));
   options.prepare?.(clients);
   const streams = new DynamoDBStreamsClient({
     region: REGION,
@@ -278,11 +284,41 @@ export async function redrive(
     return await runRedrive(
       // Long polling (as the command does), with the shortest wait: the queue is local.
       { queueUrl: harness.dlqUrl, dryRun: false, maxMessages: undefined, waitSeconds: 1 },
-      { sqs: clients.sqs, replicator: createReplicator(settings, clients), streams: () => streams },
+      {
+        sqs: clients.sqs,
+        replicator: createReplicator(settings, clients, masking),
+        ...(masking === undefined ? {} : { masking }),
+        streams: () => streams,
+      },
     );
   } finally {
     clients.destroy();
     streams.destroy();
+    restore();
+  }
+}
+
+/**
+ * Runs a resync (the local engine) in this process with the function's own settings and
+ * masking, as `npm run resync` (tools/cli/resync.ts) does, against the emulators.
+ */
+export async function resync(
+  harness: Harness,
+  options: Omit<ResyncOptions, "masking"> = {},
+): Promise<ResyncSummary> {
+  const restore = setEnvironment({
+    ...harness.pipeline.runtimeEnvironment,
+    ...harness.environment,
+  });
+  const settings = readContract(process.env);
+  const clients = createClients(settings);
+  try {
+    return await runResync(settings, clients, {
+      ...options,
+      masking: maskingOf(settings, secretsReader(settings)),
+    });
+  } finally {
+    clients.destroy();
     restore();
   }
 }
