@@ -31,10 +31,12 @@ describe("anchorEntrySource", () => {
       'import { S3Client } from "@aws-sdk/client-s3";',
       'import { DynamoDBClient } from "@aws-sdk/client-dynamodb";',
       'import { SQSClient } from "@aws-sdk/client-sqs";',
+      'import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";',
       "export const clients = [",
       "  new S3Client({}),",
       "  new DynamoDBClient({}),",
       "  new SQSClient({}),",
+      "  new SecretsManagerClient({}),",
       "];",
     ]);
     expect(() => anchorEntrySource([])).toThrow(/at least one client/);

@@ -37,6 +37,7 @@ export const ANCHOR_CLIENTS: readonly AnchorClient[] = [
   { module: "@aws-sdk/client-s3", className: "S3Client" },
   { module: "@aws-sdk/client-dynamodb", className: "DynamoDBClient" },
   { module: "@aws-sdk/client-sqs", className: "SQSClient" },
+  { module: "@aws-sdk/client-secrets-manager", className: "SecretsManagerClient" },
 ];
 
 /** The anchor's entry module: import each client and construct it, nothing else. */
