@@ -8,7 +8,7 @@
  */
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
-import { parse } from "csv-parse";
+import { CsvError, parse } from "csv-parse";
 import { stringify } from "csv-stringify/sync";
 import { UnparseableObjectError } from "./errors";
 import { maskJson, type Masker, type MaskingStrategy, type ObjectFormat } from "./masking";
@@ -74,12 +74,15 @@ async function* maskCsv(
   masker: Masker,
   fields: Readonly<Record<string, MaskingStrategy>>,
 ): AsyncGenerator<string> {
-  const rows = body.pipe(parse({ bom: true }));
+  const parser = parse({ bom: true });
+  // `pipe` passes no read error of the object on: unhandled, it would end the process, and the
+  // rows would wait for more forever. It ends the rows instead, and goes on as it is (a read
+  // error is no parse error).
+  body.once("error", (error: Error) => parser.destroy(error));
+  const rows = body.pipe(parser);
   let header: readonly string[] | undefined;
-  let number = 0;
   try {
     for await (const row of rows as AsyncIterable<string[]>) {
-      number += 1;
       if (header === undefined) {
         header = row;
         yield stringifyRow(row.filter((name) => fields[name] !== "drop"));
@@ -95,10 +98,10 @@ async function* maskCsv(
       );
     }
   } catch (error: unknown) {
-    if (error instanceof UnparseableObjectError) throw error;
-    throw new UnparseableObjectError(
-      `row ${String(number + 1)}: ${error instanceof Error && "code" in error ? String(error.code) : "not CSV"}`,
-    );
+    if (!(error instanceof CsvError)) throw error;
+    // The row by the parser's count of records before it: the rows it had parsed but not yet
+    // passed on when it failed are never read, so a count of the rows read here falls short.
+    throw new UnparseableObjectError(`row ${String(Number(error.records) + 1)}: ${error.code}`);
   }
 }
 
