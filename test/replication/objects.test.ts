@@ -5,27 +5,40 @@ import {
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
+  GetObjectCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
+  PutObjectCommand,
   PutObjectTaggingCommand,
   S3Client,
   S3ServiceException,
   UploadPartCopyCommand,
 } from "@aws-sdk/client-s3";
+import { Readable } from "node:stream";
 import { mockClient } from "aws-sdk-client-mock";
 import "aws-sdk-client-mock-jest";
 import { MetadataTooLargeError, TimeBudgetError } from "../../lib/replication/errors";
 import type { ObjectChange } from "../../lib/replication/events";
 import { logger } from "../../lib/replication/logger";
+import { createMasker, type MaskingRules, type ObjectRule } from "../../lib/replication/masking";
 import {
   MAX_CONFLICT_ROUNDS,
   MAX_COPY_OBJECT_BYTES,
   MAX_USER_METADATA_BYTES,
   MIN_PART_BYTES,
+  archivedReason,
   convergeObject,
   copySource,
+  multipartCopy,
   partBytes,
+  readReplica,
   readSourceObject,
+  replicaMetadata,
+  sameTags,
+  tagPairs,
+  taggingHeader,
+  userMetadataBytes,
+  wantedOf,
   type ObjectConvergence,
   type SourceObject,
 } from "../../lib/replication/objects";
@@ -706,5 +719,285 @@ describe("convergeObject: what S3 may leave out of its answers", () => {
     const parts = target.commandCalls(CompleteMultipartUploadCommand)[0]?.args[0].input
       .MultipartUpload?.Parts;
     expect(parts?.every((part) => part.ETag === "")).toBe(true);
+  });
+});
+
+describe("convergeObject: masked targets", () => {
+  const maskingKey = new Uint8Array(32).fill(7);
+  const rule: ObjectRule = {
+    prefix: "dir/",
+    format: "json",
+    fields: { email: "email" },
+    metadata: { owner: "hash" },
+    tags: { person: "redact" },
+  };
+  const rules: MaskingRules = { items: {}, objects: [rule], unmaskedTargets: [] };
+  const masker = createMasker(rules, maskingKey);
+  const personal = (): SourceObject => ({ ...state, tags: [["person", "ada"]], size: 40 });
+  const document = '{"email":"ada@example.com","n":1}';
+
+  beforeEach(() => {
+    target.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
+    source.on(GetObjectCommand).callsFake(() => ({ Body: Readable.from([Buffer.from(document)]) }));
+    target.on(PutObjectCommand).resolves({ ETag: '"masked"' });
+  });
+
+  it("asks for masked metadata and tags, the masking version and the rule's format", () => {
+    const wanted = wantedOf(personal(), { masker, rule });
+    expect(wanted.metadata).toEqual({ owner: masker.text("ada", "hash") });
+    expect(wanted.tags).toEqual([["person", "[redacted]"]]);
+    expect(wanted.maskingVersion).toBe(masker.version);
+    expect(wanted.transform).toEqual({ format: "json", fields: { email: "email" } });
+    expect(wanted.fingerprint).toBe(state.fingerprint);
+
+    // Without a rule for the key: the masking version is recorded, nothing is masked.
+    const unruled = wantedOf(personal(), { masker, rule: undefined });
+    expect(unruled).toMatchObject({
+      metadata: { owner: "ada" },
+      tags: [["person", "ada"]],
+      maskingVersion: masker.version,
+      transform: undefined,
+    });
+    expect(wantedOf(personal(), undefined)).toMatchObject({
+      metadata: { owner: "ada" },
+      maskingVersion: undefined,
+      transform: undefined,
+    });
+  });
+
+  it("reads the source as read (IfMatch), masks its contents and writes them with masked metadata, headers and tags", async () => {
+    await expect(
+      convergeObject(work({ source: personal(), masking: { masker, rule } })),
+    ).resolves.toBe("copied");
+
+    expect(source).toHaveReceivedCommandWith(GetObjectCommand, {
+      Bucket: "prod-bucket",
+      Key: KEY,
+      IfMatch: '"abc"',
+    });
+    expect(target).not.toHaveReceivedCommand(CopyObjectCommand);
+    const input = target.commandCalls(PutObjectCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({
+      Bucket: "dev-bucket",
+      Key: KEY,
+      Metadata: {
+        owner: masker.text("ada", "hash"),
+        "replication-sequencer": "0055AED6DCD90281E5",
+        "replication-source": state.fingerprint,
+        "replication-masking": masker.version,
+      },
+      ContentType: "text/plain",
+      WebsiteRedirectLocation: "/elsewhere",
+      StorageClass: "STANDARD_IA",
+      Tagging: "person=%5Bredacted%5D",
+      IfNoneMatch: "*",
+    });
+    const body = input?.Body;
+    if (!(body instanceof Uint8Array)) throw new Error("the upload sent no bytes");
+    expect(JSON.parse(Buffer.from(body).toString("utf8"))).toEqual({
+      email: masker.text("ada@example.com", "email"),
+      n: 1,
+    });
+  });
+
+  it("masks again a replica of the same source state written under another masking version (IfMatch)", async () => {
+    target.on(HeadObjectCommand).resolves({
+      ETag: '"old"',
+      Metadata: {
+        "replication-source": state.fingerprint,
+        "replication-masking": "an-older-version",
+      },
+    });
+
+    await expect(
+      convergeObject(work({ source: personal(), masking: { masker, rule } })),
+    ).resolves.toBe("copied");
+    expect(target).toHaveReceivedCommandWith(PutObjectCommand, { IfMatch: '"old"' });
+    expect(target).not.toHaveReceivedCommand(PutObjectTaggingCommand);
+  });
+
+  it("only converges the tags of a replica written from this state under this masking version", async () => {
+    target.on(HeadObjectCommand).resolves({
+      ETag: '"same"',
+      Metadata: {
+        "replication-source": state.fingerprint,
+        "replication-masking": masker.version,
+      },
+    });
+    target.on(GetObjectTaggingCommand).resolves({ TagSet: [{ Key: "person", Value: "ada" }] });
+    target.on(PutObjectTaggingCommand).resolves({});
+
+    await expect(
+      convergeObject(work({ source: personal(), masking: { masker, rule } })),
+    ).resolves.toBe("tagged");
+    expect(target).toHaveReceivedCommandWith(PutObjectTaggingCommand, {
+      Tagging: { TagSet: [{ Key: "person", Value: "[redacted]" }] },
+    });
+    expect(target).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(source).not.toHaveReceivedCommand(GetObjectCommand);
+  });
+
+  it("copies server-side, with masked metadata, under a rule without a format", async () => {
+    target.on(CopyObjectCommand).resolves({});
+    const metadataOnly: ObjectRule = { prefix: "dir/", metadata: { owner: "redact" } };
+
+    await expect(
+      convergeObject(work({ source: personal(), masking: { masker, rule: metadataOnly } })),
+    ).resolves.toBe("copied");
+    expect(target).toHaveReceivedCommandWith(CopyObjectCommand, {
+      Metadata: {
+        owner: "[redacted]",
+        "replication-sequencer": "0055AED6DCD90281E5",
+        "replication-source": state.fingerprint,
+        "replication-masking": masker.version,
+      },
+      Tagging: "person=ada",
+    });
+    expect(source).not.toHaveReceivedCommand(GetObjectCommand);
+  });
+
+  it("fails clearly when the source's GetObject returns no stream, writing nothing", async () => {
+    source.on(GetObjectCommand).resolves({});
+
+    await expect(
+      convergeObject(work({ source: personal(), masking: { masker, rule } })),
+    ).rejects.toThrow(`GetObject of ${KEY} returned no stream`);
+    expect(target).not.toHaveReceivedCommand(PutObjectCommand);
+  });
+
+  it("does not start a masked copy that cannot finish in the time left", async () => {
+    const large: SourceObject = { ...personal(), size: 1024 ** 3 };
+
+    await expect(
+      convergeObject(
+        work({ source: large, masking: { masker, rule }, budget: invocationBudget(() => 30_000) }),
+      ),
+    ).rejects.toThrow(TimeBudgetError);
+    expect(source).not.toHaveReceivedCommand(GetObjectCommand);
+    expect(target).not.toHaveReceivedCommand(PutObjectCommand);
+  });
+
+  it("never replicates a key under an excluded prefix, nor deletes its replica", async () => {
+    target.on(HeadObjectCommand).resolves(replicaOf(state));
+    const excluded: ObjectRule = { prefix: "dir/", exclude: true };
+
+    await expect(
+      convergeObject(work({ source: personal(), masking: { masker, rule: excluded } })),
+    ).resolves.toBe("excluded");
+    expect(target).not.toHaveReceivedCommand(CopyObjectCommand);
+    expect(target).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(target).not.toHaveReceivedCommand(PutObjectTaggingCommand);
+    expect(target).not.toHaveReceivedCommand(DeleteObjectCommand);
+  });
+});
+
+describe("the helpers other modules use", () => {
+  it("counts user metadata as S3 does: UTF-8 bytes of names and values", () => {
+    expect(userMetadataBytes({ a: "bc", ü: "é" })).toBe(3 + 4);
+    expect(userMetadataBytes({})).toBe(0);
+  });
+
+  it("canonicalizes, compares and encodes tag sets", () => {
+    const pairs = tagPairs([
+      { Key: "b", Value: "1" },
+      { Key: "a", Value: undefined },
+      { Key: undefined, Value: "v" },
+      { Key: "b", Value: undefined },
+    ]);
+    expect(pairs).toEqual([
+      ["", "v"],
+      ["a", ""],
+      ["b", "1"],
+      ["b", ""],
+    ]);
+    expect(tagPairs(undefined)).toEqual([]);
+    expect(sameTags(tagPairs([{ Key: "x", Value: "1" }]), [["x", "1"]])).toBe(true);
+    expect(sameTags([["x", "1"]], [["x", "2"]])).toBe(false);
+    expect(taggingHeader([["a b", "c&d=e"]])).toBe("a%20b=c%26d%3De");
+    expect(taggingHeader([])).toBe("");
+  });
+
+  it("tells why HeadObject's object cannot be copied yet", () => {
+    expect(archivedReason({ StorageClass: "GLACIER" })).toBe("GLACIER");
+    expect(archivedReason({ StorageClass: "DEEP_ARCHIVE" })).toBe("DEEP_ARCHIVE");
+    expect(archivedReason({ ArchiveStatus: "ARCHIVE_ACCESS" })).toBe(
+      "INTELLIGENT_TIERING ARCHIVE_ACCESS",
+    );
+    expect(
+      archivedReason({ StorageClass: "INTELLIGENT_TIERING", ArchiveStatus: "DEEP_ARCHIVE_ACCESS" }),
+    ).toBe("INTELLIGENT_TIERING DEEP_ARCHIVE_ACCESS");
+    expect(archivedReason({})).toBeUndefined();
+    expect(archivedReason({ StorageClass: "GLACIER", Restore: 'ongoing-request="true"' })).toBe(
+      "GLACIER",
+    );
+    expect(
+      archivedReason({
+        StorageClass: "DEEP_ARCHIVE",
+        Restore: 'ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT"',
+      }),
+    ).toBeUndefined();
+  });
+
+  it("reads a replica's markers, and takes a missing replica as undefined", async () => {
+    target.on(HeadObjectCommand).resolvesOnce({
+      ETag: '"r"',
+      Metadata: {
+        "replication-sequencer": "00AA",
+        "replication-source": "fp",
+        "replication-masking": "mv",
+      },
+    });
+    await expect(readReplica(targetS3, "dev-bucket", KEY)).resolves.toEqual({
+      etag: '"r"',
+      sequencer: "00AA",
+      source: "fp",
+      masking: "mv",
+    });
+    target.on(HeadObjectCommand).resolves({});
+    await expect(readReplica(targetS3, "dev-bucket", KEY)).resolves.toEqual({
+      etag: "",
+      sequencer: undefined,
+      source: undefined,
+      masking: undefined,
+    });
+    target.on(HeadObjectCommand).rejects(s3Error("NotFound", 404));
+    await expect(readReplica(targetS3, "dev-bucket", KEY)).resolves.toBeUndefined();
+  });
+
+  it("writes the markers into a replica's metadata, the masking version only when masked", () => {
+    const unmasked = { ...state, maskingVersion: undefined, transform: undefined };
+    expect(replicaMetadata(unmasked, undefined)).toEqual({
+      owner: "ada",
+      "replication-source": state.fingerprint,
+    });
+    expect(replicaMetadata({ ...unmasked, maskingVersion: "mv" }, "00BB")).toEqual({
+      owner: "ada",
+      "replication-sequencer": "00BB",
+      "replication-source": state.fingerprint,
+      "replication-masking": "mv",
+    });
+  });
+
+  it("copies in parts, completing conditional on the replica as seen", async () => {
+    target.on(CreateMultipartUploadCommand).resolves({ UploadId: "u-9" });
+    target.on(UploadPartCopyCommand).resolves({ CopyPartResult: { ETag: '"p"' } });
+    target.on(CompleteMultipartUploadCommand).resolves({});
+    const wanted = { ...state, size: 0, maskingVersion: undefined, transform: undefined };
+
+    await multipartCopy(
+      work().route,
+      wanted,
+      { owner: "ada" },
+      { etag: '"seen"', sequencer: undefined, source: undefined, masking: undefined },
+      UNLIMITED,
+    );
+    // An empty object is one part without a range.
+    const part = target.commandCalls(UploadPartCopyCommand)[0]?.args[0].input;
+    expect(part).toMatchObject({ PartNumber: 1, CopySourceIfMatch: '"abc"', UploadId: "u-9" });
+    expect(part).not.toHaveProperty("CopySourceRange");
+    expect(target).toHaveReceivedCommandWith(CompleteMultipartUploadCommand, {
+      IfMatch: '"seen"',
+      MultipartUpload: { Parts: [{ ETag: '"p"', PartNumber: 1 }] },
+    });
   });
 });
