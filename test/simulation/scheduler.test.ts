@@ -123,7 +123,11 @@ describe("the scheduler", () => {
           );
         })
       ).timeline.filter((line) => line.includes("PutObject") && !line.includes(":"));
+    // The SDK's first send in a process loads modules in real time, which no virtual clock sees:
+    // under load the scheduler could find the code quiet before the first call is made. Warm up.
+    await order(7);
     const first = await order(7);
+    expect(first).toHaveLength(4);
     expect(await order(7)).toEqual(first);
     // One world at a time: a scheduler owns the process's clock.
     const others: string[][] = [];

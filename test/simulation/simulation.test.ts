@@ -25,6 +25,18 @@ async function holdsOrExplains(load: Workload, seed: number): Promise<void> {
   if (result.violations.length > 0) throw new Error(describeFailure(load, result));
 }
 
+// The SDK's first send in a process loads modules in real time, which the scheduler cannot see
+// (it would take the code for quiet): one run first, whose result is not used.
+beforeAll(async () => {
+  await simulate(
+    {
+      operations: [{ at: 0, op: { kind: "deleteItem", key: "user#1" } }],
+      operators: { resyncAt: undefined, redriveAt: undefined },
+    },
+    { seed: 1 },
+  );
+});
+
 describe("the fixed corpus", () => {
   for (const seed of [1, 2]) {
     test.prop([runInput()], { seed, numRuns: 30, endOnFailure: true })(
