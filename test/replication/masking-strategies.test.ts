@@ -4,7 +4,6 @@
  * values are computed here from the documented algorithm: HMAC-SHA-256 under the key of the typed
  * input ("S:", "N:", "B:", "E:", "BOOL:", "version:"), lower-case RFC 4648 base32 without padding.
  */
-import { createHmac } from "node:crypto";
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import {
   MASKED_EMAIL_DOMAIN,
@@ -23,25 +22,14 @@ import {
   type MaskingRules,
 } from "../../lib/replication/masking";
 
+import { base32, maskingOracle } from "../support/masking-oracle";
 const key = Buffer.from("the strategies' key, thirty-two b");
 const otherKey = Buffer.from("another key altogether, 32 bytes!");
 
-const alphabet = "abcdefghijklmnopqrstuvwxyz234567";
-const base32 = (bytes: Buffer, characters: number): string => {
-  const bits = [...bytes].map((byte) => byte.toString(2).padStart(8, "0")).join("");
-  let out = "";
-  for (let at = 0; at + 5 <= bits.length && out.length < characters; at += 5) {
-    out += alphabet.charAt(parseInt(bits.slice(at, at + 5), 2));
-  }
-  return out;
-};
-const hmac = (text: string | Buffer, under: Buffer = key): Buffer =>
-  createHmac("sha256", under).update(text).digest();
-const hashed = (value: string): string => `h_${base32(hmac(`S:${value}`), 26)}`;
-const emailed = (value: string): string =>
-  `u${base32(hmac(`E:${value.trim().toLowerCase()}`), 26)}@${MASKED_EMAIL_DOMAIN}`;
+const oracle = maskingOracle(key);
+const { hmac, hashed, emailed } = oracle;
 /** `canonical`: the number as DynamoDB stores it, stated by the test. */
-const hashedNumber = (canonical: string): string => String(hmac(`N:${canonical}`).readUIntBE(0, 6));
+const hashedNumber = (canonical: string): string => String(oracle.hashedNumber(canonical));
 const hashedBinary = (bytes: Uint8Array): Uint8Array =>
   new Uint8Array(hmac(Buffer.concat([Buffer.from("B:"), bytes])));
 const hashedBool = (value: boolean): boolean => ((hmac(`BOOL:${String(value)}`)[0] ?? 0) & 1) === 1;

@@ -4,35 +4,16 @@
  * parse failure. Expected pseudonyms are computed here from the documented algorithm (HMAC-SHA-256
  * under the key of the typed input, lower-case RFC 4648 base32), not by the module.
  */
-import { createHmac } from "node:crypto";
 import { Readable } from "node:stream";
 import { UnparseableObjectError } from "../../lib/replication/errors";
-import {
-  MASKED_EMAIL_DOMAIN,
-  NO_MASKING,
-  REDACTED,
-  createMasker,
-} from "../../lib/replication/masking";
+import { NO_MASKING, REDACTED, createMasker } from "../../lib/replication/masking";
 import { MAX_JSON_DOCUMENT_BYTES, maskedContents } from "../../lib/replication/object-transform";
 
+import { maskingOracle } from "../support/masking-oracle";
 const key = Buffer.from("object-transform test key, 32 bytes");
 const masker = createMasker(NO_MASKING, key);
 
-const alphabet = "abcdefghijklmnopqrstuvwxyz234567";
-const base32 = (bytes: Buffer, characters: number): string => {
-  const bits = [...bytes].map((byte) => byte.toString(2).padStart(8, "0")).join("");
-  let out = "";
-  for (let at = 0; at + 5 <= bits.length && out.length < characters; at += 5) {
-    out += alphabet.charAt(parseInt(bits.slice(at, at + 5), 2));
-  }
-  return out;
-};
-const hmac = (text: string): Buffer => createHmac("sha256", key).update(text).digest();
-const hashed = (value: string): string => `h_${base32(hmac(`S:${value}`), 26)}`;
-const emailed = (value: string): string =>
-  `u${base32(hmac(`E:${value.trim().toLowerCase()}`), 26)}@${MASKED_EMAIL_DOMAIN}`;
-/** `canonical` is the number as DynamoDB stores it (the test states it, the module derives it). */
-const hashedNumber = (canonical: string): number => hmac(`N:${canonical}`).readUIntBE(0, 6);
+const { hashed, emailed, hashedNumber } = maskingOracle(key);
 
 /** `text` as UTF-8 bytes in chunks of `size` bytes (splitting multi-byte characters). */
 const chunked = (text: string | Buffer, size: number): Readable => {
