@@ -14,7 +14,7 @@
 import { test } from "@fast-check/jest";
 import { parseSimulateArgs } from "../../tools/simulation/args";
 import { explore, runInput } from "../../tools/simulation/explore";
-import { describeFailure, simulate } from "../../tools/simulation/simulate";
+import { describeFailure, simulate, warmUp } from "../../tools/simulation/simulate";
 import type { Workload } from "../../tools/simulation/workload";
 import { OTHER_REGION } from "../../tools/simulation/world";
 import { FOUND } from "./cases";
@@ -25,17 +25,8 @@ async function holdsOrExplains(load: Workload, seed: number): Promise<void> {
   if (result.violations.length > 0) throw new Error(describeFailure(load, result));
 }
 
-// The SDK's first send in a process loads modules in real time, which the scheduler cannot see
-// (it would take the code for quiet): one run first, whose result is not used.
-beforeAll(async () => {
-  await simulate(
-    {
-      operations: [{ at: 0, op: { kind: "deleteItem", key: "user#1" } }],
-      operators: { resyncAt: undefined, redriveAt: undefined },
-    },
-    { seed: 1 },
-  );
-});
+// The SDK's first send in a process loads modules in real time (simulate.ts, warmUp).
+beforeAll(warmUp);
 
 describe("the fixed corpus", () => {
   for (const seed of [1, 2]) {

@@ -10,6 +10,7 @@ import {
   simulate,
   type SimulationOptions,
   type SimulationResult,
+  warmUp,
 } from "./simulate";
 import { workload, type Workload } from "./workload";
 
@@ -54,15 +55,7 @@ export async function holds(
 
 export async function explore(options: ExploreOptions): Promise<Exploration> {
   const { tamper } = options;
-  // The SDK's first send in a process loads modules in real time, which the scheduler cannot
-  // see (it would take the code for quiet): one run first, whose result is not used.
-  await simulate(
-    {
-      operations: [{ at: 0, op: { kind: "deleteItem", key: "user#1" } }],
-      operators: { resyncAt: undefined, redriveAt: undefined },
-    },
-    { seed: 1 },
-  );
+  await warmUp();
   const details = await fc.check(
     fc.asyncProperty(runInput(options.maxOperations), (input) => holds(input, tamper)),
     {
