@@ -162,6 +162,8 @@ describe("differences and renderTable", () => {
     table: `${environment}-table`,
     objects: new Map(Object.entries(objects)),
     items: new Map(Object.entries(items)),
+    objectSnapshots: new Map(),
+    itemValues: new Map(),
     lastChange: new Date("2026-11-28T12:00:00Z"),
   });
 
@@ -186,6 +188,19 @@ describe("differences and renderTable", () => {
     );
     expect(table[3]).toMatch(/^dev\s+.*\s+yes$/);
     expect(table[4]).toMatch(/^staging\s+staging-bucket\s+2\s+0\s+.*\s+NO$/);
+  });
+
+  it("compares a target with its expectation when it has one: prod's state masked", () => {
+    const prod = state("prod", { a: "1" }, { "p | s": "x" });
+    const dev = state("dev", { a: "masked" }, { "p | s": "x" });
+    const staging = state("staging", { a: "1" }, { "p | s": "x" });
+    const expected = new Map([["dev", { state: dev, masked: true }]]);
+
+    const table = renderTable([prod, dev, staging], "prod", expected).split("\n");
+    expect(table[3]).toMatch(/^dev\s+.*\s+yes, masked$/);
+    expect(table[4]).toMatch(/^staging\s+.*\s+yes$/);
+    // Held against prod's raw state, the masked dev differs.
+    expect(renderTable([prod, dev], "prod").split("\n")[3]).toMatch(/^dev\s+.*\s+NO$/);
   });
 });
 
