@@ -20,7 +20,7 @@ describe("parseBenchArgs", () => {
     expect(() =>
       parseBenchArgs(["--runs", "0", "--only", "speed,bytes", "--fast", "extra"]),
     ).toThrow(
-      /^unknown option "--fast"\nunexpected argument "extra"\n--runs must be a positive integer: "0"\n--only names unknown parts: "speed" \(parts: throughput, bytes, resync, bundle, plan, test\)\nUsage: npm run bench/,
+      /^unknown option "--fast"\nunexpected argument "extra"\n--runs must be a positive integer: "0"\n--only names unknown parts: "speed" \(parts: throughput, bytes, resync, masking, bundle, plan, test\)\nUsage: npm run bench/,
     );
     expect(() => parseBenchArgs(["--only", "--runs", "5"])).toThrow(
       /^--only needs a value, not the option "--runs"\nunexpected argument "5"\nUsage/,

@@ -2,7 +2,15 @@
 import { tokenProblems } from "../common/cli-args";
 
 /** The parts of the benchmark, in the order they run. */
-export const BENCH_PARTS = ["throughput", "bytes", "resync", "bundle", "plan", "test"] as const;
+export const BENCH_PARTS = [
+  "throughput",
+  "bytes",
+  "resync",
+  "masking",
+  "bundle",
+  "plan",
+  "test",
+] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 /** Runs per measurement below which results are not recorded. */

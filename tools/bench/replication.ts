@@ -54,7 +54,7 @@ export interface ReplicationBench {
  * bench prints its report there. While the handler runs, stdout writes still happen (the function
  * does the same work) but are dropped. Returns what puts stdout back.
  */
-function dropStdout(): () => void {
+export function dropStdout(): () => void {
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = () => true;
   return () => {

@@ -8,6 +8,10 @@
  * - resync: tools/bench/resync.ts (5,000 small objects and 5,000 items into two targets, against
  *   a naive baseline; BENCH_RESYNC_COUNT=N for a quick check with fewer, never recorded), and the
  *   bytes through the process per object for two object sizes;
+ * - masking: tools/bench/masking.ts (stream batches of customer items through the built handler
+ *   with masking on and off) and masking-transform.ts (a 1 GB JSON Lines object through the
+ *   object transform, MB/s and peak RSS, against a 64 MB one; BENCH_MASKING_MB=N masks an N MB
+ *   object instead, never recorded);
  * - bundle: the deployed bundle's size and cold load against the SDK-only anchor (the function's
  *   AWS SDK clients, bundled the same way), what its source map costs, and what it carries
  *   beyond the anchor;
@@ -56,6 +60,8 @@ import {
   type ReplicationBench,
   type ThroughputRun,
 } from "../bench/replication";
+import { BENCH_MASKING_KEY, startMaskingItemsBench, type ItemsRun } from "../bench/masking";
+import { benchLine, transformInChild, type TransformSample } from "../bench/masking-transform";
 import { formatNumber, renderMarkdown, type BenchResults } from "../bench/report";
 import {
   BENCH_LATENCY_MS,
@@ -68,6 +74,7 @@ import {
 } from "../bench/resync";
 import { pairwiseDifferences, pairwiseRatios } from "../bench/stats";
 import { atLeast, atMost, exactly, spread, unmeasured } from "../bench/targets";
+import { TRANSFORM_BYTES_PER_MS } from "../../lib/replication/objects";
 import { ensureBundle } from "../common/bundle-file";
 import { runMain } from "../common/cli-args";
 import { lambdaNode } from "../common/lambda-node";
@@ -103,6 +110,19 @@ const RESYNC_BYTE_SIZES = [
 ] as const;
 const RESYNC_BYTE_COUNT = 50;
 const MAX_RESYNC_BYTES_SPREAD = 1.1;
+/** Masking, items: customer items per run (each side twice), and the goal against unmasked. */
+const MASKING_ITEM_COUNT = 300;
+const MASKING_MIN_RATIO = 0.8;
+/**
+ * Masking, objects: the large object's size in MB (BENCH_MASKING_MB), its runs at most (each
+ * takes minutes: median of 3, as the gate), the small object it is held against for memory, and
+ * how far apart their peak RSS may be (streamed: flat, not 16 times).
+ */
+const MASKING_OBJECT_MB = 1024;
+const MASKING_OBJECT_RUNS = 3;
+const MASKING_SMALL_OBJECT_MB = 64;
+const MAX_MASKING_RSS_SPREAD = 1.25;
+
 /** The gate: `npm test` runs from one fresh clone, and its wall time at most. */
 const GATE_RUNS = 3;
 const MAX_GATE_SECONDS = 90;
@@ -368,6 +388,136 @@ async function measureResync(context: BenchContext, count: number): Promise<void
   }
 }
 
+async function measureMaskingItems({ runs, record }: BenchContext): Promise<void> {
+  log(
+    `Masking, items: ${MASKING_ITEM_COUNT} customer items into 2 targets, unmasked and masked, ` +
+      `twice each per run (A B B A), ${runs} runs (+1 warm-up)`,
+  );
+  const bench = await startMaskingItemsBench(MASKING_ITEM_COUNT);
+  try {
+    const samples: ItemsRun[] = [];
+    for (let run = 0; run < runs; run++) samples.push(await bench.run(run));
+    const part = "masking items";
+    const unmasked = samples.map((s) => s.unmasked.rate);
+    const masked = samples.map((s) => s.masked.rate);
+    record.metric(part, "unmasked", "items/s", unmasked);
+    record.metric(part, "masked", "items/s", masked);
+    const ratio = record.metric(part, "masked / unmasked", "x", pairwiseRatios(masked, unmasked));
+    const cpuUnmasked = samples.map((s) => s.unmasked.cpuMicrosPerItem);
+    const cpuMasked = samples.map((s) => s.masked.cpuMicrosPerItem);
+    record.metric(part, "function's process CPU per item, unmasked", "µs", cpuUnmasked);
+    record.metric(part, "function's process CPU per item, masked", "µs", cpuMasked);
+    record.metric(
+      part,
+      "function's process CPU per item, masked / unmasked",
+      "x",
+      pairwiseRatios(cpuMasked, cpuUnmasked),
+    );
+    record.target(
+      atLeast(
+        `Masking, ${MASKING_ITEM_COUNT} customer items into 2 targets through the built handler (stream batches of 10), items/s masked vs unmasked`,
+        ratio,
+        MASKING_MIN_RATIO,
+        "x",
+      ),
+    );
+  } finally {
+    await bench.stop();
+  }
+}
+
+const sizeLabel = (mb: number): string => (mb % 1024 === 0 ? `${mb / 1024} GB` : `${mb} MB`);
+
+async function measureMaskingObjects({ runs, record }: BenchContext, mb: number): Promise<void> {
+  const mbPerSecond = (sample: TransformSample): number => sample.inputBytes / MB / sample.seconds;
+  const peak = (sample: TransformSample): number => sample.peakRssBytes / MB;
+  const large: TransformSample[] = [];
+  const largeRuns = Math.min(runs, MASKING_OBJECT_RUNS);
+  const label = sizeLabel(mb);
+  log(
+    `Masking, objects: a ${label} JSON Lines object through the object transform, ${largeRuns} runs`,
+  );
+  // The first line's address, as the source holds it: a replica that shows it was not masked.
+  const raw = (JSON.parse(benchLine(0)) as { email: string }).email;
+  const masked = async (bytes: number): Promise<TransformSample> => {
+    const sample = await transformInChild(bytes, BENCH_MASKING_KEY);
+    if (sample.firstLine.includes(raw)) {
+      throw new Error(`the transform did not mask the first line: ${sample.firstLine}`);
+    }
+    return sample;
+  };
+  for (let run = 0; run < largeRuns; run++) large.push(await masked(mb * MB));
+  log(
+    `Masking, objects: a ${MASKING_SMALL_OBJECT_MB} MB one, masked and with no field masked, ${runs} runs`,
+  );
+  const small: TransformSample[] = [];
+  const unmasked: TransformSample[] = [];
+  for (let run = 0; run < runs; run++) {
+    small.push(await masked(MASKING_SMALL_OBJECT_MB * MB));
+    unmasked.push(await transformInChild(MASKING_SMALL_OBJECT_MB * MB, BENCH_MASKING_KEY, {}));
+  }
+  const part = "masking objects";
+  const rate = record.metric(part, `${label} object, masked`, "MB/s", large.map(mbPerSecond));
+  const largePeak = record.metric(part, `${label} object, peak RSS`, "MB", large.map(peak));
+  record.metric(
+    part,
+    `${label} object, RSS before the transform`,
+    "MB",
+    large.map((sample) => sample.startRssBytes / MB),
+  );
+  record.metric(
+    part,
+    `${label} object, masked size / source size`,
+    "x",
+    large.map((sample) => sample.outputBytes / sample.inputBytes),
+  );
+  record.metric(
+    part,
+    `${MASKING_SMALL_OBJECT_MB} MB object, masked`,
+    "MB/s",
+    small.map(mbPerSecond),
+  );
+  const smallPeak = record.metric(
+    part,
+    `${MASKING_SMALL_OBJECT_MB} MB object, peak RSS`,
+    "MB",
+    small.map(peak),
+  );
+  record.metric(
+    part,
+    `${MASKING_SMALL_OBJECT_MB} MB object, no field masked (JSON Lines parsed and written only)`,
+    "MB/s",
+    unmasked.map(mbPerSecond),
+  );
+  const planned = (TRANSFORM_BYTES_PER_MS * 1000) / MB;
+  record.target(
+    atLeast(
+      `Masked JSON Lines through the object transform, ${label} object (median of ${largeRuns}), vs the ${formatNumber(planned)} MB/s the function plans for (TRANSFORM_BYTES_PER_MS)`,
+      rate,
+      planned,
+      "MB/s",
+    ),
+  );
+  record.target(
+    atMost(
+      `Peak RSS masking a ${label} JSON Lines object vs a ${MASKING_SMALL_OBJECT_MB} MB one (streamed: flat)`,
+      largePeak / smallPeak,
+      MAX_MASKING_RSS_SPREAD,
+      "x",
+    ),
+  );
+}
+
+async function measureMasking(context: BenchContext, mb: number): Promise<void> {
+  if (mb !== MASKING_OBJECT_MB) {
+    context.record.note(`masking measured with a ${mb} MB object (BENCH_MASKING_MB)`);
+  }
+  const bundle = ensureBundle();
+  log(`Bundle ${path.relative(root, bundle.file)}: ${bundle.status}`);
+  await measureMaskingItems(context);
+  await measureMaskingObjects(context, mb);
+}
+
 /**
  * Sizes of the bundles, and what the deployed one carries beyond the anchor (by package, from
  * esbuild's metafile). Throws if the anchor's clients are not the function's.
@@ -610,6 +760,13 @@ async function main(): Promise<number> {
   const context: BenchContext = { runs, record: new BenchRecorder(log) };
   const loadAtStart = os.loadavg()[0] ?? 0;
   const resyncCount = Number(process.env.BENCH_RESYNC_COUNT ?? RESYNC_COUNT);
+  const maskingMb = Number(process.env.BENCH_MASKING_MB ?? MASKING_OBJECT_MB);
+  if (!Number.isSafeInteger(maskingMb) || maskingMb < 1) {
+    console.error(
+      `BENCH_MASKING_MB must be a positive integer (megabytes): "${process.env.BENCH_MASKING_MB ?? ""}"`,
+    );
+    return 2;
+  }
 
   const { record } = context;
   if (parts.includes("throughput") || parts.includes("bytes")) {
@@ -617,6 +774,9 @@ async function main(): Promise<number> {
   }
   if (parts.includes("resync")) {
     await record.part("resync", () => measureResync(context, resyncCount));
+  }
+  if (parts.includes("masking")) {
+    await record.part("masking", () => measureMasking(context, maskingMb));
   }
   if (parts.includes("bundle")) {
     await record.part("bundle", () => {
@@ -651,7 +811,8 @@ async function main(): Promise<number> {
     },
     BENCH_PARTS.every((part) => parts.includes(part)) &&
       runs >= MIN_RUNS &&
-      resyncCount === RESYNC_COUNT,
+      resyncCount === RESYNC_COUNT &&
+      maskingMb === MASKING_OBJECT_MB,
   );
   return 0;
 }

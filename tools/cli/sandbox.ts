@@ -2,9 +2,10 @@
  * `npm start [-- --keep] [-- --seed <n>]`: the whole pipeline on embedded emulators, no AWS
  * account and no Pulumi CLI (see tools/sandbox/run.ts). Prints progress (the data that predates
  * replication, the resync that brings the targets to prod, the live scenario), a per-environment
- * table and the DLQ count. Exit codes: 0 dev and staging converged to prod, 1 they did not (or the
- * run failed), 2 bad arguments. `--keep` leaves the emulators running until Ctrl-C; `--help`
- * prints the usage.
+ * table, each masked target's masked values beside prod's, and the DLQ count. Exit codes: 0 dev
+ * and staging converged to what they must hold of prod (dev masked, staging as it is), 1 they did
+ * not (or the run failed), 2 bad arguments. `--keep` leaves the emulators running until Ctrl-C;
+ * `--help` prints the usage.
  */
 import "../common/sdk-quiet";
 import {
@@ -33,10 +34,37 @@ async function main(): Promise<number> {
   const result = await runSandbox({ seed: args.seed, print });
   print("");
   print(result.table);
+  const prod = result.deployment.pipeline.layout.source.environment;
+  for (const target of result.masked) {
+    print("");
+    print(
+      `Masked in ${target.environment}: every value the rules mask in ${prod}, beside ${target.environment}'s`,
+    );
+    print(target.table);
+    print(
+      target.unmasked.length === 0
+        ? `${target.environment} holds none of these ${target.values.length} ${prod} values as they are (items, object contents, metadata, tags)`
+        : `${target.environment} holds ${target.unmasked.length} of these ${target.values.length} ${prod} values as they are`,
+    );
+  }
+  const unmasked = result.states
+    .map((state) => state.environment)
+    .filter((environment) => environment !== prod && !result.masking.masks(environment));
+  if (unmasked.length > 0) {
+    print(`Not masked (unmaskedTargets): ${unmasked.join(", ")}, written as ${prod} holds them.`);
+  }
   print("");
   print(`DLQ messages: ${result.dlqMessages}`);
   if (result.converged) {
-    print(`Converged: every environment equals prod (${process.uptime().toFixed(1)} s).`);
+    const held = result.states
+      .filter((state) => state.environment !== prod)
+      .map(
+        (state) =>
+          `${state.environment} ${result.masking.masks(state.environment) ? "masked by the rules" : "as it is"}`,
+      );
+    print(
+      `Converged: every environment equals ${prod} (${held.join(", ")}) (${process.uptime().toFixed(1)} s).`,
+    );
   } else {
     print("NOT converged:");
     for (const problem of result.problems) print(`  - ${problem}`);

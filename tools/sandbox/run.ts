@@ -3,21 +3,26 @@
  * regions and the replicating stack's delivery settings (what the program deploys); start the
  * replicating stack as deployed on the emulators (tools/emulators/deployment.ts: event sources,
  * the built bundle in the Lambda host, the rule and the stream mapping, transient faults in the
- * function's requests), with data already in prod before replication is switched on and a
- * drifted dev (existing-data.ts); resync the targets to prod (`runResync` with the function's
- * settings, deleting what only a target has); play the scripted production changes in phases,
- * delivered as AWS would (out of order, with duplicates, retries, redeliveries); compare every
- * environment with prod.
+ * function's requests), masking as the sandbox's masking config says (masking.ts: dev masked,
+ * staging not; the key in a Secrets Manager stand-in), with data already in prod before
+ * replication is switched on and a drifted dev (existing-data.ts); resync the targets to prod
+ * (`runResync` with the function's settings and masking, deleting what only a target has); play
+ * the scripted production changes in phases, delivered as AWS would (out of order, with
+ * duplicates, retries, redeliveries); compare every target with what it must hold of prod's state
+ * (prod's masked for dev, prod's as it is for staging), and show prod's masked values beside
+ * dev's.
  */
 import * as path from "node:path";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import type { ReplicationClients } from "../../lib/replication/clients";
 import { readContract } from "../../lib/replication/contract";
 import { logger } from "../../lib/replication/logger";
+import { maskingOf, secretsReader } from "../../lib/replication/masking-key";
 import type { PlannedResource, StackPlan } from "../offline";
 import { discoverStacks, planStacks } from "../offline/plan-report";
 import { ensureBundle } from "../common/bundle-file";
 import { startDeployment, type Deployment, type DeploymentOptions } from "../emulators/deployment";
+import { EMULATOR_CREDENTIALS } from "../emulators/emulators";
 import type { EventPattern } from "../emulators/event-pattern";
 import type { Fault, FaultDecider } from "../emulators/fault-proxy";
 import type { AsyncInvocation, StreamInvocation } from "../emulators/lambda-service";
@@ -26,8 +31,21 @@ import type { EnvironmentLayout, Pipeline } from "../emulators/pipeline";
 import { describeSummary, runResync } from "../ops/resync";
 import type { ResyncSummary } from "../ops/resync-progress";
 import { EXISTING_DRIFTED, EXISTING_PROD, writeExistingData } from "./existing-data";
+import {
+  maskedValues,
+  renderMaskedValues,
+  unmaskedValues,
+  type MaskedValue,
+} from "./masked-values";
+import { expectedState, sandboxMasking, type SandboxMasking } from "./masking";
 import { SCENARIO, applyChange, describeChange } from "./scenario";
-import { differences, readState, renderTable, type EnvironmentState } from "./state";
+import {
+  differences,
+  readState,
+  renderTable,
+  type EnvironmentState,
+  type Expectation,
+} from "./state";
 
 /** What the offline plans say the sandbox must stand up. */
 export interface SandboxPlan {
@@ -46,10 +64,23 @@ export interface SandboxResync {
   readonly after: readonly string[];
 }
 
+/** What masking did in one masked target: prod's masked values beside its. */
+export interface SandboxMaskedTarget {
+  readonly environment: string;
+  readonly values: readonly MaskedValue[];
+  /** The values as a table: where, rule, prod's value, the target's. */
+  readonly table: string;
+  /** Those of prod's values the target holds anywhere as they are (none, when masking works). */
+  readonly unmasked: readonly string[];
+}
+
 export interface SandboxResult {
   readonly converged: boolean;
   readonly resync: SandboxResync;
   readonly table: string;
+  readonly masking: SandboxMasking;
+  /** Each masked target's masked values. */
+  readonly masked: readonly SandboxMaskedTarget[];
   readonly problems: readonly string[];
   readonly dlqMessages: number;
   readonly states: readonly EnvironmentState[];
@@ -164,6 +195,7 @@ const DYNAMODB_FAULTS: Readonly<Record<number, Fault>> = {
 export async function writeExistingEnvironments(
   pipeline: Pipeline,
   plan: SandboxPlan,
+  masking: SandboxMasking,
   print: (line: string) => void,
 ): Promise<void> {
   const [drifted] = plan.targets;
@@ -174,21 +206,27 @@ export async function writeExistingEnvironments(
     return clients;
   };
   await writeExistingData(clientsOf(plan.source), plan.source, EXISTING_PROD);
-  await writeExistingData(clientsOf(drifted), drifted, EXISTING_DRIFTED);
+  await writeExistingData(
+    clientsOf(drifted),
+    drifted,
+    EXISTING_DRIFTED,
+    masking.itemView(drifted.environment),
+  );
   pipeline.stream?.ageRecords(STREAM_RETENTION_MS + 60_000);
-  const counts = ({ objects, items }: typeof EXISTING_PROD): string =>
-    `${objects.length} objects, ${items.length} items`;
+  const counts = ({ objects, items, replicas = [] }: typeof EXISTING_PROD): string =>
+    `${objects.length} objects, ${items.length + replicas.length} items`;
   print("Data written before replication is switched on (over 24 h ago: no stream records left):");
   print(`  ${plan.source.environment}: ${counts(EXISTING_PROD)}`);
   print(
-    `  ${drifted.environment}: ${counts(EXISTING_DRIFTED)} (older versions of prod's, one equal ` +
-      `item, keys only ${drifted.environment} has)`,
+    `  ${drifted.environment}: ${counts(EXISTING_DRIFTED)} (older versions of prod's, a replica ` +
+      `of one of prod's items as replication wrote it, keys only ${drifted.environment} has)`,
   );
 }
 
 /** Step 2: the replicating stack as deployed, on emulators, with a few transient faults. */
 export async function startSandboxDeployment(
   plan: SandboxPlan,
+  masking: SandboxMasking,
   seed: number,
   print: (line: string) => void,
 ): Promise<Deployment> {
@@ -206,7 +244,8 @@ export async function startSandboxDeployment(
     faults: { s3: scheduledFaults(S3_FAULTS), dynamodb: scheduledFaults(DYNAMODB_FAULTS) },
     order: { seed, duplicateRate: 0.25 },
     contract: { retryBaseDelayMs: 5, logLevel: "SILENT" },
-    beforeReplication: (pipeline) => writeExistingEnvironments(pipeline, plan, print),
+    masking: { rules: masking.rules, key: masking.key },
+    beforeReplication: (pipeline) => writeExistingEnvironments(pipeline, plan, masking, print),
   });
   const regions = Object.entries(deployment.pipeline.endpoints)
     .map(([region, endpoints]) => `${region}: S3 ${endpoints.s3}, DynamoDB ${endpoints.dynamodb}`)
@@ -217,12 +256,33 @@ export async function startSandboxDeployment(
   return deployment;
 }
 
-/** Every target's differences from the source, as the state comparison reads them. */
-async function targetDifferences(deployment: Deployment, plan: SandboxPlan): Promise<string[]> {
+/** What each target must hold of the source's state: masked or as it is (masking.ts). */
+async function expectations(
+  source: EnvironmentState,
+  plan: SandboxPlan,
+  masking: SandboxMasking,
+): Promise<Map<string, Expectation>> {
+  const expected = new Map<string, Expectation>();
+  for (const target of plan.targets) {
+    expected.set(target.environment, await expectedState(source, target, masking));
+  }
+  return expected;
+}
+
+/** Every target's differences from what it must hold of the source's state. */
+async function targetDifferences(
+  deployment: Deployment,
+  plan: SandboxPlan,
+  masking: SandboxMasking,
+): Promise<string[]> {
   const read = (env: EnvironmentLayout) => readState(deployment.clientsOf(env.environment), env);
-  const source = await read(plan.source);
+  const expected = await expectations(await read(plan.source), plan, masking);
   const problems: string[] = [];
-  for (const target of plan.targets) problems.push(...differences(source, await read(target)));
+  for (const target of plan.targets) {
+    const wanted = expected.get(target.environment);
+    if (wanted === undefined) throw new Error(`no expectation for ${target.environment}`);
+    problems.push(...differences(wanted.state, await read(target)));
+  }
   return problems;
 }
 
@@ -250,23 +310,37 @@ function deploymentClients(deployment: Deployment, region: string): ReplicationC
 export async function resyncExistingData(
   deployment: Deployment,
   plan: SandboxPlan,
+  masking: SandboxMasking,
   print: (line: string) => void,
 ): Promise<SandboxResync> {
-  const before = await targetDifferences(deployment, plan);
-  print(`Before the resync, ${before.length} differences from ${plan.source.environment}:`);
+  const before = await targetDifferences(deployment, plan, masking);
+  print(
+    `Before the resync, ${before.length} differences from ${plan.source.environment}` +
+      `${maskedNote(plan, masking)}:`,
+  );
   for (const problem of before) print(`  ${problem}`);
   // As `npm run resync` does: the per-key log lines of the convergence code are not for a person.
   logger.setLogLevel("SILENT");
   const settings = readContract({ AWS_REGION: plan.source.region, ...deployment.environment });
-  print("Resync (npm run resync -- --delete-extra, settings from the function's environment):");
+  print(
+    "Resync (npm run resync -- --delete-extra, settings and masking from the function's environment):",
+  );
   const summary = await runResync(settings, deploymentClients(deployment, settings.region), {
     deleteExtra: true,
+    // As `npm run resync` does: the function's rules, and its key read from the secret.
+    masking: maskingOf(
+      settings,
+      secretsReader(settings, {
+        endpoint: deployment.secrets?.endpoint,
+        credentials: { ...EMULATOR_CREDENTIALS },
+      }),
+    ),
   });
   for (const line of describeSummary(summary, plan.source)) print(`  ${line}`);
-  const after = await targetDifferences(deployment, plan);
+  const after = await targetDifferences(deployment, plan, masking);
   print(
     after.length === 0
-      ? `After the resync: ${plan.targets.map((t) => t.environment).join(" and ")} equal ${plan.source.environment}`
+      ? `After the resync: ${plan.targets.map((t) => t.environment).join(" and ")} equal ${plan.source.environment}${maskedNote(plan, masking)}`
       : `After the resync, ${after.length} differences remain`,
   );
   for (const problem of after) print(`  ${problem}`);
@@ -334,18 +408,46 @@ export async function playScenario(
   return asyncSeen + streamSeen;
 }
 
-/** Step 5: every environment read and compared with the source; the DLQ counted. */
+/**
+ * Step 5: every environment read, and every target compared with what it must hold of the
+ * source's state (masked or as it is); in each masked target, prod's masked values beside its own
+ * and a check that it holds none of them as they are; the DLQ counted.
+ */
 export async function compareEnvironments(
   deployment: Deployment,
   plan: SandboxPlan,
-): Promise<{ states: EnvironmentState[]; problems: string[]; dlqMessages: number }> {
+  masking: SandboxMasking,
+): Promise<{
+  states: EnvironmentState[];
+  expected: Map<string, Expectation>;
+  masked: SandboxMaskedTarget[];
+  problems: string[];
+  dlqMessages: number;
+}> {
   const states: EnvironmentState[] = [];
   for (const env of [plan.source, ...plan.targets]) {
     states.push(await readState(deployment.clientsOf(env.environment), env));
   }
   const [sourceState, ...targetStates] = states;
   if (sourceState === undefined) throw new Error("no state read for the source");
-  const problems = targetStates.flatMap((state) => differences(sourceState, state));
+  const expected = await expectations(sourceState, plan, masking);
+  const problems: string[] = [];
+  const masked: SandboxMaskedTarget[] = [];
+  for (const state of targetStates) {
+    const wanted = expected.get(state.environment);
+    if (wanted === undefined) throw new Error(`no expectation for ${state.environment}`);
+    problems.push(...differences(wanted.state, state));
+    if (!wanted.masked) continue;
+    const values = maskedValues(sourceState, state, masking);
+    const unmasked = unmaskedValues(values, state);
+    problems.push(...unmasked);
+    masked.push({
+      environment: state.environment,
+      values,
+      table: renderMaskedValues(values, sourceState.environment, state.environment),
+      unmasked,
+    });
+  }
   const attributes = await deployment.source.sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: deployment.dlqUrl,
@@ -358,7 +460,26 @@ export async function compareEnvironments(
   if (dlqMessages > 0) {
     problems.push(`${plan.source.environment} replication DLQ holds ${dlqMessages} messages`);
   }
-  return { states, problems, dlqMessages };
+  return { states, expected, masked, problems, dlqMessages };
+}
+
+/** ` (masked, for dev)`: which targets compare with prod's state masked, if any. */
+function maskedNote(plan: SandboxPlan, masking: SandboxMasking): string {
+  const masked = plan.targets.filter((target) => masking.masks(target.environment));
+  return masked.length === 0 ? "" : ` (masked, for ${masked.map((t) => t.environment).join(", ")})`;
+}
+
+/** What the sandbox masks, in one line. */
+export function describeMasking(plan: SandboxPlan, masking: SandboxMasking): string {
+  const kinds = plan.targets.map(
+    (target) => `${target.environment} ${masking.masks(target.environment) ? "masked" : "not"}`,
+  );
+  const objects = masking.rules.objects.map((rule) => rule.prefix).join(", ");
+  return (
+    `Masking (data-pipeline:masking of tools/sandbox/masking.ts): ${kinds.join(", ")}; ` +
+    `${Object.keys(masking.rules.items).length} item paths, objects under ${objects}; ` +
+    "the key in a Secrets Manager stand-in"
+  );
 }
 
 export async function runSandbox(options: {
@@ -367,9 +488,11 @@ export async function runSandbox(options: {
 }): Promise<SandboxResult> {
   const { print } = options;
   const plan = await planSandbox(print);
-  const deployment = await startSandboxDeployment(plan, options.seed, print);
+  const masking = sandboxMasking(plan.targets.map((target) => target.environment));
+  print(describeMasking(plan, masking));
+  const deployment = await startSandboxDeployment(plan, masking, options.seed, print);
   try {
-    const resync = await resyncExistingData(deployment, plan, print);
+    const resync = await resyncExistingData(deployment, plan, masking, print);
     const invocations = await playScenario(deployment, plan, print);
     const faultsInjected = Object.values(deployment.pipeline.faultProxies)
       .flatMap((proxies) => [proxies.s3, proxies.dynamodb])
@@ -379,14 +502,20 @@ export async function runSandbox(options: {
       `Transient faults injected into the function's S3 and DynamoDB requests: ${faultsInjected}, ` +
         "retried by the SDK",
     );
-    const { states, problems, dlqMessages } = await compareEnvironments(deployment, plan);
+    const { states, expected, masked, problems, dlqMessages } = await compareEnvironments(
+      deployment,
+      plan,
+      masking,
+    );
     problems.push(
       ...resync.summary.failures.map((f) => `resync: ${f.environment} ${f.key}: ${f.error}`),
     );
     return {
       converged: problems.length === 0,
       resync,
-      table: renderTable(states, plan.source.environment),
+      table: renderTable(states, plan.source.environment, expected),
+      masking,
+      masked,
       problems,
       dlqMessages,
       states,

@@ -1,7 +1,8 @@
 /**
  * The sandbox's scripted production changes, in phases: config objects (keys with spaces, `+`,
- * unicode), an overwrite, a tag change, a delete, a lifecycle expiration of an old version;
- * metadata items inserted, modified and removed. Applying a change writes it to the prod bucket or
+ * unicode), an overwrite, a tag change, a delete, a lifecycle expiration of an old version, a CSV
+ * of customer sign-ups; metadata items inserted, modified and removed, a customer's item with
+ * personal data inserted and modified. Applying a change writes it to the prod bucket or
  * table; the emulators emit the events AWS would.
  */
 import {
@@ -93,6 +94,21 @@ export const SCENARIO: readonly (readonly ProductionChange[])[] = [
       item: item("config#ünïcödé", "v1", { note: { S: "設定" }, active: { BOOL: true } }),
     },
     { kind: "put-item", item: item("config#obsolete", "v1", { owner: { S: "nobody" } }) },
+    {
+      kind: "put-object",
+      key: "customers/signups-2026-11.csv",
+      body: "Name,Email,Card,Plan\nAlan Turing,alan.turing@example.com,5500 0000 0000 0004,basic\n",
+      contentType: "text/csv",
+    },
+    {
+      kind: "put-item",
+      item: item("customer#1002", "profile", {
+        name: { S: "Alan Turing" },
+        email: { S: "alan.turing@example.com" },
+        contact: { M: { phone: { S: "+44 161 496 0321" }, city: { S: "Manchester" } } },
+        plan: { S: "basic" },
+      }),
+    },
   ],
   [
     {
@@ -121,6 +137,16 @@ export const SCENARIO: readonly (readonly ProductionChange[])[] = [
     },
     { kind: "remove-item", pk: "config#obsolete", sk: "v1" },
     { kind: "put-item", item: item("report#2026-11", "summary", { rows: { N: "2" } }) },
+    {
+      kind: "put-item",
+      item: item("customer#1002", "profile", {
+        name: { S: "Alan Turing" },
+        email: { S: "a.turing@example.org" },
+        contact: { M: { phone: { S: "+44 161 496 0321" }, city: { S: "Manchester" } } },
+        card: { S: "3782 822463 10005" },
+        plan: { S: "pro" },
+      }),
+    },
   ],
 ];
 
