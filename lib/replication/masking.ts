@@ -357,12 +357,14 @@ function replaced<V>(
   name: string,
   child: V | undefined,
 ): Record<string, V> {
-  // In place: a masked document keeps its fields' order.
-  return Object.fromEntries(
-    Object.entries(map).flatMap(([key, value]): [string, V][] =>
-      key !== name ? [[key, value]] : child === undefined ? [] : [[key, child]],
-    ),
-  );
+  // In place: a masked document keeps its fields' order (a spread copies the fields in order, and
+  // assigning a field the copy has keeps its place). Spreads and computed keys define fields, so
+  // a field named `__proto__` stays a field. Called per masked field of every document of a
+  // transformed object: no array of entries per call.
+  if (child !== undefined) return { ...map, [name]: child };
+  const rest = { ...map };
+  Reflect.deleteProperty(rest, name);
+  return rest;
 }
 
 const attributeShape: Shape<AttributeValue> = {

@@ -171,6 +171,22 @@ describe("maskJson, maskTexts, objectRuleOf", () => {
       email: masker.text("ada@example.com", "email"),
       user: { name: masker.text("Ada", "hash"), role: "admin" },
     });
+    expect(Object.keys(masked as object)).toEqual(["email", "user"]);
+    const reordered = maskJson(masker, { a: 1, b: "x", c: 2 }, { b: "hash" });
+    expect(Object.keys(reordered as object)).toEqual(["a", "b", "c"]);
+  });
+
+  it("masks a field named __proto__ as any other field, never touching the prototype", () => {
+    const document: unknown = JSON.parse(
+      '{"__proto__":"ada@example.com","keep":1,"x":{"__proto__":2}}',
+    );
+    const masked = maskJson(masker, document, { ["__proto__"]: "email", "x.__proto__": "drop" });
+    expect(Object.getPrototypeOf(masked)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(masked, "__proto__")?.value).toBe(
+      masker.text("ada@example.com", "email"),
+    );
+    expect(Object.keys(masked as object)).toEqual(["__proto__", "keep", "x"]);
+    expect(Object.keys(Reflect.get(masked as object, "x") as object)).toEqual([]);
   });
 
   it("masks the named metadata or tags and drops the dropped ones", () => {
