@@ -25,6 +25,7 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { ITEM_SEQUENCE_ATTRIBUTE } from "../../lib/replication/sequence";
 import type { S3ObjectView } from "./model/s3";
+import { decodeEventKey } from "./model/s3-events";
 import { SOURCE, type World } from "./world";
 
 export interface Violation {
@@ -94,9 +95,10 @@ export interface Named {
 const record = (value: unknown): Record<string, unknown> | undefined =>
   typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
 
+/** The source key an S3 event names: its `detail.object.key` is form-URL-encoded (s3-events.ts). */
 const objectKeyOf = (event: unknown): string | undefined => {
   const key = record(record(record(event)?.detail)?.object)?.key;
-  return typeof key === "string" ? key : undefined;
+  return typeof key === "string" ? decodeEventKey(key) : undefined;
 };
 
 const itemKeyOf = (streamRecord: unknown): string | undefined => {
@@ -319,12 +321,15 @@ export function checkInvariants(world: World, history: History): InvariantReport
 const shorten = (state: string | undefined): string =>
   state === undefined ? "absent" : state.length > 120 ? `${state.slice(0, 117)}...` : state;
 
-/** Each `replicated` answer of an object invocation: key, target, invocation, time. */
+/**
+ * Each `replicated` answer of an object invocation: key, target, invocation, time. The answer's
+ * key is the event's, form-URL-encoded: the source key is its decoding.
+ */
 function objectClaims(world: World) {
   return world.invocations.flatMap((invocation) => {
     const response = record(invocation.response);
     if (invocation.outcome !== "success" || response?.status !== "replicated") return [];
-    const key = response.key;
+    const key = typeof response.key === "string" ? decodeEventKey(response.key) : undefined;
     const results = Array.isArray(response.results) ? response.results : [];
     return results.flatMap((result: unknown) => {
       const environment = record(result)?.environment;
