@@ -12,9 +12,9 @@
  * 3. Redrive deletes a message only after its replay converged: when it deletes one, every key
  *    and target the message names holds the source's state, unless the source changed since the
  *    message was received.
- * 4. Each change is counted once per target and outcome: every invocation that ended counted
- *    exactly the changes it dead-lettered as `ChangesFailed`, per kind and target (an attempt
- *    Lambda delivers again counts no failure).
+ * 4. Each change is counted once per target and outcome: every invocation that answered counted
+ *    exactly the changes it dead-lettered as `ChangesFailed`, per kind and target, and one that
+ *    failed (Lambda delivers its event again) counted none.
  * 5. An archived source is never dead-lettered ("Archived sources": `archived`, counted in
  *    `ChangesArchived`, never a dead letter or an alarm): no dead letter of the function carries
  *    the InvalidObjectState of a copy from an archive.
@@ -300,9 +300,11 @@ export function checkInvariants(world: World, history: History): InvariantReport
       })),
   );
 
-  // 4. Per invocation that ended (a timed-out one counts nothing, and Lambda runs it again).
+  // 4. Per invocation that ended, with its answer or with an error (which Lambda delivers
+  // again: it counts no failure); a timed-out one may have been stopped between a dead letter
+  // and its count.
   for (const invocation of world.invocations) {
-    if (invocation.outcome !== "success") continue;
+    if (invocation.outcome !== "success" && invocation.outcome !== "error") continue;
     const actor = `${invocation.source}#${invocation.id}`;
     for (const kind of ["object", "item"] as const) {
       for (const target of targets) {
@@ -313,7 +315,12 @@ export function checkInvariants(world: World, history: History): InvariantReport
             point.dimensions.Kind === kind &&
             point.dimensions.TargetEnvironment === target.environment,
         ).length;
-        const letters = world.ownDeadLetters(kind, target.environment, actor);
+        // An invocation that failed counts nothing: a dead letter it sent may have been applied
+        // with its answer lost, and Lambda delivers the event again.
+        const letters =
+          invocation.outcome === "error"
+            ? 0
+            : world.ownDeadLetters(kind, target.environment, actor);
         if (failed !== letters) {
           violations.push({
             invariant: 4,
