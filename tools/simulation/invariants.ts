@@ -373,7 +373,7 @@ export function undrained(world: World): Violation[] {
     }
     if (typeof reason === "string" && KEPT_REASONS.includes(reason)) return [];
     const named = namedBy(world, message.body);
-    const names = [...named.objects, ...named.items].join(", ") || "nothing it names";
+    const names = [...named.objects, ...named.items].join(", ") || "no key or item";
     return [
       {
         invariant: 6 as const,
