@@ -184,6 +184,34 @@ describe("the network", () => {
     expect(s3.objects.get("k")).toBe("v");
   });
 
+  it("answers every call an outage names with a server error until it ends, with no effect, and others as usual", async () => {
+    const { outcome, network, s3 } = await runWith(4, calm, async (net, scheduler) => {
+      net.outages.push({
+        what: "b",
+        until: scheduler.now() + 60_000,
+        names: (call) => call.input.Bucket === "down",
+      });
+      const client = net.clients({ name: "a", alive: true }, "us-east-1").s3({
+        maxAttempts: 3,
+        retryMode: "standard",
+      });
+      const during = await client
+        .send(new PutObjectCommand({ Bucket: "down", Key: "k", Body: "v" }))
+        .catch((error: unknown) => error);
+      await client.send(new PutObjectCommand({ Bucket: "up", Key: "other", Body: "w" }));
+      await new Promise((resolve) => setTimeout(resolve, 60_000));
+      await client.send(new PutObjectCommand({ Bucket: "down", Key: "later", Body: "x" }));
+      return during;
+    });
+
+    expect(outcome).toMatchObject({ name: "SlowDown", $metadata: { httpStatusCode: 503 } });
+    expect(s3.objects.has("k")).toBe(false);
+    expect([s3.objects.get("other"), s3.objects.get("later")]).toEqual(["w", "x"]);
+    expect(
+      network.calls.filter((call) => call.call.input.Key === "k").map((call) => call.outcome),
+    ).toEqual(["fault", "fault", "fault"]);
+  });
+
   it("hands the SDK the model's errors as they are (a 404 HeadObject)", async () => {
     const { outcome } = await runWith(2, calm, async (net) =>
       net

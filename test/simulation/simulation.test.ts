@@ -118,6 +118,38 @@ describe("exploration", () => {
     expect(outcome.report).toContain(outcome.replay);
   });
 
+  it("reports a dead letter no redrive can replay, once the weather is calm (invariant 6)", async () => {
+    const result = await simulate(
+      {
+        operations: [{ at: 0, op: { kind: "deleteItem", key: "user#1" } }],
+        operators: { resyncAt: undefined, redriveAt: undefined },
+      },
+      {
+        seed: 3,
+        tamper: (world) => {
+          world.sqs
+            .start({
+              service: "sqs",
+              region: world.settings.region,
+              command: "SendMessage",
+              input: { QueueUrl: world.dlqUrl, MessageBody: "not a dead letter" },
+            })
+            .finish();
+        },
+      },
+    );
+
+    expect(result.violations).toEqual([
+      {
+        invariant: 6,
+        text: "after a redrive in calm weather the DLQ still holds a message naming no key or item for every target",
+      },
+    ]);
+    expect(result.timeline.map((entry) => entry.text)).toContain(
+      "the weather is calm: one more redrive",
+    );
+  });
+
   it("holds on an undamaged world from the same seed", async () => {
     await expect(explore({ runs: 3, seed: 4, maxOperations: 2 })).resolves.toEqual({
       ok: true,

@@ -88,6 +88,7 @@ export function callsOf(op: Operation): ModelCall[] {
       return [dynamodb("DeleteItem", { Key: itemKey(op.key) })];
     case "archive":
     case "split":
+    case "outage":
       return [];
   }
 }
@@ -104,6 +105,14 @@ function worldAction(world: World, op: Operation): void {
     );
   } else if (op.kind === "split") {
     world.streams.splitShard(world.streamArn);
+  } else if (op.kind === "outage") {
+    const target = world.settings.targets.find((each) => each.environment === op.target);
+    if (target === undefined) throw new Error(`no target ${op.target}`);
+    world.network.outages.push({
+      what: op.target,
+      until: world.scheduler.now() + op.forMs,
+      names: (call) => call.input.Bucket === target.bucket || call.input.TableName === target.table,
+    });
   }
 }
 

@@ -58,6 +58,20 @@ export interface CallRecord {
   error?: string;
 }
 
+/**
+ * A stretch of virtual time in which a service is down for the calls it names (a target's bucket
+ * or table): every one of them that arrives before `until` is answered with one of the model's
+ * documented server errors (5xx: S3's InternalError 500, ServiceUnavailable and SlowDown 503,
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html; DynamoDB's
+ * InternalServerError 500, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html),
+ * with no effect, however often the SDK retries.
+ */
+export interface Outage {
+  readonly what: string;
+  readonly until: number;
+  readonly names: (call: ModelCall) => boolean;
+}
+
 /** The timeout a client sees when an answer is lost: the SDK classes it as transient. */
 class LostAnswerError extends Error {
   override readonly name = "TimeoutError";
@@ -70,6 +84,8 @@ export class Network {
   onEffect: ((record: CallRecord, output: Record<string, unknown>) => void) | undefined;
   private readonly rng: Rng;
   weather: Weather;
+  /** Outages under way or past (`until` tells). */
+  readonly outages: Outage[] = [];
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -98,8 +114,14 @@ export class Network {
       };
       this.scheduler.after(this.latency(), `${label} arrives`, () => {
         const model = this.services[call.service];
-        const faults = model.faults(call);
-        if (faults.length > 0 && chance(this.rng, this.weather.fault)) {
+        const now = this.scheduler.now();
+        const down = this.outages.some((outage) => outage.until > now && outage.names(call));
+        const serverErrors = model.faults(call).filter((fault) => fault.httpStatusCode >= 500);
+        const faults = down && serverErrors.length > 0 ? serverErrors : model.faults(call);
+        if (
+          faults.length > 0 &&
+          ((down && serverErrors.length > 0) || chance(this.rng, this.weather.fault))
+        ) {
           const fault = faults[below(this.rng, faults.length)];
           record.outcome = "fault";
           record.error = fault?.name;

@@ -6,8 +6,9 @@
  */
 import { logger } from "../../lib/replication/logger";
 import { schedule } from "./driver";
-import { checkInvariants, type Violation } from "./invariants";
-import type { Weather } from "./network";
+import { REDRIVE_VISIBILITY_TIMEOUT_SECONDS } from "../ops/redrive";
+import { checkInvariants, undrained, type Violation } from "./invariants";
+import { CALM, type Weather } from "./network";
 import { seededRng } from "./rng";
 import type { TimelineEntry } from "./scheduler";
 import { describeOperation, type Workload } from "./workload";
@@ -72,6 +73,7 @@ export async function simulate(
     await world.runUntilQuiet(0);
     options.tamper?.(world);
     const { violations, limits } = checkInvariants(world, world.history);
+    violations.push(...(await calmRedrive(world)));
     return {
       seed: options.seed,
       violations,
@@ -86,6 +88,35 @@ export async function simulate(
     Math.random = random;
     logger.setLogLevel(level);
   }
+}
+
+/**
+ * Invariant 6 (invariants.ts): once AWS answers again, a redrive empties the DLQ. Only when there
+ * is something in it: the weather turns calm, the visibility of what the last redrive kept runs
+ * out, one more redrive runs, and what it left is reported, with any message it deleted before
+ * what it names converged (invariant 3).
+ */
+async function calmRedrive(world: World): Promise<Violation[]> {
+  const held = world.sqs.messages(world.dlqUrl);
+  if (held.length === 0) return [];
+  world.network.weather = CALM;
+  const deletions = world.redriveDeletions.length;
+  // What the last redrive kept is visible again unless its release was lost: then wait it out.
+  const hidden = held.some((message) => !message.visible);
+  await world.runUntilQuiet(hidden ? REDRIVE_VISIBILITY_TIMEOUT_SECONDS * 1000 : 0);
+  world.scheduler.note("the weather is calm: one more redrive");
+  world.startRedrive();
+  await world.runUntilQuiet(0);
+  return [
+    ...world.redriveDeletions
+      .slice(deletions)
+      .filter((each) => !each.converged)
+      .map((each) => ({
+        invariant: 3 as const,
+        text: `the calm redrive deleted a message naming ${each.names} while ${each.why}`,
+      })),
+    ...undrained(world),
+  ];
 }
 
 /** A failing run as a person reads it: the seed, the workload, the violations, the timeline. */

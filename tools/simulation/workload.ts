@@ -11,7 +11,11 @@ export const OBJECT_KEYS = ["a.txt", "dir/b c+d.csv", "e=f&g.json"] as const;
 /** Item keys (pk) of the workload. */
 export const ITEM_KEYS = ["user#1", "user#2"] as const;
 
+/** The targets of the simulated deployment (world.ts). */
+export const TARGET_NAMES = ["dev", "staging"] as const;
+
 export type ObjectKey = (typeof OBJECT_KEYS)[number];
+export type TargetName = (typeof TARGET_NAMES)[number];
 export type ItemKeyName = (typeof ITEM_KEYS)[number];
 
 /** Storage classes a lifecycle transition may move an object to (archives need a restore). */
@@ -52,7 +56,9 @@ export type Operation =
     }
   | { readonly kind: "deleteItem"; readonly key: ItemKeyName }
   /** The table's stream splits its open shard. */
-  | { readonly kind: "split" };
+  | { readonly kind: "split" }
+  /** A target's S3 and DynamoDB answer every call with a server error for `forMs` (network.ts). */
+  | { readonly kind: "outage"; readonly target: TargetName; readonly forMs: number };
 
 /** An operation at a virtual time (ms after the run starts). */
 export interface Timed {
@@ -132,6 +138,15 @@ export const operation: fc.Arbitrary<Operation> = fc.oneof(
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("deleteItem" as const), key: itemKey }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("split" as const) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("outage" as const),
+      target: fc.constantFrom(...TARGET_NAMES),
+      // From a few SDK retries' worth to longer than an invocation's timeout (30 s).
+      forMs: fc.integer({ min: 2_000, max: 90_000 }),
+    }),
+  },
 );
 
 /** Workloads of up to `maxOperations` operations in the first `spanMs` of a run. */
@@ -177,5 +192,7 @@ export function describeOperation(op: Operation): string {
       return `DeleteItem ${op.key}`;
     case "split":
       return "the stream's open shard splits";
+    case "outage":
+      return `${op.target}'s S3 and DynamoDB are down for ${String(op.forMs)} ms`;
   }
 }

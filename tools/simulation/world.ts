@@ -29,6 +29,7 @@ import { AsyncInvocationModel } from "./model/lambda-async";
 import type { Invocation, InvocationOutcome } from "./model/lambda-types";
 import { StreamMappingModel } from "./model/lambda-stream-mapping";
 import { S3Model } from "./model/s3";
+import { decodeEventKey } from "./model/s3-events";
 import { SqsModel } from "./model/sqs";
 import type { DynamoDbStreamsModel } from "./model/streams";
 import type { ServiceModel, ServiceName, TimedModel } from "./model/types";
@@ -245,7 +246,8 @@ export class World {
       const detailType = (event as { "detail-type"?: string })["detail-type"] ?? "";
       const key = (event as { detail?: { object?: { key?: string } } }).detail?.object?.key;
       if (key !== undefined && !NOT_CHANGES.includes(detailType)) {
-        this.history.objects.set(key, this.scheduler.now());
+        // The event's key is form-URL-encoded; the history is by source key.
+        this.history.objects.set(decodeEventKey(key), this.scheduler.now());
       }
       this.eventBridge.putEvent(event as unknown as Record<string, unknown>);
     });

@@ -7,6 +7,7 @@ import {
   S3Model,
   type S3EventBridgeEvent,
 } from "../../../tools/simulation/model/s3";
+import { decodeEventKey } from "../../../tools/simulation/model/s3-events";
 
 const REGION = "eu-central-1";
 const START = Date.UTC(2025, 4, 6, 7, 8, 9, 500);
@@ -227,6 +228,8 @@ describe("EventBridge events", () => {
     const w = world();
     w.run("PutObject", { Bucket: "u", Key: "dir/red flower+ü=1.jpg", Body: "x" });
     expect(w.events[0]?.detail.object.key).toBe("dir%2Fred+flower%2B%C3%BC%3D1.jpg");
+    // What the invariants read back from an event: the source key.
+    expect(decodeEventKey("dir%2Fred+flower%2B%C3%BC%3D1.jpg")).toBe("dir/red flower+ü=1.jpg");
   });
 
   it("emits each event when its change takes effect: a slow copy's event follows a later fast put", () => {

@@ -58,6 +58,11 @@ export function encodeEventKey(key: string): string {
   return out;
 }
 
+/** The key an event names: `encodeEventKey` undone ('+' a space, `%XX` a byte of its UTF-8). */
+export function decodeEventKey(encoded: string): string {
+  return decodeURIComponent(encoded.replace(/\+/g, " "));
+}
+
 /** ISO 8601 at whole seconds, as the events write times. */
 export function eventTime(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
