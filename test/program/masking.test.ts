@@ -3,6 +3,7 @@
  * secret with a generated value, encrypted by a key of its own that names no other account),
  * what the replication role may do with it, and what the function's environment carries.
  */
+import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { checkPlan } from "../../policy/rule-set";
 import type { StackPlan } from "../../tools/offline";
 import { planAllStacks, planInJest } from "../support/pulumi-plan";
@@ -132,6 +133,93 @@ describe("the masking key the stack creates", () => {
     const variables = environment(created);
     expect(JSON.parse(variables.MASKING ?? "{}")).toEqual(masking);
     expect(variables.MASKING_SECRET_ARN).toBe(output(created, "maskingSecretArn"));
+  });
+});
+
+describe("the masking key's IAM matrix (@cloud-copilot/iam-simulate)", () => {
+  /**
+   * One request of the replication role, judged by its policy and, for KMS, the key's policy (a
+   * KMS key's policy must allow the account before IAM policies count,
+   * https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+   */
+  async function decide(
+    action: string,
+    resource: string,
+    context: Record<string, string> = {},
+  ): Promise<string> {
+    const role = only(created, "aws:iam/role:Role");
+    const policy = ofType(created, "aws:iam/rolePolicy:RolePolicy").find((r) =>
+      r.name.endsWith("-replication-policy"),
+    );
+    const key = ofType(created, "aws:kms/key:Key").find((k) => k.name.endsWith("-masking-key"));
+    if (policy === undefined || key === undefined) throw new Error("no role policy or key");
+    const [, , , , account = ""] = String(key.state.arn).split(":");
+    const result = await runSimulation(
+      {
+        request: {
+          principal: String(role.state.arn),
+          action,
+          resource: { resource, accountId: account },
+          contextVariables: context,
+        },
+        identityPolicies: [{ name: policy.name, policy: jsonInput(policy, "policy") }],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        resourcePolicy: resource === key.state.arn ? jsonInput(key, "policy") : undefined,
+      },
+      {},
+    );
+    if (result.resultType === "error") throw new Error(JSON.stringify(result));
+    return result.overallResult;
+  }
+  const keyArn = () =>
+    String(
+      ofType(created, "aws:kms/key:Key").find((k) => k.name.endsWith("-masking-key"))?.state.arn,
+    );
+  const viaSecretsManager = (region: string) => ({
+    "kms:ViaService": `secretsmanager.${region}.amazonaws.com`,
+  });
+
+  it("lets the replication role read the one secret and decrypt it through Secrets Manager in its region only", async () => {
+    const secretArn = output(created, "maskingSecretArn");
+    const rows = [
+      ["secretsmanager:GetSecretValue", secretArn, {}],
+      ["secretsmanager:GetSecretValue", `${secretArn.slice(0, -6)}Other1`, {}],
+      ["secretsmanager:PutSecretValue", secretArn, {}],
+      ["secretsmanager:DescribeSecret", secretArn, {}],
+      ["kms:Decrypt", keyArn(), viaSecretsManager("eu-west-1")],
+      ["kms:Decrypt", keyArn(), viaSecretsManager("us-east-1")],
+      ["kms:Decrypt", keyArn(), {}],
+      ["kms:Encrypt", keyArn(), viaSecretsManager("eu-west-1")],
+    ] as const;
+    const decisions = await Promise.all(
+      rows.map(async ([action, resource, context]) => [
+        action,
+        resource === secretArn ? "the secret" : resource === keyArn() ? "its key" : "another",
+        JSON.stringify(context),
+        await decide(action, resource, context),
+      ]),
+    );
+    expect(decisions).toEqual([
+      ["secretsmanager:GetSecretValue", "the secret", "{}", "Allowed"],
+      ["secretsmanager:GetSecretValue", "another", "{}", "ImplicitlyDenied"],
+      ["secretsmanager:PutSecretValue", "the secret", "{}", "ImplicitlyDenied"],
+      ["secretsmanager:DescribeSecret", "the secret", "{}", "ImplicitlyDenied"],
+      ["kms:Decrypt", "its key", JSON.stringify(viaSecretsManager("eu-west-1")), "Allowed"],
+      [
+        "kms:Decrypt",
+        "its key",
+        JSON.stringify(viaSecretsManager("us-east-1")),
+        "ImplicitlyDenied",
+      ],
+      ["kms:Decrypt", "its key", "{}", "ImplicitlyDenied"],
+      [
+        "kms:Encrypt",
+        "its key",
+        JSON.stringify(viaSecretsManager("eu-west-1")),
+        "ImplicitlyDenied",
+      ],
+    ]);
   });
 });
 

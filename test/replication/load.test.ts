@@ -175,6 +175,6 @@ test("1,000 changes with duplicates, disorder and 10 % transient faults converge
   expect(summary).toMatchObject({ failed: 0, failures: [] });
   await expectTargetsEqualSource(harness);
   expect(await drainQueue(harness.source.sqs, harness.dlqUrl)).toBe(0);
-  // A guard against a hang, not a speed target (npm run bench measures speed): the gate runs this
-  // beside eslint and the other suites on two cores, where it has taken up to two minutes.
+  // A guard against a hang, not a speed target (npm run bench measures speed): beside the other
+  // suites on two cores, and other work on the machine, it has taken up to two minutes.
 }, 300_000);
