@@ -314,7 +314,8 @@ export function createMasker(rules: MaskingRules, key: Uint8Array): Masker {
 }
 
 /** A container a path walks: DynamoDB maps and lists, or JSON objects and arrays. */
-interface Shape<V> {
+/** How a path walks a value (DynamoDB maps and lists, JSON objects and arrays) and rebuilds it. */
+export interface Shape<V> {
   /** The named child of a map/object, if it is one. */
   child(value: V, name: string): V | undefined;
   /** The elements of a list/array, if it is one. */
@@ -367,7 +368,7 @@ function replaced<V>(
   return rest;
 }
 
-const attributeShape: Shape<AttributeValue> = {
+export const attributeShape: Shape<AttributeValue> = {
   child: (value, name) => value.M?.[name],
   elements: (value) => value.L,
   withChild: (value, name, child) => ({ M: replaced(value.M ?? {}, name, child) }),
@@ -377,7 +378,7 @@ const attributeShape: Shape<AttributeValue> = {
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
-const jsonShape: Shape<unknown> = {
+export const jsonShape: Shape<unknown> = {
   child: (value, name) => (isObject(value) ? value[name] : undefined),
   elements: (value) => (Array.isArray(value) ? (value as unknown[]) : undefined),
   withChild: (value, name, child) => replaced(value as Record<string, unknown>, name, child),

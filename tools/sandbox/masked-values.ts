@@ -7,12 +7,15 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { parse } from "csv-parse/sync";
 import {
+  attributeShape,
+  jsonShape,
   objectRuleOf,
   parsePath,
   type Item,
   type MaskingStrategy,
   type ObjectRule,
   type PathStep,
+  type Shape,
 } from "../../lib/replication/masking";
 import type { SandboxMasking } from "./masking";
 import { formatTable, itemKeyOf, sortedJson, type EnvironmentState } from "./state";
@@ -25,24 +28,8 @@ export interface MaskedValue {
   readonly replica: string | undefined;
 }
 
-/** How a path walks a value: DynamoDB maps and lists, or JSON objects and arrays. */
-interface Walk<V> {
-  child(value: V, name: string): V | undefined;
-  elements(value: V): readonly V[] | undefined;
-}
-
-const attributeWalk: Walk<AttributeValue> = {
-  child: (value, name) => value.M?.[name],
-  elements: (value) => value.L,
-};
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
-
-const jsonWalk: Walk<unknown> = {
-  child: (value, name) => (isObject(value) ? value[name] : undefined),
-  elements: (value) => (Array.isArray(value) ? (value as unknown[]) : undefined),
-};
+/** What reading a value along a path needs of the function's own walk (lib/replication/masking.ts). */
+type Walk<V> = Pick<Shape<V>, "child" | "elements">;
 
 /** Every value `steps` reaches in `value`, each with its path spelt out (`cards[1]`, `a.b`). */
 function valuesAt<V>(
@@ -147,7 +134,7 @@ function contentValues(
       : [JSON.parse(Buffer.from(body).toString("utf8"))];
   const replicas = replica === undefined ? [] : parseAll(replica);
   return parseAll(source).flatMap((document, index) =>
-    pairs(jsonWalk, fields, document, replicas[index], jsonText, (path) =>
+    pairs(jsonShape, fields, document, replicas[index], jsonText, (path) =>
       rule.format === "jsonl" ? `${key} line ${String(index + 1)}: ${path}` : `${key}: ${path}`,
     ),
   );
@@ -183,7 +170,7 @@ export function maskedValues(
     const masked = view.item(item);
     const held = masked === undefined ? undefined : replica.itemValues.get(itemKeyOf(masked));
     return pairs(
-      attributeWalk,
+      attributeShape,
       masking.rules.items,
       { M: item },
       held === undefined ? undefined : { M: held },
