@@ -31,6 +31,14 @@ export type ObjectFormat = (typeof objectFormats)[number];
 export const MASKED_EMAIL_DOMAIN = "example.invalid";
 /** What `redact` writes in a string. */
 export const REDACTED = "[redacted]";
+/**
+ * What `redact` writes in a tag value: S3 refuses brackets in tags ("Pattern:
+ * ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$", https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_S3Tag.html;
+ * object tags follow the same restrictions,
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html), and a replica
+ * PutObjectTagging refuses could never be written.
+ */
+export const REDACTED_TAG = "redacted";
 
 /** One rule for objects under a key prefix. */
 export interface ObjectRule {
@@ -418,18 +426,34 @@ export function maskJson(
   return masked;
 }
 
-/** Masks named entries of a string map (user metadata, tags); `drop` removes them. */
+/**
+ * Masks named entries of a string map (user metadata, tags); `drop` removes them, `redact` writes
+ * `redacted` (REDACTED for metadata, REDACTED_TAG for tags).
+ */
 export function maskTexts(
   masker: Masker,
   values: Readonly<Record<string, string>>,
   rules: Readonly<Record<string, MaskingStrategy>> | undefined,
+  redacted: string = REDACTED,
 ): Record<string, string> {
   if (rules === undefined) return { ...values };
   const masked: Record<string, string> = {};
   for (const [name, value] of Object.entries(values)) {
     const strategy = rules[name];
     if (strategy === "drop") continue;
-    masked[name] = strategy === undefined ? value : masker.text(value, strategy);
+    masked[name] =
+      strategy === undefined
+        ? value
+        : strategy === "redact"
+          ? redacted
+          : masker.text(value, strategy);
   }
   return masked;
 }
+
+/** Masks an object's tags by `rules`, as S3 lets a tag be written (REDACTED_TAG). */
+export const maskTags = (
+  masker: Masker,
+  tags: Readonly<Record<string, string>>,
+  rules: Readonly<Record<string, MaskingStrategy>> | undefined,
+): Record<string, string> => maskTexts(masker, tags, rules, REDACTED_TAG);

@@ -44,7 +44,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import type { ObjectChange } from "./events";
 import { MetadataTooLargeError, TimeBudgetError, statusOf, summarizeError } from "./errors";
 import type { AppliedAction } from "./outcome";
-import { maskTexts, type Masker, type ObjectRule } from "./masking";
+import { maskTags, maskTexts, type Masker, type ObjectRule } from "./masking";
 import { maskedContents } from "./object-transform";
 import {
   OBJECT_MASKING_METADATA,
@@ -134,7 +134,7 @@ export interface Wanted extends SourceObject {
 export function wantedOf(source: SourceObject, masking: ObjectMasking | undefined): Wanted {
   if (masking === undefined) return { ...source, maskingVersion: undefined, transform: undefined };
   const { masker, rule } = masking;
-  const tags = maskTexts(masker, Object.fromEntries(source.tags), rule?.tags);
+  const tags = maskTags(masker, Object.fromEntries(source.tags), rule?.tags);
   return {
     ...source,
     metadata: maskTexts(masker, source.metadata, rule?.metadata),

@@ -286,6 +286,51 @@ describe("s3rver made to keep tags as S3 does", () => {
       s3.send(new DeleteObjectTaggingCommand({ Bucket: "tags", Key: "missing <&>" })),
     ).rejects.toMatchObject({ name: "NoSuchKey" });
   });
+
+  it("refuses a tag S3 refuses (400 InvalidTag), writing nothing, and takes every character S3 allows", async () => {
+    await s3.send(new PutObjectCommand({ Bucket: "tags", Key: "t", Body: "x", Tagging: "a=1" }));
+    const refused = { name: "InvalidTag", $metadata: { httpStatusCode: 400 } };
+    await expect(
+      s3.send(
+        new PutObjectTaggingCommand({
+          Bucket: "tags",
+          Key: "t",
+          Tagging: { TagSet: [{ Key: "phone", Value: "[redacted]" }] },
+        }),
+      ),
+    ).rejects.toMatchObject(refused);
+    await expect(
+      s3.send(new PutObjectCommand({ Bucket: "tags", Key: "t", Body: "y", Tagging: "a=%3Cb%3E" })),
+    ).rejects.toMatchObject(refused);
+    await expect(
+      s3.send(
+        new PutObjectCommand({
+          Bucket: "tags",
+          Key: "t",
+          Body: "y",
+          Tagging: `${"k".repeat(129)}=v`,
+        }),
+      ),
+    ).rejects.toMatchObject(refused);
+    // Nothing of the refused requests was written.
+    expect(await tagsOf("t")).toEqual({ a: "1" });
+    const body = await s3.send(new GetObjectCommand({ Bucket: "tags", Key: "t" }));
+    expect(await body.Body?.transformToString()).toBe("x");
+    const allowed = "Ünï cödé 42 _.:/=+-@";
+    await s3.send(
+      new PutObjectTaggingCommand({
+        Bucket: "tags",
+        Key: "t",
+        Tagging: {
+          TagSet: [
+            { Key: "ok", Value: allowed },
+            { Key: "empty", Value: "" },
+          ],
+        },
+      }),
+    );
+    expect(await tagsOf("t")).toEqual({ ok: allowed, empty: "" });
+  });
 });
 
 describe("s3rver made to give a copy the storage class and redirect S3 gives it", () => {

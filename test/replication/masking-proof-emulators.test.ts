@@ -517,7 +517,8 @@ describe("issue 17 on the emulators: no raw personal value reaches dev or stagin
         [
           `contact=${masker.text(person(0).name.replace("'", " "), "hash")}`,
           `owner=${emailOf(person(0))}`,
-          `phone=${REDACTED}`,
+          // S3 refuses brackets in a tag: redact writes "redacted" there.
+          "phone=redacted",
           "tier=gold",
         ].sort(),
       );

@@ -6,6 +6,7 @@ import {
   createMasker,
   maskItem,
   maskJson,
+  maskTags,
   maskTexts,
   objectRuleOf,
   parsePath,
@@ -196,6 +197,16 @@ describe("maskJson, maskTexts, objectRuleOf", () => {
       owner: masker.text("ada", "hash"),
       team: "data",
     });
+  });
+
+  it("redacts a tag as S3 lets a tag be written, metadata with the placeholder of strings", () => {
+    const rules = { owner: "redact", team: "hash" } as const;
+    const tags = maskTags(masker, { owner: "ada", team: "data", kept: "x" }, rules);
+    expect(tags).toEqual({ owner: "redacted", team: masker.text("data", "hash"), kept: "x" });
+    // S3's tag pattern (https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_S3Tag.html).
+    for (const value of Object.values(tags))
+      expect(value).toMatch(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u);
+    expect(maskTexts(masker, { owner: "ada" }, rules)).toEqual({ owner: REDACTED });
   });
 
   it("takes the rule of the longest matching prefix", () => {

@@ -67,3 +67,13 @@ declare module "s3rver/lib/models/account" {
   }
   export const DUMMY_ACCOUNT: AWSAccount;
 }
+
+declare module "s3rver/lib/models/error" {
+  /** s3rver's error, which its error handler answers as S3's XML error with `status`. */
+  class S3Error extends Error {
+    constructor(code: string, message: string, detail?: Readonly<Record<string, string>>);
+    code: string;
+    status: number;
+  }
+  export = S3Error;
+}

@@ -34,6 +34,7 @@ import dynalite from "dynalite";
 import { createSqsServer } from "local-aws-sqs";
 import S3rver from "s3rver";
 import { DUMMY_ACCOUNT } from "s3rver/lib/models/account";
+import S3Error from "s3rver/lib/models/error";
 import { startDynaliteFront } from "./dynalite-front";
 import { closeServer } from "./http-relay";
 
@@ -173,6 +174,48 @@ async function setTags(
     return;
   }
   await store.putSubresource(bucket, key, { type: "tagging", toXML: () => taggingXml(header) });
+}
+
+/**
+ * A tag S3 refuses, or undefined: "Pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$", a key of 1 to
+ * 128 characters and a value of up to 256
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_S3Tag.html; object tags follow
+ * the same restrictions, https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html).
+ * s3rver stores any tag; S3 answers 400 InvalidTag.
+ */
+export function invalidTag(tags: Iterable<readonly [string, string]>): string | undefined {
+  const allowed = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+  for (const [key, value] of tags) {
+    const keyLength = Array.from(key).length;
+    if (keyLength < 1 || keyLength > 128 || !allowed.test(key)) return `tag key "${key}"`;
+    if (Array.from(value).length > 256 || !allowed.test(value))
+      return `tag value "${value}" of "${key}"`;
+  }
+  return undefined;
+}
+
+const unescapeXml = (text: string): string =>
+  text.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (_match, entity: string) => {
+    const named: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+    if (entity.startsWith("#x") || entity.startsWith("#X")) {
+      return String.fromCodePoint(parseInt(entity.slice(2), 16));
+    }
+    if (entity.startsWith("#")) return String.fromCodePoint(Number(entity.slice(1)));
+    return named[entity.toLowerCase()] ?? "";
+  });
+
+/** The tags of a `<Tagging>` document, in order. */
+export function tagsOfXml(xml: string): [string, string][] {
+  return [...xml.matchAll(/<Tag>\s*<Key>([^<]*)<\/Key>\s*<Value>([^<]*)<\/Value>\s*<\/Tag>/g)].map(
+    (match) => [unescapeXml(match[1] ?? ""), unescapeXml(match[2] ?? "")],
+  );
+}
+
+/** S3's answer to a tag it refuses. */
+function invalidTagError(problem: string): S3Error {
+  const error = new S3Error("InvalidTag", `The TagValue you have provided is invalid: ${problem}`);
+  error.status = 400;
+  return error;
 }
 
 /**
@@ -463,6 +506,15 @@ export async function startEmulators(): Promise<Emulators> {
       ),
     );
   };
+  // PutObjectTagging's tags, as S3 checks them (invalidTag).
+  const taggingStore = s3.store as typeof s3.store & TaggingStore;
+  const putSubresource = taggingStore.putSubresource.bind(taggingStore);
+  taggingStore.putSubresource = async (bucket, key, resource) => {
+    const refused =
+      resource.type === "tagging" ? invalidTag(tagsOfXml(resource.toXML())) : undefined;
+    if (refused !== undefined) throw invalidTagError(refused);
+    await putSubresource(bucket, key, resource);
+  };
   const lock = keyedLock();
   const uploads = new Map<string, string | undefined>();
   s3.middleware.unshift(async (ctx, next) => {
@@ -474,6 +526,10 @@ export async function startEmulators(): Promise<Emulators> {
     try {
       const store = s3.store as typeof s3.store & TaggingStore;
       const context = ctx as typeof ctx & TaggingContext;
+      // The tags of PutObject, CopyObject and CreateMultipartUpload, before anything is written.
+      const tagging = headerOf(context, "x-amz-tagging");
+      const refused = tagging === undefined ? undefined : invalidTag(new URLSearchParams(tagging));
+      if (refused !== undefined) throw invalidTagError(refused);
       if (await deleteObjectTagging(context, store)) return;
       const etagAt = (bucket: string, key: string) => etagOf(s3.store, bucket, key);
       if (await failedPrecondition(context, source, etagAt)) return;

@@ -11,6 +11,7 @@ import { readMaskingConfig } from "../../lib/masking-config";
 import { maskedItemView, AS_IS, type ItemView } from "../../lib/replication/items";
 import {
   createMasker,
+  maskTags,
   maskTexts,
   objectRuleOf,
   type Item,
@@ -122,7 +123,7 @@ async function maskedObject(
       ...maskTexts(masker, object.metadata, rule?.metadata),
       [OBJECT_MASKING_METADATA]: masker.version,
     },
-    tags: maskTexts(masker, object.tags, rule?.tags),
+    tags: maskTags(masker, object.tags, rule?.tags),
   };
 }
 
