@@ -69,6 +69,7 @@ describe("npm run simulate's arguments", () => {
       seed: 9,
       path: "3:1",
       maxOperations: 10,
+      shrinkSeconds: 60,
       help: false,
     });
     expect(parseSimulateArgs([], () => 0.5)).toMatchObject({ runs: 100, seed: 2 ** 30 });
@@ -76,32 +77,38 @@ describe("npm run simulate's arguments", () => {
 
   it("lists every bad argument at once, naming it and its value", () => {
     expect(() =>
-      parseSimulateArgs(["--runs", "0", "--max-operations", "x", "--path", "a"]),
+      parseSimulateArgs([
+        "--runs",
+        "0",
+        "--max-operations",
+        "x",
+        "--shrink-seconds",
+        "-1",
+        "--path",
+        "a",
+      ]),
     ).toThrow(
-      /--runs must be an integer from 1 to 1000000: "0"; --max-operations must be an integer from 1 to 100: "x"; --path must be fast-check's path, numbers separated by ":": "a"; --path needs the --seed it was printed with/,
+      /--runs must be an integer from 1 to 1000000: "0"; --max-operations must be an integer from 1 to 100: "x"; --shrink-seconds must be an integer from 0 to 86400: "-1"; --path must be fast-check's path, numbers separated by ":": "a"; --path needs the --seed it was printed with/,
     );
   });
 });
 
 describe("exploration", () => {
+  // A replica damaged behind the function's back once everything settled: an object in dev
+  // that prod never had, which invariant 1 must see in every run.
+  const strayObject: NonNullable<Parameters<typeof explore>[0]["tamper"]> = (world) => {
+    world.s3
+      .start({
+        service: "s3",
+        region: OTHER_REGION,
+        command: "PutObject",
+        input: { Bucket: "dev-bucket", Key: "stray.txt", Body: "not from prod" },
+      })
+      .finish();
+  };
+
   it("reports a run that breaks an invariant, shrunk, with its timeline and the command that replays it", async () => {
-    // A replica damaged behind the function's back once everything settled: an object in dev
-    // that prod never had, which invariant 1 must see in every run.
-    const outcome = await explore({
-      runs: 3,
-      seed: 4,
-      maxOperations: 2,
-      tamper: (world) => {
-        world.s3
-          .start({
-            service: "s3",
-            region: OTHER_REGION,
-            command: "PutObject",
-            input: { Bucket: "dev-bucket", Key: "stray.txt", Body: "not from prod" },
-          })
-          .finish();
-      },
-    });
+    const outcome = await explore({ runs: 3, seed: 4, maxOperations: 2, tamper: strayObject });
 
     if (outcome.ok) throw new Error("the damaged world held every invariant");
     expect(outcome.runs).toBe(1);
@@ -116,6 +123,30 @@ describe("exploration", () => {
     expect(outcome.report).toContain(`simulation seed ${String(outcome.simulationSeed)}`);
     expect(outcome.report).toContain("timeline:");
     expect(outcome.report).toContain(outcome.replay);
+    expect(outcome.shrinkCutShort).toBe(false);
+    expect(outcome.report).not.toContain("may not be minimal");
+  });
+
+  it("stops shrinking at its budget and reports the smallest failing case so far, saying so", async () => {
+    let clock = 0;
+    const outcome = await explore({
+      runs: 3,
+      seed: 4,
+      maxOperations: 6,
+      tamper: strayObject,
+      shrinkSeconds: 5,
+      // Each reading of the clock is three seconds later: the second shrink step is past budget.
+      now: () => (clock += 3000),
+    });
+
+    if (outcome.ok) throw new Error("the damaged world held every invariant");
+    expect(outcome.shrinkCutShort).toBe(true);
+    expect(outcome.report).toContain(
+      "shrinking stopped after 5 s (--shrink-seconds): the case may not be minimal",
+    );
+    // The first run failed; one shrink step ran before the budget was spent.
+    expect(outcome.replay).toMatch(/ --path 0(:\d+)?$/);
+    expect(outcome.result.violations.map((violation) => violation.invariant)).toContain(1);
   });
 
   it("reports a dead letter no redrive can replay, once the weather is calm (invariant 6)", async () => {

@@ -1,10 +1,11 @@
 /**
- * `npm run simulate -- [--runs N] [--seed S] [--path P] [--max-operations M]`: explores the
- * deterministic simulation of AWS (tools/simulation/) beyond the test suite's fixed corpus:
- * N generated workloads and schedules from fast-check's seed S (a random one when not given,
- * printed so that it can be replayed). A run that breaks an invariant is shrunk to a minimal
- * case and printed as a timeline, with the command that replays it (`--path`). Exit codes: 0 every
- * run held, 1 an invariant broke, 2 bad arguments.
+ * `npm run simulate -- [--runs N] [--seed S] [--path P] [--max-operations M] [--shrink-seconds T]`:
+ * explores the deterministic simulation of AWS (tools/simulation/) beyond the test suite's fixed
+ * corpus: N generated workloads and schedules from fast-check's seed S (a random one when not
+ * given, printed so that it can be replayed). A run that breaks an invariant is shrunk to a
+ * minimal case (for at most T seconds, then the smallest so far) and printed as a timeline, with
+ * the command that replays it (`--path`). Exit codes: 0 every run held, 1 an invariant broke, 2
+ * bad arguments.
  */
 import { runMain } from "../common/cli-args";
 import { SIMULATE_USAGE, parseSimulateArgs } from "../simulation/args";

@@ -24,6 +24,15 @@ export interface ExploreOptions {
   readonly maxOperations?: number;
   /** Passed to every run (simulate.ts): a test's damage behind the code's back. */
   readonly tamper?: SimulationOptions["tamper"];
+  /**
+   * Seconds of shrinking after the first failure: each shrink step reruns a whole simulation,
+   * and some failures took fast-check more than 13 minutes to shrink. Past the budget, further
+   * candidates are not run (taken as holding), so the smallest failing case found so far is
+   * reported, marked as perhaps not minimal. @default 60
+   */
+  readonly shrinkSeconds?: number;
+  /** The clock of the shrink budget, in milliseconds. @default Date.now */
+  readonly now?: () => number;
 }
 
 export type Exploration =
@@ -37,6 +46,8 @@ export type Exploration =
       /** What replays it: `npm run simulate -- --seed S --path P`. */
       readonly replay: string;
       readonly report: string;
+      /** Whether shrinking ran out of its budget (the case may not be minimal). */
+      readonly shrinkCutShort: boolean;
     };
 
 /** The generated input of one run: a workload and the seed of its scheduler and models. */
@@ -54,10 +65,22 @@ export async function holds(
 }
 
 export async function explore(options: ExploreOptions): Promise<Exploration> {
-  const { tamper } = options;
+  const { tamper, now = Date.now } = options;
+  const budgetMs = (options.shrinkSeconds ?? 60) * 1000;
+  let deadline: number | undefined;
+  // Set inside the property (TypeScript cannot see a closure's writes to a `let`).
+  const shrink = { cutShort: false };
   await warmUp();
   const details = await fc.check(
-    fc.asyncProperty(runInput(options.maxOperations), (input) => holds(input, tamper)),
+    fc.asyncProperty(runInput(options.maxOperations), async (input) => {
+      if (deadline !== undefined && now() >= deadline) {
+        shrink.cutShort = true;
+        return true;
+      }
+      const held = await holds(input, tamper);
+      if (!held) deadline ??= now() + budgetMs;
+      return held;
+    }),
     {
       seed: options.seed,
       numRuns: options.runs,
@@ -82,6 +105,11 @@ export async function explore(options: ExploreOptions): Promise<Exploration> {
     simulationSeed,
     result,
     replay,
-    report: `${describeFailure(load, result)}\nreplay: ${replay}`,
+    report:
+      `${describeFailure(load, result)}\nreplay: ${replay}` +
+      (shrink.cutShort
+        ? `\nshrinking stopped after ${String(budgetMs / 1000)} s (--shrink-seconds): the case may not be minimal`
+        : ""),
+    shrinkCutShort: shrink.cutShort,
   };
 }
