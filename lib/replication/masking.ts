@@ -321,7 +321,6 @@ export function createMasker(rules: MaskingRules, key: Uint8Array): Masker {
   return { rules, version, text, attribute, json, seal, unseal };
 }
 
-/** A container a path walks: DynamoDB maps and lists, or JSON objects and arrays. */
 /** How a path walks a value (DynamoDB maps and lists, JSON objects and arrays) and rebuilds it. */
 export interface Shape<V> {
   /** The named child of a map/object, if it is one. */

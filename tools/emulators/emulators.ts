@@ -194,14 +194,20 @@ export function invalidTag(tags: Iterable<readonly [string, string]>): string | 
   return undefined;
 }
 
+const XML_ENTITIES: Readonly<Record<string, string>> = {
+  amp: "&",
+  lt: "<",
+  gt: ">",
+  quot: '"',
+  apos: "'",
+};
 const unescapeXml = (text: string): string =>
   text.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (_match, entity: string) => {
-    const named: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
     if (entity.startsWith("#x") || entity.startsWith("#X")) {
       return String.fromCodePoint(parseInt(entity.slice(2), 16));
     }
     if (entity.startsWith("#")) return String.fromCodePoint(Number(entity.slice(1)));
-    return named[entity.toLowerCase()] ?? "";
+    return XML_ENTITIES[entity.toLowerCase()] ?? "";
   });
 
 /** The tags of a `<Tagging>` document, in order. */
@@ -506,7 +512,8 @@ export async function startEmulators(): Promise<Emulators> {
       ),
     );
   };
-  // PutObjectTagging's tags, as S3 checks them (invalidTag).
+  // The store with its tagging subresources; PutObjectTagging's tags checked as S3 checks them
+  // (invalidTag).
   const taggingStore = s3.store as typeof s3.store & TaggingStore;
   const putSubresource = taggingStore.putSubresource.bind(taggingStore);
   taggingStore.putSubresource = async (bucket, key, resource) => {
@@ -524,18 +531,17 @@ export async function startEmulators(): Promise<Emulators> {
     const release = await lock(objectsOfRequest(ctx.path, source));
     ctx.res.once("close", release);
     try {
-      const store = s3.store as typeof s3.store & TaggingStore;
       const context = ctx as typeof ctx & TaggingContext;
       // The tags of PutObject, CopyObject and CreateMultipartUpload, before anything is written.
       const tagging = headerOf(context, "x-amz-tagging");
       const refused = tagging === undefined ? undefined : invalidTag(new URLSearchParams(tagging));
       if (refused !== undefined) throw invalidTagError(refused);
-      if (await deleteObjectTagging(context, store)) return;
+      if (await deleteObjectTagging(context, taggingStore)) return;
       const etagAt = (bucket: string, key: string) => etagOf(s3.store, bucket, key);
       if (await failedPrecondition(context, source, etagAt)) return;
       if (await uploadPartCopy(context, s3.store)) return;
       await next();
-      await applyRequestTags(context, store, uploads);
+      await applyRequestTags(context, taggingStore, uploads);
       await applyCopyMetadata(context, (bucket, key) =>
         s3.store.getResourcePath(bucket, key, "metadata.json"),
       );
