@@ -3,6 +3,7 @@
  * code's timers as steps, and real SDK clients whose calls go through a model with documented
  * faults, lost answers and the SDK's own retries.
  */
+import { setTimeout as realDelay } from "node:timers/promises";
 import { HeadObjectCommand, PutObjectCommand, S3ServiceException } from "@aws-sdk/client-s3";
 import type {
   DocumentedFault,
@@ -69,6 +70,7 @@ async function runWith(
   seed: number,
   weather: Weather,
   work: (network: Network, scheduler: Scheduler) => Promise<unknown>,
+  idle?: () => boolean,
 ) {
   const scheduler = new Scheduler({ seed });
   const s3 = toyS3();
@@ -88,8 +90,18 @@ async function runWith(
         done = true;
       },
     );
-    await scheduler.run({ done: () => done, horizon: scheduler.now() + 24 * 3_600_000 });
-    return { outcome, timeline: scheduler.timeline.map((entry) => entry.text), s3, network };
+    const finished = await scheduler.run({
+      done: () => done,
+      horizon: scheduler.now() + 24 * 3_600_000,
+      idle,
+    });
+    return {
+      finished,
+      outcome,
+      timeline: scheduler.timeline.map((entry) => entry.text),
+      s3,
+      network,
+    };
   } finally {
     Math.random = random;
     scheduler.dispose();
@@ -133,6 +145,31 @@ describe("the scheduler", () => {
     const others: string[][] = [];
     for (const seed of [1, 2, 3, 4, 5]) others.push(await order(seed));
     expect(others.some((each) => JSON.stringify(each) !== JSON.stringify(first))).toBe(true);
+  });
+});
+
+describe("the scheduler and work outside virtual time", () => {
+  // Real time, which no virtual clock sees: a lazy module load or a file read takes this long
+  // under load (node:timers/promises is not the global setTimeout the scheduler fakes).
+  const realWork = async (network: Network) => {
+    await realDelay(150);
+    const s3 = network.clients({ name: "a", alive: true }, "us-east-1").s3();
+    return s3.send(new PutObjectCommand({ Bucket: "b", Key: "late", Body: "v" }));
+  };
+
+  it("does not end a run while the code is busy outside it, and sees its later calls", async () => {
+    const { finished, outcome, s3 } = await runWith(5, calm, realWork);
+    expect(finished).toBe(true);
+    expect(outcome).toMatchObject({ $metadata: { httpStatusCode: 200 } });
+    expect(s3.objects.get("late")).toBe("v");
+  });
+
+  it("ends a run at once when the caller says nothing of the code is running", async () => {
+    const { finished, outcome, s3 } = await runWith(5, calm, realWork, () => true);
+    expect(finished).toBe(false);
+    expect(outcome).toBeUndefined();
+    expect(s3.objects.has("late")).toBe(false);
+    await realDelay(300);
   });
 });
 

@@ -32,9 +32,14 @@ export interface TimelineEntry {
 
 /** The real setImmediate, captured before anything is faked: the scheduler's own yield. */
 const realSetImmediate = globalThis.setImmediate;
+const realSetTimeout = globalThis.setTimeout;
 const yieldToCode = (): Promise<void> =>
   new Promise((resolve) => {
     realSetImmediate(resolve);
+  });
+const sleepReally = (ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    realSetTimeout(resolve, ms);
   });
 
 /**
@@ -42,6 +47,13 @@ const yieldToCode = (): Promise<void> =>
  * Nothing in a run does real I/O, so one turn usually suffices; a few more cover lazy loading.
  */
 const QUIET_TURNS = 4;
+
+/**
+ * Real milliseconds the scheduler waits, once nothing is left to run and the run is not done,
+ * for code that is still busy outside virtual time (a module loaded lazily from disk, a file
+ * read) to make its next call. Only a run that is really stuck pays it.
+ */
+const STALL_GRACE_MS = 3_000;
 
 /** A fake Node.js `Timeout`: what `setTimeout` returns to the code under test. */
 class FakeTimeout {
@@ -142,6 +154,11 @@ export class Scheduler {
     /** The earliest time a model will change by itself (a retry, a restore, a poll). */
     readonly nextDue?: () => number | undefined;
     readonly onDue?: () => void;
+    /**
+     * Whether nothing of the code is running outside the scheduler (no invocation or command
+     * between two calls): a run with no step left then ends at once, without STALL_GRACE_MS.
+     */
+    readonly idle?: () => boolean;
   }): Promise<boolean> {
     for (;;) {
       await this.settle();
@@ -161,10 +178,27 @@ export class Scheduler {
         ...this.steps.map((step) => step.at),
         options.nextDue?.() ?? Number.POSITIVE_INFINITY,
       );
-      if (!Number.isFinite(next) || next > options.horizon) return false;
+      if (!Number.isFinite(next) || next > options.horizon) {
+        if (options.idle?.() !== true && (await this.stirsReally(options.done))) continue;
+        return false;
+      }
       this.clock.setSystemTime(Math.max(now, next));
       options.onDue?.();
     }
+  }
+
+  /**
+   * Whether the code, blocked on nothing the scheduler holds, comes back within STALL_GRACE_MS
+   * of real time: a new step, or the run done. Under load a lazy module load or a file read can
+   * outlast QUIET_TURNS, and ending the run then would judge a world still moving.
+   */
+  private async stirsReally(done: () => boolean): Promise<boolean> {
+    const before = this.activity;
+    for (let waited = 0; waited < STALL_GRACE_MS; waited += 10) {
+      await sleepReally(10);
+      if (this.activity !== before || done()) return true;
+    }
+    return false;
   }
 
   /** Drops cancelled steps. */

@@ -419,6 +419,7 @@ export class World {
       poll: this.poll,
       nextDue: this.nextDue,
       onDue: this.runDue,
+      idle: () => this.quiet(),
       done: () => {
         const now = this.scheduler.now();
         if (!this.quiet()) {
