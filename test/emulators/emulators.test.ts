@@ -8,11 +8,14 @@ import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
+  DeleteBucketCorsCommand,
   DeleteObjectCommand,
   DeleteObjectTaggingCommand,
+  GetBucketCorsCommand,
   GetObjectCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
+  PutBucketCorsCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
   UploadPartCommand,
@@ -28,14 +31,17 @@ import {
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import {
+  bucketConfigsRemembered,
   createBucket,
   createTable,
   desAsTripleDes,
   dynamodbClient,
   keyedLock,
   objectsOfRequest,
+  quietRequests,
   s3Client,
   startEmulators,
+  type BucketConfigStore,
   type Emulators,
 } from "../../tools/emulators/emulators";
 
@@ -638,5 +644,92 @@ describe("s3rver made to page listings as S3 does", () => {
     expect(Buffer.concat([decipher.update(sealed), decipher.final()]).toString("latin1")).toBe(
       "Now is t",
     );
+  });
+});
+
+describe("s3rver's per-request work the emulators leave out", () => {
+  it("drops koa-logger's middleware (it logs nothing while silent) and keeps the rest in order", () => {
+    const middleware = [{ name: "faithful" }, { name: "logger" }, { name: "router" }];
+    quietRequests(middleware);
+    expect(middleware.map((each) => each.name)).toEqual(["faithful", "router"]);
+  });
+
+  it("remembers a bucket without a CORS or website configuration until one is put or deleted", async () => {
+    const stored = new Map<string, unknown>();
+    const reads: string[] = [];
+    const store: BucketConfigStore = {
+      getSubresource: (bucket, key, type) => {
+        reads.push(`${bucket}/${key ?? ""}/${type}`);
+        return Promise.resolve(stored.get(`${bucket}/${key ?? ""}/${type}`) ?? null);
+      },
+      putSubresource: (bucket, key, resource) => {
+        stored.set(`${bucket}/${key ?? ""}/${resource.type}`, resource);
+        return Promise.resolve();
+      },
+      deleteSubresource: (bucket, key, type) => {
+        stored.delete(`${bucket}/${key ?? ""}/${type}`);
+        return Promise.resolve();
+      },
+    };
+    bucketConfigsRemembered(store);
+
+    const cors = { type: "cors" };
+    const seen = [
+      await store.getSubresource("b", undefined, "cors"),
+      await store.getSubresource("b", undefined, "cors"),
+      await store.getSubresource("b", undefined, "website"),
+      await store.getSubresource("b", "k", "tagging"),
+      await store.getSubresource("b", "k", "tagging"),
+    ];
+    await store.putSubresource("b", undefined, cors);
+    seen.push(
+      await store.getSubresource("b", undefined, "cors"),
+      await store.getSubresource("b", undefined, "cors"),
+    );
+    await store.deleteSubresource("b", undefined, "cors");
+    seen.push(await store.getSubresource("b", undefined, "cors"));
+
+    expect(seen).toEqual([null, null, null, null, null, cors, cors, null]);
+    // Absence read once per bucket and kind; an object's subresources and a present
+    // configuration every time.
+    expect(reads).toEqual([
+      "b//cors",
+      "b//website",
+      "b/k/tagging",
+      "b/k/tagging",
+      "b//cors",
+      "b//cors",
+      "b//cors",
+    ]);
+  });
+
+  describe("on the emulators", () => {
+    let s3: S3Client;
+    withEmulatorBucket("configs", (client) => {
+      s3 = client;
+    });
+
+    it("still answers a bucket's CORS configuration as it is put and deleted", async () => {
+      const missing = () =>
+        s3.send(new GetBucketCorsCommand({ Bucket: "configs" })).then(
+          () => "present",
+          (error: unknown) => (error instanceof Error ? error.name : String(error)),
+        );
+      expect(await missing()).toBe("NoSuchCORSConfiguration");
+
+      await s3.send(
+        new PutBucketCorsCommand({
+          Bucket: "configs",
+          CORSConfiguration: {
+            CORSRules: [{ AllowedMethods: ["GET"], AllowedOrigins: ["https://example.com"] }],
+          },
+        }),
+      );
+      const cors = await s3.send(new GetBucketCorsCommand({ Bucket: "configs" }));
+      expect(cors.CORSRules?.[0]?.AllowedOrigins).toEqual(["https://example.com"]);
+
+      await s3.send(new DeleteBucketCorsCommand({ Bucket: "configs" }));
+      expect(await missing()).toBe("NoSuchCORSConfiguration");
+    });
   });
 });

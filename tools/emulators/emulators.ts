@@ -490,6 +490,59 @@ export function desAsTripleDes(): void {
 }
 const desPatched = Symbol("desAsTripleDes");
 
+/**
+ * s3rver logs every response through koa-logger, which colours a line and counts each body
+ * through an extra stream even when the server is silent: about 2 % of the CPU of a load on it.
+ * The emulators start silent, so the middleware goes (nothing it did reached a client).
+ */
+export function quietRequests(middleware: { readonly name: string }[]): void {
+  const logger = middleware.findIndex((each) => each.name === "logger");
+  if (logger >= 0) middleware.splice(logger, 1);
+}
+
+/** The bucket-level subresource calls of s3rver's store (`key` undefined: the bucket's own). */
+export interface BucketConfigStore {
+  getSubresource(bucket: string, key: string | undefined, type: string): Promise<unknown>;
+  putSubresource(
+    bucket: string,
+    key: string | undefined,
+    resource: { readonly type: string },
+  ): Promise<void>;
+  deleteSubresource(bucket: string, key: string | undefined, type: string): Promise<void>;
+}
+
+/**
+ * s3rver reads the bucket's CORS and website configuration from disk on every request (two
+ * failed opens when, as here, a bucket has none). The store remembers that a bucket has none of
+ * a kind until one is put or deleted through it, which is the only way they change; a bucket that
+ * has one is read every time, as before.
+ */
+export function bucketConfigsRemembered(store: BucketConfigStore): void {
+  const absent = new Set<string>();
+  const [get, put, remove] = [
+    store.getSubresource.bind(store),
+    store.putSubresource.bind(store),
+    store.deleteSubresource.bind(store),
+  ];
+  const bucketLevel = (key: string | undefined, type: string) =>
+    key === undefined && (type === "cors" || type === "website");
+  store.getSubresource = async (bucket, key, type) => {
+    if (!bucketLevel(key, type)) return get(bucket, key, type);
+    if (absent.has(`${bucket}/${type}`)) return null;
+    const config = await get(bucket, key, type);
+    if (config === null) absent.add(`${bucket}/${type}`);
+    return config;
+  };
+  store.putSubresource = async (bucket, key, resource) => {
+    absent.delete(`${bucket}/${resource.type}`);
+    await put(bucket, key, resource);
+  };
+  store.deleteSubresource = async (bucket, key, type) => {
+    absent.delete(`${bucket}/${type}`);
+    await remove(bucket, key, type);
+  };
+}
+
 export async function startEmulators(): Promise<Emulators> {
   desAsTripleDes();
   DUMMY_ACCOUNT.createKeyPair(
@@ -522,6 +575,8 @@ export async function startEmulators(): Promise<Emulators> {
     if (refused !== undefined) throw invalidTagError(refused);
     await putSubresource(bucket, key, resource);
   };
+  quietRequests(s3.middleware);
+  bucketConfigsRemembered(taggingStore);
   const lock = keyedLock();
   const uploads = new Map<string, string | undefined>();
   s3.middleware.unshift(async (ctx, next) => {
