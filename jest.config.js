@@ -32,10 +32,9 @@ module.exports = {
   // The longest suites first, with or without jest's cache of durations (a fresh clone has none).
   testSequencer: "<rootDir>/test/support/sequencer.js",
   testTimeout: 60000,
-  // One worker per core. Four (tried because many suites wait on loopback I/O) cost more CPU than
-  // they saved in waiting once the suite became CPU-bound: 2026-12-08 on this 2-core machine,
-  // `jest --coverage` took 144 s and 246 CPU-s with two workers, 150 s and 288 CPU-s with four
-  // (182 s and 348 CPU-s in another run), 147 s and 278 CPU-s with three. With two, the type
-  // check and the lint fit beside jest in `npm test`.
+  // One worker per core. Four (tried because many suites wait on loopback I/O) cost more CPU for
+  // no time once the suite became CPU-bound. 2026-12-08 on this 2-core machine, `npm test` from a
+  // fresh clone: 219 s and 362 CPU-s with two workers, 220 s and 395 CPU-s with four; the type
+  // check and lint beside jest on two workers took 228 s and 423 CPU-s.
   maxWorkers: 2,
 };
