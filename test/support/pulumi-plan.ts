@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { planStack, type PlanOptions, type StackPlan } from "../../tools/offline";
 import type { ChildPlanRequest, ChildPlanResult } from "./pulumi-plan-child";
+import { TSX_NODE_ARGS } from "./run-script";
 import { sharedPlan } from "./shared-plans";
 
 const execFileAsync = promisify(execFile);
@@ -52,8 +53,8 @@ export async function planInChild(
   let stdout: string;
   try {
     ({ stdout } = await execFileAsync(
-      path.join(root, "node_modules", ".bin", "tsx"),
-      [path.join(__dirname, "pulumi-plan-child.ts"), JSON.stringify(requests)],
+      process.execPath,
+      [...TSX_NODE_ARGS, path.join(__dirname, "pulumi-plan-child.ts"), JSON.stringify(requests)],
       { cwd: root, maxBuffer: 16 * 1024 * 1024 },
     ));
   } catch (error: unknown) {

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { hashFiles } from "../../lib/bundle";
 import type { StackPlan } from "../../tools/offline";
 import type { LayoutStack } from "./accounts-layout";
+import { TSX_NODE_ARGS } from "./run-script";
 
 const root = path.resolve(__dirname, "..", "..");
 
@@ -68,8 +69,8 @@ export function ensureSharedPlans(
   mkdirSync(cacheDir, { recursive: true });
   const partial = `${file}.${process.pid}.tmp`;
   execFileSync(
-    path.join(root, "node_modules", ".bin", "tsx"),
-    [path.join(__dirname, "plan-all-child.ts"), partial],
+    process.execPath,
+    [...TSX_NODE_ARGS, path.join(__dirname, "plan-all-child.ts"), partial],
     { cwd: root, stdio: ["ignore", "ignore", "inherit"] },
   );
   renameSync(partial, file);
