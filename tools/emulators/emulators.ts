@@ -194,6 +194,7 @@ export function invalidTag(tags: Iterable<readonly [string, string]>): string | 
   return undefined;
 }
 
+/** XML's five predefined entities (XML 1.0, section 4.6); names are case-sensitive. */
 const XML_ENTITIES: Readonly<Record<string, string>> = {
   amp: "&",
   lt: "<",
@@ -201,13 +202,15 @@ const XML_ENTITIES: Readonly<Record<string, string>> = {
   quot: '"',
   apos: "'",
 };
-const unescapeXml = (text: string): string =>
-  text.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (_match, entity: string) => {
+
+/** Text of an XML element as written: entities and character references resolved. */
+export const unescapeXml = (text: string): string =>
+  text.replace(/&(#x[0-9a-f]+|#\d+|\w+);/gi, (whole, entity: string) => {
     if (entity.startsWith("#x") || entity.startsWith("#X")) {
       return String.fromCodePoint(parseInt(entity.slice(2), 16));
     }
-    if (entity.startsWith("#")) return String.fromCodePoint(Number(entity.slice(1)));
-    return XML_ENTITIES[entity.toLowerCase()] ?? "";
+    if (entity.startsWith("#")) return String.fromCodePoint(parseInt(entity.slice(1), 10));
+    return XML_ENTITIES[entity] ?? whole;
   });
 
 /** The tags of a `<Tagging>` document, in order. */

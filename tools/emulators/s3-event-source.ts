@@ -21,7 +21,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { randomBytes } from "node:crypto";
 import { DeleteObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
-import { keyedLock, s3Client } from "./emulators";
+import { keyedLock, s3Client, unescapeXml } from "./emulators";
 import { closeServer, exchange, listenOnLoopback, readAll, relay, type Answer } from "./http-relay";
 import {
   IPV4_CLIENT,
@@ -118,23 +118,6 @@ export function classifyRequest(
   }
   return undefined;
 }
-
-const XML_ENTITIES: Record<string, string> = {
-  amp: "&",
-  lt: "<",
-  gt: ">",
-  quot: '"',
-  apos: "'",
-};
-
-const unescapeXml = (text: string): string =>
-  text.replace(/&(#x[0-9a-f]+|#\d+|\w+);/gi, (whole, entity: string) => {
-    if (entity.startsWith("#x") || entity.startsWith("#X")) {
-      return String.fromCodePoint(parseInt(entity.slice(2), 16));
-    }
-    if (entity.startsWith("#")) return String.fromCodePoint(parseInt(entity.slice(1), 10));
-    return XML_ENTITIES[entity] ?? whole;
-  });
 
 /** The `<Key>`s inside each `<element>` of an S3 XML document (DeleteObjects request/result). */
 export function keysInside(xml: string, element: string): string[] {
