@@ -41,6 +41,7 @@ import {
   quietRequests,
   s3Client,
   startEmulators,
+  unescapeXml,
   type BucketConfigStore,
   type Emulators,
 } from "../../tools/emulators/emulators";
@@ -652,6 +653,43 @@ describe("s3rver's per-request work the emulators leave out", () => {
     const middleware = [{ name: "faithful" }, { name: "logger" }, { name: "router" }];
     quietRequests(middleware);
     expect(middleware.map((each) => each.name)).toEqual(["faithful", "router"]);
+    // An s3rver without it (a renamed middleware) is said, not silently left as it is.
+    expect(() => {
+      quietRequests(middleware);
+    }).toThrow(/request logger .* not in its middleware: faithful, router/);
+  });
+
+  it("does not remember an absence it read while a configuration was being put", async () => {
+    const stored = new Map<string, unknown>();
+    let release = (): void => undefined;
+    const store: BucketConfigStore = {
+      getSubresource: async (_bucket, _key, type) => {
+        const found = stored.get(type) ?? null;
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        return found;
+      },
+      putSubresource: (_bucket, _key, resource) => {
+        stored.set(resource.type, resource);
+        return Promise.resolve();
+      },
+      deleteSubresource: (_bucket, _key, type) => {
+        stored.delete(type);
+        return Promise.resolve();
+      },
+    };
+    bucketConfigsRemembered(store);
+
+    const slow = store.getSubresource("b", undefined, "cors");
+    await store.putSubresource("b", undefined, { type: "cors" });
+    release();
+    const slowFound = await slow;
+    const later = store.getSubresource("b", undefined, "cors");
+    release();
+
+    expect(slowFound).toBeNull();
+    expect(await later).toEqual({ type: "cors" });
   });
 
   it("remembers a bucket without a CORS or website configuration until one is put or deleted", async () => {
@@ -731,5 +769,17 @@ describe("s3rver's per-request work the emulators leave out", () => {
       await s3.send(new DeleteBucketCorsCommand({ Bucket: "configs" }));
       expect(await missing()).toBe("NoSuchCORSConfiguration");
     });
+  });
+});
+
+describe("unescapeXml", () => {
+  it("resolves XML's five entities and character references, and leaves anything else as written", () => {
+    expect(unescapeXml("a&amp;b &lt;&gt;&quot;&apos; &#x41;&#66;&#x1F600;")).toBe(
+      "a&b <>\"' AB\u{1F600}",
+    );
+    // Names are case-sensitive, HTML's are not XML's, and nothing is past U+10FFFF.
+    expect(unescapeXml("&AMP; &nbsp; &#x110000; &#1114112;")).toBe(
+      "&AMP; &nbsp; &#x110000; &#1114112;",
+    );
   });
 });

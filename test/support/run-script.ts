@@ -9,11 +9,18 @@
  */
 import { execFile } from "node:child_process";
 import * as path from "node:path";
+import { pathToFileURL } from "node:url";
 
 const root = path.resolve(__dirname, "..", "..");
 
-/** Node.js arguments that load TypeScript as tsx's CLI does, before the script and its own. */
-export const TSX_NODE_ARGS: readonly string[] = ["--import", "tsx"];
+/**
+ * Node.js arguments that load TypeScript as tsx's CLI does (its `dist/loader.mjs`), before the
+ * script and its own; by file URL, so that they work from any working directory.
+ */
+export const TSX_NODE_ARGS: readonly string[] = [
+  "--import",
+  pathToFileURL(path.join(root, "node_modules", "tsx", "dist", "loader.mjs")).href,
+];
 
 export interface ScriptRun {
   readonly code: number;

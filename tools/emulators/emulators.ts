@@ -206,10 +206,12 @@ const XML_ENTITIES: Readonly<Record<string, string>> = {
 /** Text of an XML element as written: entities and character references resolved. */
 export const unescapeXml = (text: string): string =>
   text.replace(/&(#x[0-9a-f]+|#\d+|\w+);/gi, (whole, entity: string) => {
-    if (entity.startsWith("#x") || entity.startsWith("#X")) {
-      return String.fromCodePoint(parseInt(entity.slice(2), 16));
+    if (entity.startsWith("#")) {
+      const hex = entity.startsWith("#x") || entity.startsWith("#X");
+      const point = parseInt(entity.slice(hex ? 2 : 1), hex ? 16 : 10);
+      // Beyond Unicode (0x10FFFF) no character: the reference stays as written.
+      return point <= 0x10ffff ? String.fromCodePoint(point) : whole;
     }
-    if (entity.startsWith("#")) return String.fromCodePoint(parseInt(entity.slice(1), 10));
     return XML_ENTITIES[entity] ?? whole;
   });
 
@@ -500,7 +502,12 @@ const desPatched = Symbol("desAsTripleDes");
  */
 export function quietRequests(middleware: { readonly name: string }[]): void {
   const logger = middleware.findIndex((each) => each.name === "logger");
-  if (logger >= 0) middleware.splice(logger, 1);
+  if (logger < 0) {
+    throw new Error(
+      `s3rver's request logger (koa-logger's middleware "logger") is not in its middleware: ${middleware.map((each) => each.name || "(anonymous)").join(", ")}`,
+    );
+  }
+  middleware.splice(logger, 1);
 }
 
 /** The bucket-level subresource calls of s3rver's store (`key` undefined: the bucket's own). */
@@ -522,28 +529,38 @@ export interface BucketConfigStore {
  */
 export function bucketConfigsRemembered(store: BucketConfigStore): void {
   const absent = new Set<string>();
+  // Bumped before and after every put and delete: a read that overlapped one of them and found
+  // nothing does not mark the configuration absent (bucket-level requests take no lock).
+  const writes = new Map<string, number>();
   const [get, put, remove] = [
     store.getSubresource.bind(store),
     store.putSubresource.bind(store),
     store.deleteSubresource.bind(store),
   ];
-  const bucketLevel = (key: string | undefined, type: string) =>
-    key === undefined && (type === "cors" || type === "website");
+  const remembered = (bucket: string, key: string | undefined, type: string) =>
+    key === undefined && (type === "cors" || type === "website") ? `${bucket}/${type}` : undefined;
+  const writing = async (name: string | undefined, write: () => Promise<void>) => {
+    const bump = () => {
+      if (name === undefined) return;
+      absent.delete(name);
+      writes.set(name, (writes.get(name) ?? 0) + 1);
+    };
+    bump();
+    await write().finally(bump);
+  };
   store.getSubresource = async (bucket, key, type) => {
-    if (!bucketLevel(key, type)) return get(bucket, key, type);
-    if (absent.has(`${bucket}/${type}`)) return null;
+    const name = remembered(bucket, key, type);
+    if (name === undefined) return get(bucket, key, type);
+    if (absent.has(name)) return null;
+    const before = writes.get(name) ?? 0;
     const config = await get(bucket, key, type);
-    if (config === null) absent.add(`${bucket}/${type}`);
+    if (config === null && (writes.get(name) ?? 0) === before) absent.add(name);
     return config;
   };
-  store.putSubresource = async (bucket, key, resource) => {
-    absent.delete(`${bucket}/${resource.type}`);
-    await put(bucket, key, resource);
-  };
-  store.deleteSubresource = async (bucket, key, type) => {
-    absent.delete(`${bucket}/${type}`);
-    await remove(bucket, key, type);
-  };
+  store.putSubresource = (bucket, key, resource) =>
+    writing(remembered(bucket, key, resource.type), () => put(bucket, key, resource));
+  store.deleteSubresource = (bucket, key, type) =>
+    writing(remembered(bucket, key, type), () => remove(bucket, key, type));
 }
 
 export async function startEmulators(): Promise<Emulators> {

@@ -155,8 +155,9 @@ export class Scheduler {
     readonly nextDue?: () => number | undefined;
     readonly onDue?: () => void;
     /**
-     * Whether nothing of the code is running outside the scheduler (no invocation or command
-     * between two calls): a run with no step left then ends at once, without STALL_GRACE_MS.
+     * Whether no code of the run is running at all (no invocation or command has begun and not
+     * ended): a run with no step left then ends at once, or as soon as the last one ends, without
+     * waiting out STALL_GRACE_MS.
      */
     readonly idle?: () => boolean;
   }): Promise<boolean> {
@@ -179,7 +180,7 @@ export class Scheduler {
         options.nextDue?.() ?? Number.POSITIVE_INFINITY,
       );
       if (!Number.isFinite(next) || next > options.horizon) {
-        if (options.idle?.() !== true && (await this.stirsReally(options.done))) continue;
+        if (await this.stirsReally(options.done, options.idle)) continue;
         return false;
       }
       this.clock.setSystemTime(Math.max(now, next));
@@ -192,9 +193,9 @@ export class Scheduler {
    * of real time: a new step, or the run done. Under load a lazy module load or a file read can
    * outlast QUIET_TURNS, and ending the run then would judge a world still moving.
    */
-  private async stirsReally(done: () => boolean): Promise<boolean> {
+  private async stirsReally(done: () => boolean, idle?: () => boolean): Promise<boolean> {
     const before = this.activity;
-    for (let waited = 0; waited < STALL_GRACE_MS; waited += 10) {
+    for (let waited = 0; waited < STALL_GRACE_MS && idle?.() !== true; waited += 10) {
       await sleepReally(10);
       if (this.activity !== before || done()) return true;
     }

@@ -419,7 +419,7 @@ export class World {
       poll: this.poll,
       nextDue: this.nextDue,
       onDue: this.runDue,
-      idle: () => this.quiet(),
+      idle: () => this.running.size === 0,
       done: () => {
         const now = this.scheduler.now();
         if (!this.quiet()) {
