@@ -169,6 +169,8 @@ describe("the scheduler and work outside virtual time", () => {
     expect(finished).toBe(false);
     expect(outcome).toBeUndefined();
     expect(s3.objects.has("late")).toBe(false);
+    // The abandoned work goes on in real time: let it end before the next test's scheduler
+    // fakes the timers it would use.
     await realDelay(300);
   });
 });

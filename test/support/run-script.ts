@@ -3,9 +3,9 @@
  * in a child process, and collects what it printed and its exit code.
  *
  * `npm run <script>` starts the tsx CLI, which starts a second Node.js process with tsx's loader
- * and only relays signals to it. The tests start that second process directly (`node --import
- * tsx`): the same loader and the same code, one process instead of two (about 0.45 CPU-s less
- * per spawn).
+ * and only relays signals to it. The tests start that second process directly (`node --import`
+ * tsx's loader, TSX_NODE_ARGS): the same loader and the same code, one process instead of two
+ * (about 0.45 CPU-s less per spawn).
  */
 import { execFile } from "node:child_process";
 import * as path from "node:path";

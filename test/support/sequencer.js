@@ -7,7 +7,10 @@
 const Sequencer = require("@jest/test-sequencer").default;
 const path = require("node:path");
 
-/** Seconds each suite took in a run of the whole gate on this machine (two cores; measured with four workers, the order holds for two). */
+/**
+ * Seconds each suite took in a run of the whole gate on this machine (two cores, measured with
+ * four workers; only their order matters, and it holds for two).
+ */
 const ESTIMATES = {
   "test/replication/load.test.ts": 61,
   "test/ops/resync-live.test.ts": 35,

@@ -539,14 +539,16 @@ export function bucketConfigsRemembered(store: BucketConfigStore): void {
   ];
   const remembered = (bucket: string, key: string | undefined, type: string) =>
     key === undefined && (type === "cors" || type === "website") ? `${bucket}/${type}` : undefined;
+  const bump = (name: string) => {
+    absent.delete(name);
+    writes.set(name, (writes.get(name) ?? 0) + 1);
+  };
   const writing = async (name: string | undefined, write: () => Promise<void>) => {
-    const bump = () => {
-      if (name === undefined) return;
-      absent.delete(name);
-      writes.set(name, (writes.get(name) ?? 0) + 1);
-    };
-    bump();
-    await write().finally(bump);
+    if (name === undefined) return write();
+    bump(name);
+    await write().finally(() => {
+      bump(name);
+    });
   };
   store.getSubresource = async (bucket, key, type) => {
     const name = remembered(bucket, key, type);
